@@ -1,0 +1,21 @@
+"""MobileNet Explainer — the Streamlit entry point.
+
+Run with ``streamlit run app.py``. This file only sets up the page, the
+language selector and the navigation; each page lives in ``pages/`` and
+all computing happens in the ``explainer`` package.
+"""
+
+import streamlit as st
+
+from pages.ui import language_selector, tr
+
+st.set_page_config(page_title="MobileNet Explainer", page_icon="📱", layout="wide")
+
+language_selector()
+
+PAGES = [
+    st.Page("pages/home.py", title=tr("nav.home"), icon="🏠", default=True, url_path="home"),
+    st.Page("pages/cost.py", title=tr("nav.cost"), icon="🧮", url_path="cost"),
+]
+
+st.navigation(PAGES).run()

@@ -1,0 +1,1 @@
+"""One module per ``python -m explainer`` command (see :mod:`explainer.cli`)."""

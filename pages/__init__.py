@@ -1,0 +1,1 @@
+"""Streamlit pages: thin scripts that read widgets, call ``explainer`` and render."""
