@@ -372,3 +372,33 @@ PRESETS: dict[str, dict[str, float]] = {
     "v2_block_down": {"d_k": 3, "m": 32, "n": 64, "d_f": 28, "t": 6, "stride": 2, "alpha": 1.0, "rho": 1.0},
     "v2_block_late": {"d_k": 3, "m": 160, "n": 160, "d_f": 7, "t": 6, "stride": 1, "alpha": 1.0, "rho": 1.0},
 }
+
+
+@dataclass(frozen=True)
+class SweepPoint:
+    """One point of a ratio sweep: the exact ratios and the paper's approximation."""
+
+    x: int
+    separable_exact: float
+    approx: float
+    inverted_exact: float
+
+
+def _sweep_point(x: int, d_k: int, m: int, n: int, d_f: int, t: int, stride: int) -> SweepPoint:
+    std = standard_conv(d_k, m, n, d_f, stride).macs
+    return SweepPoint(
+        x=x,
+        separable_exact=depthwise_separable(d_k, m, n, d_f, stride).macs / std,
+        approx=separable_ratio_approx(d_k, n),
+        inverted_exact=inverted_residual(d_k, m, n, d_f, t, stride).macs / std,
+    )
+
+
+def sweep_output_channels(d_k: int, m: int, d_f: int, t: int, stride: int, ns: list[int]) -> list[SweepPoint]:
+    """Separable/standard and inverted-residual/standard MAC ratios for each N in ``ns``."""
+    return [_sweep_point(n, d_k, m, n, d_f, t, stride) for n in ns]
+
+
+def sweep_kernel_size(m: int, n: int, d_f: int, t: int, stride: int, kernels: list[int]) -> list[SweepPoint]:
+    """The same ratios for each odd kernel size D_K in ``kernels``."""
+    return [_sweep_point(d_k, d_k, m, n, d_f, t, stride) for d_k in kernels]

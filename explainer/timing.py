@@ -1,0 +1,113 @@
+"""Theory vs this machine: time a standard and a depthwise separable convolution on the CPU.
+
+MACs predict how much arithmetic a layer needs, not how long it takes. A
+depthwise convolution does very little arithmetic per byte it reads (low
+arithmetic intensity), so it is limited by memory bandwidth and reaches far
+fewer FLOP/s than a dense convolution; the measured speed-up of the
+separable design is therefore smaller than its MAC reduction.
+
+:func:`time_convolutions` builds the real ``torch.nn.Conv2d`` layers for the
+given shape, warms them up and reports the median of repeated runs under
+``torch.inference_mode()``, within a time budget of about two seconds.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from explainer import costs
+from explainer.errors import InvalidInputError
+
+#: Shapes whose standard convolution exceeds this many MACs are not timed (too slow for ~2 s).
+MAX_TIMED_MACS = 10_000_000_000
+#: Activation tensors larger than this many elements are not allocated.
+MAX_TIMED_ELEMENTS = 64_000_000
+#: Total wall-time budget of one measurement, in seconds.
+BUDGET_SECONDS = 1.6
+
+
+@dataclass(frozen=True)
+class LayerTiming:
+    """Median time of one layer and the arithmetic rate it reached."""
+
+    median_ms: float
+    macs: int
+    repeats: int
+
+    @property
+    def gmacs_per_second(self) -> float:
+        return self.macs / (self.median_ms / 1000.0) / 1e9 if self.median_ms > 0 else float("inf")
+
+
+@dataclass(frozen=True)
+class ConvTiming:
+    """Measured standard vs separable convolution for one shape."""
+
+    standard: LayerTiming
+    depthwise: LayerTiming
+    pointwise: LayerTiming
+    threads: int
+
+    @property
+    def separable_ms(self) -> float:
+        return self.depthwise.median_ms + self.pointwise.median_ms
+
+    @property
+    def measured_speedup(self) -> float:
+        return self.standard.median_ms / self.separable_ms
+
+    @property
+    def mac_reduction(self) -> float:
+        return self.standard.macs / (self.depthwise.macs + self.pointwise.macs)
+
+
+def check_timeable(d_k: int, m: int, n: int, d_f: int, stride: int) -> None:
+    """Raise :class:`InvalidInputError` when the shape is too large to time in about two seconds."""
+    macs = costs.standard_conv(d_k, m, n, d_f, stride).macs
+    elements = max(m, n) * d_f * d_f
+    if macs > MAX_TIMED_MACS or elements > MAX_TIMED_ELEMENTS:
+        raise InvalidInputError("too_large_to_time", macs=f"{macs / 1e9:.1f}", limit=f"{MAX_TIMED_MACS / 1e9:.0f}")
+
+
+def _time_layer(layer: nn.Module, x: torch.Tensor, budget_s: float, max_repeats: int = 25) -> tuple[float, int]:
+    """Warm up once, then repeat within ``budget_s``; return (median ms, repeats)."""
+    with torch.inference_mode():
+        start = time.perf_counter()
+        layer(x)  # warm-up (allocations, kernel choice)
+        first = time.perf_counter() - start
+        repeats = int(max(3, min(max_repeats, budget_s / max(first, 1e-6))))
+        samples = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            layer(x)
+            samples.append((time.perf_counter() - start) * 1000.0)
+    return statistics.median(samples), repeats
+
+
+def time_convolutions(d_k: int, m: int, n: int, d_f: int, stride: int = 1, seed: int = 0) -> ConvTiming:
+    """Time the standard convolution and the depthwise + pointwise pair for this shape on the CPU."""
+    check_timeable(d_k, m, n, d_f, stride)
+    torch.manual_seed(seed)
+    pad = d_k // 2
+    standard = nn.Conv2d(m, n, d_k, stride=stride, padding=pad, bias=False).eval()
+    depthwise = nn.Conv2d(m, m, d_k, stride=stride, padding=pad, groups=m, bias=False).eval()
+    pointwise = nn.Conv2d(m, n, 1, bias=False).eval()
+    x = torch.randn(1, m, d_f, d_f)
+    with torch.inference_mode():
+        mid = depthwise(x)
+    share = BUDGET_SECONDS / 3
+    std_ms, std_reps = _time_layer(standard, x, share)
+    dw_ms, dw_reps = _time_layer(depthwise, x, share)
+    pw_ms, pw_reps = _time_layer(pointwise, mid, share)
+    sep = costs.depthwise_separable(d_k, m, n, d_f, stride)
+    return ConvTiming(
+        standard=LayerTiming(std_ms, costs.standard_conv(d_k, m, n, d_f, stride).macs, std_reps),
+        depthwise=LayerTiming(dw_ms, sep.depthwise.macs, dw_reps),
+        pointwise=LayerTiming(pw_ms, sep.pointwise.macs, pw_reps),
+        threads=torch.get_num_threads(),
+    )
