@@ -363,6 +363,9 @@ def compare(inputs: CostInputs) -> Comparison:
     )
 
 
+#: The calculator's starting point (a MobileNetV2-style layer at 112×112), shared by page and CLI.
+DEFAULT_INPUTS: dict[str, float] = {"d_k": 3, "m": 32, "n": 64, "d_f": 112, "t": 6, "stride": 1, "alpha": 1.0, "rho": 1.0}
+
 # Presets a lecturer can click on the cost page (values before α and ρ).
 PRESETS: dict[str, dict[str, float]] = {
     "v1_table3": {"d_k": 3, "m": 512, "n": 512, "d_f": 14, "t": 1, "stride": 1, "alpha": 1.0, "rho": 1.0},

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from explainer.costs import CostInputs, compare
+from explainer.costs import DEFAULT_INPUTS as D, CostInputs, compare
 from explainer.report import format_table
 
 
@@ -18,14 +18,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "multiply-accumulates (no bias, BN or activations); 'same' padding; output size "
         "ceil(DF/stride).",
     )
-    parser.add_argument("--dk", type=int, default=3, help="kernel size D_K (odd, 1-11; default 3)")
-    parser.add_argument("--m", type=int, default=32, help="input channels M (1-2048; default 32)")
-    parser.add_argument("--n", type=int, default=64, help="output channels N (1-2048; default 64)")
-    parser.add_argument("--df", type=int, default=112, help="input height = width D_F (1-512; default 112)")
-    parser.add_argument("--t", type=int, default=6, help="expansion factor t of the inverted residual (1-10; default 6)")
-    parser.add_argument("--stride", type=int, default=1, help="stride, 1 or 2 (default 1)")
-    parser.add_argument("--alpha", type=float, default=1.0, help="width multiplier α (0.1-2.0; default 1.0)")
-    parser.add_argument("--rho", type=float, default=1.0, help="resolution multiplier ρ (0.1-2.0; default 1.0)")
+    parser.add_argument("--dk", type=int, default=int(D["d_k"]), help="kernel size D_K (odd, 1-11; default %(default)s)")
+    parser.add_argument("--m", type=int, default=int(D["m"]), help="input channels M (1-2048; default %(default)s)")
+    parser.add_argument("--n", type=int, default=int(D["n"]), help="output channels N (1-2048; default %(default)s)")
+    parser.add_argument("--df", type=int, default=int(D["d_f"]), help="input height = width D_F (1-512; default %(default)s)")
+    parser.add_argument("--t", type=int, default=int(D["t"]), help="expansion factor t of the inverted residual (1-10; default %(default)s)")
+    parser.add_argument("--stride", type=int, default=int(D["stride"]), help="stride, 1 or 2 (default %(default)s)")
+    parser.add_argument("--alpha", type=float, default=D["alpha"], help="width multiplier α (0.1-2.0; default %(default)s)")
+    parser.add_argument("--rho", type=float, default=D["rho"], help="resolution multiplier ρ (0.1-2.0; default %(default)s)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     parser.set_defaults(run=run)
 
