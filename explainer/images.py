@@ -1,0 +1,170 @@
+"""One safe way to turn an upload or a file into an RGB photo.
+
+Every page and the command line open images through :func:`load_image`.
+It never lets a broken or hostile file reach the rest of the app:
+
+* **rejected** with an :class:`~explainer.errors.ImageError` (one line, in
+  the user's language): zero bytes, files that are not images (a text file
+  named ``.jpg``), truncated or corrupt files, formats other than JPEG, PNG,
+  WebP, BMP and GIF, files over :data:`MAX_FILE_BYTES`, and decompression
+  bombs — the pixel count is read from the header and checked against
+  :data:`MAX_PIXELS` *before* any pixel is decoded;
+* **handled**: EXIF orientation (the photo is turned the way the camera
+  held it), palette and alpha (composited on white), grayscale, CMYK,
+  16-bit, animated GIF/WebP (the first frame is used).
+
+Large JPEGs decode fast with PIL's draft mode: pass ``min_side`` and the
+JPEG decoder scales by 1/2, 1/4 or 1/8 in the DCT domain while keeping the
+shorter side at least ``min_side`` pixels.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from explainer.errors import ImageError
+
+#: Largest accepted image, in pixels (width × height), checked before decoding.
+MAX_PIXELS = 40_000_000
+#: Largest accepted file, in bytes (the app's upload limit is 20 MB, see .streamlit/config.toml).
+MAX_FILE_BYTES = 50 * 1024 * 1024
+#: Formats accepted (PIL's names). MPO is the JPEG variant some cameras write.
+FORMATS: dict[str, str] = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "WEBP": "WebP", "BMP": "BMP", "GIF": "GIF"}
+#: Shorter side the app and the CLI decode photos to (JPEG draft mode): plenty for display and
+#: for every model's preprocessing (resize to 256 or less, then crop 224), far faster than full size.
+WORKING_MIN_SIDE = 512
+#: File extensions offered by the upload widget.
+UPLOAD_EXTENSIONS: tuple[str, ...] = ("jpg", "jpeg", "png", "webp", "bmp", "gif")
+
+
+def _read(source: bytes | str | Path, name: str | None) -> tuple[bytes, str]:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source), name or "image"
+    path = Path(source)
+    label = name or path.name
+    if not path.is_file():
+        raise ImageError("image.not_found", name=str(path))
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise ImageError("image.file_too_large", name=label, mb=f"{size / 2**20:.1f}", limit=MAX_FILE_BYTES // 2**20)
+    try:
+        return path.read_bytes(), label
+    except OSError as err:
+        raise ImageError("image.unreadable", name=label, detail=err.strerror or type(err).__name__) from err
+
+
+def image_header(source: bytes | str | Path, name: str | None = None) -> tuple[str, int, int]:
+    """``(format, width, height)`` read from the header only; raises :class:`ImageError` for a non-image."""
+    data, label = _read(source, name)
+    image = _open(data, label)
+    try:
+        return FORMATS[image.format or ""], image.width, image.height
+    finally:
+        image.close()
+
+
+def _open(data: bytes, label: str) -> Image.Image:
+    """Open (header only) and check size and format; no pixel is decoded yet."""
+    if len(data) == 0:
+        raise ImageError("image.empty", name=label)
+    if len(data) > MAX_FILE_BYTES:
+        raise ImageError("image.file_too_large", name=label, mb=f"{len(data) / 2**20:.1f}", limit=MAX_FILE_BYTES // 2**20)
+    try:
+        with warnings.catch_warnings():
+            # We check the pixel count ourselves (below), with our own limit.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError as err:
+        raise ImageError("image.too_many_pixels", name=label, size="?", limit=MAX_PIXELS // 1_000_000) from err
+    except UnidentifiedImageError as err:
+        raise ImageError("image.not_an_image", name=label) from err
+    except (OSError, SyntaxError, ValueError, EOFError, TypeError, IndexError, KeyError) as err:
+        raise ImageError("image.corrupt", name=label) from err
+    if image.format not in FORMATS:
+        fmt = image.format or "?"
+        image.close()
+        raise ImageError("image.unsupported", name=label, format=fmt)
+    width, height = image.size
+    if width <= 0 or height <= 0:
+        image.close()
+        raise ImageError("image.corrupt", name=label)
+    if width * height > MAX_PIXELS:
+        image.close()
+        raise ImageError(
+            "image.too_many_pixels", name=label, size=f"{width:,}×{height:,}", limit=MAX_PIXELS // 1_000_000
+        )
+    return image
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    """Any PIL mode to 8-bit RGB; alpha is composited on white, 16-bit is scaled down."""
+    mode = image.mode
+    if mode == "RGB":
+        return image
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        array = np.asarray(image, dtype=np.int64)
+        # 16-bit grayscale (PNG stores it as I;16 or I): keep the top 8 bits.
+        top = 65535 if mode.startswith("I;16") or array.max(initial=0) > 255 else 255
+        array = np.clip(array, 0, top) * 255 // top
+        return Image.fromarray(array.astype(np.uint8), "L").convert("RGB")
+    if mode == "F":
+        array = np.asarray(image, dtype=np.float64)
+        low, high = float(np.nanmin(array)), float(np.nanmax(array))
+        scaled = np.zeros_like(array) if high <= low else (array - low) / (high - low)
+        return Image.fromarray(np.nan_to_num(scaled * 255).astype(np.uint8), "L").convert("RGB")
+    has_alpha = mode in ("RGBA", "LA", "PA", "RGBa", "La") or (mode == "P" and "transparency" in image.info)
+    if mode in ("L", "1", "P") and "transparency" in image.info and mode != "P":
+        has_alpha = True
+    if has_alpha:
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    return image.convert("RGB")
+
+
+def load_image(source: bytes | str | Path, name: str | None = None, *, min_side: int | None = None) -> Image.Image:
+    """Decode ``source`` (the file's bytes, or a path) into an upright 8-bit RGB image.
+
+    ``name`` is how the file is called in error messages (default: the file
+    name, or ``"image"`` for bytes). With ``min_side``, a JPEG is decoded at
+    a reduced scale (1/2, 1/4 or 1/8, PIL's draft mode) as long as its
+    shorter side stays at least ``min_side`` pixels — several times faster for
+    large photos; other formats are decoded at full size. Raises
+    :class:`~explainer.errors.ImageError` for anything that is not a usable
+    photo.
+    """
+    data, label = _read(source, name)
+    image = _open(data, label)
+    try:
+        if min_side and image.format in ("JPEG", "MPO"):
+            short = min(image.size)
+            if short > min_side:
+                # draft() keeps both sides >= the requested box; ask for a box scaled like the photo.
+                factor = min_side / short
+                image.draft(None, (max(1, int(image.width * factor)), max(1, int(image.height * factor))))
+        if getattr(image, "n_frames", 1) > 1:
+            image.seek(0)  # animated GIF / WebP: the first frame
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            image.load()
+            try:
+                upright = ImageOps.exif_transpose(image) or image
+            except Exception:  # noqa: BLE001 - a broken EXIF block: keep the pixels as stored
+                upright = image
+            rgb = _to_rgb(upright)
+            rgb.load()
+    except ImageError:
+        raise
+    except MemoryError as err:
+        raise ImageError("image.too_many_pixels", name=label, size=f"{image.width:,}×{image.height:,}",
+                         limit=MAX_PIXELS // 1_000_000) from err
+    except Exception as err:  # noqa: BLE001 - any decoder failure is a broken file for the user
+        raise ImageError("image.corrupt", name=label) from err
+    if rgb is not image:
+        image.close()
+    return rgb

@@ -1,0 +1,100 @@
+"""THE image-source widget shared by the Classify and Feature-maps pages.
+
+Usage::
+
+    from pages.image_input import image_source
+
+    choice = image_source("classify")      # -> ImageChoice | None
+    if choice is not None:
+        st.image(choice.image)             # PIL RGB, upright, already checked
+
+``image_source(key_prefix: str, *, default_sample: str = "chelsea") -> ImageChoice | None``
+offers three sources — file upload (jpg, png, webp, bmp, gif; Streamlit caps
+uploads at 20 MB, see ``.streamlit/config.toml``), the camera
+(``st.camera_input``) and the photos bundled with matplotlib/scikit-image
+(no network). The chosen file goes through :func:`explainer.images.load_image`
+(decoded at :data:`explainer.images.WORKING_MIN_SIDE`); if it is not a usable
+photo the widget shows the one-line error with :func:`pages.ui.show_error`
+and returns ``None``, as it does while nothing is chosen yet. Widget keys
+start with ``key_prefix`` so two pages never share state:
+``<prefix>_source``, ``<prefix>_upload``, ``<prefix>_camera``, ``<prefix>_sample``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+from PIL import Image
+
+from explainer.errors import ImageError
+from explainer.images import UPLOAD_EXTENSIONS, WORKING_MIN_SIDE, load_image
+from explainer.samples import available_samples, sample_bytes
+from pages.ui import show_error, tr
+
+SOURCES = ("sample", "upload", "camera")
+
+
+@dataclass(frozen=True)
+class ImageChoice:
+    """The photo the user chose: the file's bytes, its name, where it came from and the decoded image."""
+
+    data: bytes
+    name: str
+    source: str  # "upload", "camera" or "sample"
+    image: Image.Image  # RGB, upright, shorter side reduced towards WORKING_MIN_SIDE for large JPEGs
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _samples() -> tuple[str, ...]:
+    return available_samples()
+
+
+def image_source(key_prefix: str, *, default_sample: str = "chelsea") -> ImageChoice | None:
+    """Let the user pick a photo; return it checked and decoded, or ``None`` (nothing yet, or an error shown)."""
+    source = st.radio(
+        tr("images.source"),
+        SOURCES,
+        key=f"{key_prefix}_source",
+        horizontal=True,
+        format_func=lambda s: tr(f"images.source_{s}"),
+    )
+    data: bytes | None = None
+    name = ""
+    if source == "upload":
+        uploaded = st.file_uploader(
+            tr("images.upload"),
+            type=list(UPLOAD_EXTENSIONS),
+            key=f"{key_prefix}_upload",
+            help=tr("images.upload_help"),
+        )
+        if uploaded is not None:
+            data, name = uploaded.getvalue(), uploaded.name
+    elif source == "camera":
+        shot = st.camera_input(tr("images.camera"), key=f"{key_prefix}_camera")
+        if shot is not None:
+            data, name = shot.getvalue(), shot.name or "camera.jpg"
+    else:
+        keys = _samples()
+        if not keys:
+            st.info(tr("images.no_samples"))
+            return None
+        index = keys.index(default_sample) if default_sample in keys else 0
+        key = st.selectbox(
+            tr("images.sample"), keys, index=index, key=f"{key_prefix}_sample",
+            format_func=lambda k: tr(f"images.sample_{k}"),
+        )
+        try:
+            data, name = sample_bytes(key)
+        except ImageError as err:
+            show_error(err)
+            return None
+    if data is None:
+        st.caption(tr("images.waiting"))
+        return None
+    try:
+        image = load_image(data, name, min_side=WORKING_MIN_SIDE)
+    except ImageError as err:
+        show_error(err)
+        return None
+    return ImageChoice(data=data, name=name, source=str(source), image=image)
