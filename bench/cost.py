@@ -1,0 +1,79 @@
+"""Cost page and cost CLI timings.
+
+* Server-side rerun of the cost page after a slider move, measured with
+  AppTest, against the rerun of a one-line page in the same run (Streamlit's
+  own fixed cost). Target: median under 150 ms.
+* ``python -m explainer cost --json`` wall time against ``python -c pass``.
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.common import Figure
+
+ROOT = Path(__file__).resolve().parent.parent
+RERUN_TARGET_MS = 150.0
+
+
+def _median_rerun_ms(script: str, repeats: int, mutate) -> float:
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(script, default_timeout=120)
+    at.run()
+    samples = []
+    for i in range(repeats):
+        mutate(at, i)
+        start = time.perf_counter()
+        at.run()
+        samples.append((time.perf_counter() - start) * 1000.0)
+        if at.exception:
+            raise RuntimeError(f"{script} raised: {at.exception[0].message}")
+    return statistics.median(samples)
+
+
+def _median_process_ms(argv: list[str], repeats: int) -> float:
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        subprocess.run(argv, check=True, capture_output=True, cwd=ROOT)
+        samples.append((time.perf_counter() - start) * 1000.0)
+    return statistics.median(samples)
+
+
+def run(quick: bool = False) -> list[Figure]:
+    repeats = 10 if quick else 30
+    sizes = [14, 28, 56, 112, 224]
+
+    def move_slider(at, i: int) -> None:
+        at.slider(key="cost_d_f").set_value(sizes[i % len(sizes)])
+
+    with tempfile.TemporaryDirectory() as tmp:
+        trivial = Path(tmp) / "trivial.py"
+        trivial.write_text("import streamlit as st\nst.slider('x', 0, 10, key='x')\nst.write('hello')\n")
+
+        def move_trivial(at, i: int) -> None:
+            at.slider(key="x").set_value(i % 10)
+
+        baseline = _median_rerun_ms(str(trivial), repeats, move_trivial)
+    page = _median_rerun_ms(str(ROOT / "pages" / "cost.py"), repeats, move_slider)
+    cli_repeats = 3 if quick else 7
+    python_start = _median_process_ms([sys.executable, "-c", "pass"], cli_repeats)
+    cli = _median_process_ms([sys.executable, "-m", "explainer", "cost", "--json"], cli_repeats)
+    return [
+        Figure("cost page rerun after a slider move (AppTest, median)", page,
+               "one-slider page rerun", baseline, target=f"median < {RERUN_TARGET_MS:.0f} ms",
+               ok=page < RERUN_TARGET_MS),
+        Figure("`python -m explainer cost --json` (wall, median)", cli, "`python -c pass`", python_start),
+    ]
+
+
+if __name__ == "__main__":
+    for figure in run(quick="--quick" in sys.argv):
+        print(f"{figure.name}: {figure.value:.1f} {figure.unit} vs {figure.baseline_name}: "
+              f"{figure.baseline:.1f} {figure.unit} (×{figure.ratio:.2f}) {figure.target}")
