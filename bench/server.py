@@ -1,0 +1,133 @@
+"""Start and stop one local Streamlit server for the browser tests, the load test and the benchmarks.
+
+The server always listens on 127.0.0.1 only, on a free port, with the file
+watcher off (``--server.fileWatcherType none``: new sessions are about 3x
+faster). It is stopped by its own PID, never by name.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("EXPLAINER_SHARED_DIR", ROOT.parent / "shared"))
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def weights_dir() -> Path | None:
+    """``EXPLAINER_WEIGHTS_DIR`` if set, else ``../shared/weights`` when it exists."""
+    configured = os.environ.get("EXPLAINER_WEIGHTS_DIR")
+    candidate = Path(configured) if configured else SHARED / "weights"
+    return candidate if candidate.is_dir() else None
+
+
+def health(base_url: str, timeout: float = 2.0) -> bool:
+    """Whether ``/_stcore/health`` answers ``ok``."""
+    try:
+        with urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=timeout) as response:
+            return response.status == 200 and response.read().strip() == b"ok"
+    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+        return False
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of process ``pid`` in MB (Linux ``/proc``)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024.0
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+class StreamlitServer:
+    """``python -m streamlit run app.py`` on 127.0.0.1:<free port>; use as a context manager.
+
+    ``started_at`` / ``ready_at`` are ``time.perf_counter()`` stamps of the
+    launch and of the first ``ok`` from the health endpoint.
+    """
+
+    def __init__(self, app: str = "app.py", port: int | None = None, extra_env: dict[str, str] | None = None,
+                 log_path: Path | None = None, startup_timeout: float = 90.0) -> None:
+        self.app = app
+        self.port = port or free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.extra_env = extra_env or {}
+        self.log_path = log_path
+        self.startup_timeout = startup_timeout
+        self.process: subprocess.Popen | None = None
+        self.started_at = 0.0
+        self.ready_at = 0.0
+        self._log = None
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable, "-m", "streamlit", "run", self.app,
+            "--server.headless", "true",
+            "--server.port", str(self.port),
+            "--server.address", "127.0.0.1",
+            "--browser.gatherUsageStats", "false",
+            "--server.fileWatcherType", "none",
+        ]
+
+    def start(self) -> "StreamlitServer":
+        env = dict(os.environ)
+        folder = weights_dir()
+        if folder is not None:
+            env.setdefault("EXPLAINER_WEIGHTS_DIR", str(folder.resolve()))
+        env.update(self.extra_env)
+        if self.log_path is not None:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            self._log = open(self.log_path, "wb")
+        self.started_at = time.perf_counter()
+        self.process = subprocess.Popen(
+            self.command(), cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
+            stdout=self._log or subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        )
+        deadline = self.started_at + self.startup_timeout
+        while time.perf_counter() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"streamlit exited with status {self.process.returncode} before it was ready"
+                                   + (f" (log: {self.log_path})" if self.log_path else ""))
+            if health(self.base_url, timeout=1.0):
+                self.ready_at = time.perf_counter()
+                return self
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"streamlit did not answer {self.base_url}/_stcore/health within {self.startup_timeout} s")
+
+    def stop(self) -> None:
+        """SIGTERM the server by its PID, then SIGKILL after 10 s."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def __enter__(self) -> "StreamlitServer":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
