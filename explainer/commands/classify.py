@@ -1,0 +1,58 @@
+"""``python -m explainer classify IMAGE``: the top-k ImageNet classes of a photo, as the Classify page shows them."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+from explainer.classify import MAX_TOP, classify_image
+from explainer.commands.weights import text_progress
+from explainer.images import WORKING_MIN_SIDE, load_image
+from explainer.models import MODEL_NAMES
+from explainer.report import format_table
+from explainer.weights import load_pretrained
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "classify",
+        help="classify a photo with a pretrained MobileNet",
+        description="Decode IMAGE safely, preprocess it with the transform that belongs to the weights "
+        "(resize, center crop, normalise) and print the top ImageNet classes with their softmax "
+        "probabilities and the forward-pass time. Weights: --weights-dir / EXPLAINER_WEIGHTS_DIR, "
+        "then torchvision's cache, then a download (see `python -m explainer weights status`).",
+    )
+    parser.add_argument("image", help="a JPEG, PNG, WebP, BMP or GIF file")
+    parser.add_argument("--model", default="mobilenet_v2", choices=MODEL_NAMES, help="default %(default)s")
+    parser.add_argument("--weights-dir", default=None, help="folder with <model>.pth files (default: $EXPLAINER_WEIGHTS_DIR)")
+    parser.add_argument("--top", type=int, default=5, help=f"how many classes to list (1-{MAX_TOP}; default %(default)s)")
+    parser.add_argument("--untrained", action="store_true",
+                        help="run with random weights when no pretrained weights are available (predictions are meaningless)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from explainer.classify import check_top
+
+    check_top(args.top)
+    start = time.perf_counter()
+    image = load_image(args.image, min_side=WORKING_MIN_SIDE)  # a bad image fails first, before any weights
+    decode_ms = (time.perf_counter() - start) * 1000.0
+    loaded = load_pretrained(args.model, args.weights_dir, text_progress(args.model), fallback=args.untrained)
+    result = classify_image(image, loaded, args.top)
+    result.decode_ms = decode_ms
+    if args.json:
+        print(json.dumps(result.as_dict()))
+        return 0
+    if not loaded.pretrained:
+        sys.stderr.write("warning: untrained weights, predictions are meaningless\n")
+        if loaded.problem is not None:
+            sys.stderr.write(f"warning: {loaded.problem.message('en')}\n")
+    print(f"{loaded.display_name}  weights: {loaded.weights}")
+    rows = [(str(i + 1), p.label, str(p.index), f"{p.prob:.4f}") for i, p in enumerate(result.predictions)]
+    print(format_table(("#", "label", "index", "prob"), rows))
+    print(f"forward {result.forward_ms:.1f} ms, preprocess {result.preprocess_ms:.1f} ms, decode {result.decode_ms:.1f} ms")
+    return 0
