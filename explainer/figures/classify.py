@@ -1,0 +1,35 @@
+"""Figures of the Classify page: the top-k probabilities as a horizontal bar chart."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import plotly.graph_objects as go
+
+from explainer.classify import Prediction
+
+
+def top_k_bar(predictions: Sequence[Prediction], *, title: str, prob_label: str, height: int = 300) -> go.Figure:
+    """Horizontal bars, most probable class on top, each labelled with its probability in percent."""
+    labels = [p.label for p in predictions][::-1]
+    probs = [p.prob for p in predictions][::-1]
+    figure = go.Figure(
+        go.Bar(
+            x=probs,
+            y=labels,
+            orientation="h",
+            text=[f"{100 * p:.1f} %" for p in probs],
+            textposition="auto",
+            marker_color=["#1f77b4"] * (len(probs) - 1) + ["#d62728"] if probs else [],
+            hovertemplate="%{y}: %{x:.4f}<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        title=title,
+        height=height,
+        margin=dict(l=10, r=10, t=40, b=30),
+        xaxis=dict(title=prob_label, range=[0, 1], tickformat=".0%"),
+        yaxis=dict(automargin=True),
+        showlegend=False,
+    )
+    return figure

@@ -1,0 +1,110 @@
+"""Page "Classify": a photo, a MobileNet, its top-5 ImageNet classes, and what that cost."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from explainer.classify import classify_image, model_cost, tensor_to_image
+from explainer.figures.classify import top_k_bar
+from explainer.models import DISPLAY_NAMES, MODEL_NAMES
+from pages.image_input import image_source
+from pages.resources import get_model, pretrained_available, source_text, untrained_banner
+from pages.ui import fmt_millions, tr
+
+TOP = 5
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _cost(name: str, weights_id: str, width: float, input_size: int) -> tuple[int, int, str]:
+    # Keyed by the model variant; the network itself comes from the shared cache.
+    cost = model_cost(get_model(name))
+    return cost.macs, cost.params, cost.source
+
+
+def _cost_of(loaded):
+    return _cost(loaded.name, loaded.weights_id, loaded.width, loaded.input_size)
+
+
+st.title(tr("classify.title"))
+st.markdown(tr("classify.intro"))
+
+left, right = st.columns([1, 2], gap="large")
+with left:
+    choice = image_source("classify")
+    view = st.radio(
+        tr("classify.view"), ("single", "compare"), key="classify_view", horizontal=True,
+        format_func=lambda v: tr(f"classify.view_{v}"),
+    )
+    if view == "single":
+        name = st.selectbox(
+            tr("classify.model"), MODEL_NAMES, index=MODEL_NAMES.index("mobilenet_v2"), key="classify_model",
+            format_func=DISPLAY_NAMES.__getitem__,
+        )
+    if choice is not None:
+        st.image(choice.image, caption=tr("classify.photo_caption", name=choice.name, width=choice.image.width,
+                                          height=choice.image.height), width="stretch")
+
+if choice is not None and view == "single":
+    loaded = get_model(name)
+    with right:
+        untrained_banner(loaded)
+        result = classify_image(choice.image, loaded, TOP)
+        macs, params, cost_source = _cost_of(loaded)
+        crop = int(result.input_tensor.shape[-1])
+        resize = int(loaded.transform.resize_size[0])
+        m1, m2, m3 = st.columns(3)
+        m1.metric(tr("classify.inference"), f"{result.forward_ms:.1f} ms",
+                  help=tr("classify.inference_help", crop=crop))
+        m2.metric(tr("classify.macs"), fmt_millions(macs),
+                  help=tr(f"classify.cost_help_{cost_source}", size=loaded.input_size))
+        m3.metric(tr("classify.params"), fmt_millions(params, 2),
+                  help=tr(f"classify.cost_help_{cost_source}", size=loaded.input_size))
+        st.caption(tr("classify.preprocess", ms=f"{result.preprocess_ms:.1f}") + " · "
+                   + tr("classify.weights_source", source=source_text(loaded)))
+        chart, fed = st.columns([3, 2])
+        with chart:
+            st.plotly_chart(
+                top_k_bar(result.predictions, title=tr("classify.top_title", k=TOP), prob_label=tr("classify.prob_axis")),
+                width="stretch", key="classify_top",
+            )
+        with fed:
+            st.markdown(f"**{tr('classify.fed')}**")
+            st.image(tensor_to_image(result.input_tensor, loaded), width="stretch")
+            st.caption(tr("classify.fed_caption", crop=crop, resize=resize))
+
+elif choice is not None:
+    with right:
+        st.markdown(tr("classify.compare_intro"))
+        available = pretrained_available()
+        skipped = [DISPLAY_NAMES[n] for n in MODEL_NAMES if n not in available]
+        if not available:
+            st.info(tr("classify.compare_none"))
+        rows = []
+        columns = st.columns(max(1, len(available)))
+        for column, model_name in zip(columns, available):
+            loaded = get_model(model_name)
+            if not loaded.pretrained:
+                continue
+            result = classify_image(choice.image, loaded, TOP)
+            macs, params, _ = _cost_of(loaded)
+            best = result.predictions[0]
+            rows.append({
+                tr("classify.col_model"): loaded.display_name,
+                tr("classify.col_top1"): best.label,
+                tr("classify.col_prob"): round(best.prob, 4),
+                tr("classify.col_time"): round(result.forward_ms, 1),
+                tr("classify.col_macs"): round(macs / 1e6, 1),
+                tr("classify.col_params"): round(params / 1e6, 2),
+                tr("classify.col_input"): f"{loaded.input_size}×{loaded.input_size}",
+            })
+            with column:
+                st.plotly_chart(
+                    top_k_bar(result.predictions, title=loaded.display_name, prob_label=tr("classify.prob_axis"),
+                              height=260),
+                    width="stretch", key=f"classify_compare_{model_name}",
+                )
+        if rows:
+            st.dataframe(rows, hide_index=True, width="stretch")
+            st.caption(tr("classify.tradeoff"))
+        if skipped:
+            st.caption(tr("classify.compare_skipped", models=", ".join(skipped)))

@@ -1,0 +1,119 @@
+"""Models shared by every session: loaded once per process with ``st.cache_resource``.
+
+``get_model(name) -> LoadedModel`` is what the Classify and Feature-maps pages
+call. It resolves the weights (``EXPLAINER_WEIGHTS_DIR`` folder, torchvision's
+cache, download — see :mod:`explainer.weights`), shows an ``st.progress`` bar
+while downloading, and falls back to untrained weights when none are
+available; ``LoadedModel.pretrained`` / ``.problem`` tell the page to show
+the "untrained" banner and what to do about it. The model objects are shared
+by all sessions, so memory does not grow with the number of users. Loaded
+models are in eval mode; run them under ``torch.inference_mode()``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+
+import streamlit as st
+import torch
+
+from explainer.errors import WeightsError
+from explainer.models import DISPLAY_NAMES, MODEL_NAMES
+from explainer.weights import WEIGHTS_DIR_ENV, LoadedModel, fetch, load_pretrained, resolve, untrained
+from pages.ui import current_language, show_error, tr
+
+
+def _warm_up(loaded: LoadedModel) -> LoadedModel:
+    # One forward pass so the first timing a student sees is not the allocation-heavy first call.
+    with torch.inference_mode():
+        loaded.model(torch.zeros(1, 3, loaded.input_size, loaded.input_size))
+    return loaded
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _load(name: str, weights_dir: str, kind: str) -> LoadedModel:
+    """One model per (name, weights folder, source kind), shared by all sessions."""
+    return _warm_up(load_pretrained(name, weights_dir or None, download=False, fallback=True))
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _untrained(name: str) -> LoadedModel:
+    return _warm_up(untrained(name))
+
+
+def _download(name: str) -> WeightsError | None:
+    """Fetch ``name``'s weights into torchvision's cache with a progress bar; the error if it failed."""
+    label = DISPLAY_NAMES[name]
+    bar = st.progress(0.0, text=tr("weights.loading", model=label))
+
+    def progress(done: int, total: int) -> None:
+        fraction = min(1.0, done / total) if total else 0.0
+        bar.progress(fraction, text=tr("weights.downloading", model=label, done=f"{done / 2**20:.1f}",
+                                        total=f"{total / 2**20:.1f}" if total else "?"))
+
+    try:
+        fetch(name, progress)
+        return None
+    except WeightsError as err:
+        return err
+    finally:
+        bar.empty()
+
+
+def get_model(name: str) -> LoadedModel:
+    """``name`` with the best weights available (pretrained if at all possible), shared by all sessions.
+
+    Never raises for missing weights: the result is then untrained and carries the
+    reason in ``.problem``. A broken weights file or folder is shown with
+    :func:`pages.ui.show_error` and the untrained model is returned.
+    """
+    weights_dir = os.environ.get(WEIGHTS_DIR_ENV, "").strip()
+    try:
+        where = resolve(name, weights_dir or None)
+        if where.kind == "download":
+            problem = _download(name)
+            if problem is not None:
+                loaded = _untrained(name)
+                return replace(loaded, problem=problem)
+            where = resolve(name, weights_dir or None)
+        with st.spinner(tr("weights.loading", model=DISPLAY_NAMES[name])):
+            return _load(name, weights_dir, where.kind)
+    except WeightsError as err:
+        show_error(err)
+        loaded = _untrained(name)
+        return replace(loaded, problem=err)
+
+
+def pretrained_available() -> list[str]:
+    """The models whose pretrained weights are on this machine (weights folder or torchvision's cache)."""
+    weights_dir = os.environ.get(WEIGHTS_DIR_ENV, "").strip() or None
+    names = []
+    for name in MODEL_NAMES:
+        try:
+            if resolve(name, weights_dir).kind in ("file", "cache"):
+                names.append(name)
+        except WeightsError as err:
+            show_error(err)
+            return []
+    return names
+
+
+def untrained_banner(loaded: LoadedModel) -> None:
+    """The prominent warning for a model running with random weights, and what to do about it."""
+    if loaded.pretrained:
+        return
+    st.warning(tr("weights.untrained_banner", model=DISPLAY_NAMES[loaded.name]), icon="⚠️")
+    if loaded.problem is not None and loaded.problem.key != "weights.v1_untrained":
+        st.info(loaded.problem.message(current_language()))
+    elif loaded.name == "mobilenet_v1":
+        st.info(tr("weights.v1_note"))
+
+
+def source_text(loaded: LoadedModel) -> str:
+    """Where the weights came from, in the user's language."""
+    if loaded.kind == "file":
+        return tr("weights.source_file", path=loaded.source)
+    if loaded.kind in ("cache", "download"):
+        return tr(f"weights.source_{loaded.kind}", weights_id=loaded.weights_id, path=loaded.source)
+    return tr("weights.source_untrained")
