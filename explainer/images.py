@@ -21,6 +21,7 @@ shorter side at least ``min_side`` pixels.
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from pathlib import Path
 
@@ -80,7 +81,10 @@ def _open(data: bytes, label: str) -> Image.Image:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
     except Image.DecompressionBombError as err:
-        raise ImageError("image.too_many_pixels", name=label, size="?", limit=MAX_PIXELS // 1_000_000) from err
+        # PIL's own hard limit (2 × Image.MAX_IMAGE_PIXELS) fired while reading the header; it names the count.
+        found = re.search(r"\((\d+) pixels\)", str(err))
+        size = f"{int(found.group(1)):,}" if found else "?"
+        raise ImageError("image.too_many_pixels", name=label, size=size, limit=MAX_PIXELS // 1_000_000) from err
     except UnidentifiedImageError as err:
         raise ImageError("image.not_an_image", name=label) from err
     except (OSError, SyntaxError, ValueError, EOFError, TypeError, IndexError, KeyError) as err:
@@ -108,9 +112,9 @@ def _to_rgb(image: Image.Image) -> Image.Image:
         return image
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
         array = np.asarray(image, dtype=np.int64)
-        # 16-bit grayscale (PNG stores it as I;16 or I): keep the top 8 bits.
+        # 16-bit grayscale (PNG stores it as I;16 or I): scale 0…65535 to 0…255, rounding to nearest.
         top = 65535 if mode.startswith("I;16") or array.max(initial=0) > 255 else 255
-        array = np.clip(array, 0, top) * 255 // top
+        array = (np.clip(array, 0, top) * 255 + top // 2) // top
         return Image.fromarray(array.astype(np.uint8), "L").convert("RGB")
     if mode == "F":
         array = np.asarray(image, dtype=np.float64)
