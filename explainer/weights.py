@@ -271,7 +271,7 @@ def check_state_dict(model: nn.Module, state: dict, file: str | Path) -> None:
         raise WeightsError("weights.mismatch", file=str(file), detail="; ".join(parts))
     for key, value in state.items():
         if value.is_floating_point() and not bool(torch.isfinite(value).all()):
-            raise WeightsError("weights.not_finite", file=str(file), key=key)
+            raise WeightsError("weights.not_finite", file=str(file), layer=key)
 
 
 def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
