@@ -1,0 +1,111 @@
+"""Helpers for the real-browser tests: the app's pages, a browser-tab wrapper, screenshots."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+SCREENSHOTS = ARTIFACTS / "screenshots"
+
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+VIEWPORT = {"width": 1400, "height": 1000}
+RENDER_TIMEOUT_MS = 90_000  # a page's first run (Classify loads the model); the machine may be busy
+ACTION_TIMEOUT_MS = 30_000  # finding an element that should already be there
+
+# The pages of the app: url path -> page script.
+PAGES = {
+    "home": "pages/home.py",
+    "cost": "pages/cost.py",
+    "architectures": "pages/architectures.py",
+    "classify": "pages/classify.py",
+    "feature_maps": "pages/feature_maps.py",
+}
+DEFAULT_PAGE = "home"
+LANGS = ("en", "zh")
+
+# Opening a sub-page URL directly makes the client probe /<page>/_stcore/health
+# and /<page>/_stcore/host-config first: two harmless 404s.
+_HARMLESS = re.compile(r"/[a-z_]+/_stcore/(health|host-config)\b")
+
+
+def unavailable(reason: str) -> None:
+    """Skip (or fail, when ``EXPLAINER_REQUIRE_E2E=1``) because the browser cannot run."""
+    if os.environ.get("EXPLAINER_REQUIRE_E2E") == "1":
+        pytest.fail(f"{reason} (EXPLAINER_REQUIRE_E2E=1: the browser tests must run)", pytrace=False)
+    pytest.skip(reason)
+
+
+def chromium_path() -> str | None:
+    configured = os.environ.get("EXPLAINER_CHROMIUM")
+    for candidate in (configured, "/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser")):
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def require_page(url_path: str) -> None:
+    """Skip while a page of the app has not been written yet."""
+    if not (ROOT / PAGES[url_path]).is_file():
+        pytest.skip(f"{PAGES[url_path]} does not exist yet")
+
+
+@dataclass
+class Tab:
+    """A browser tab on the app and everything it logged."""
+
+    page: object  # playwright.sync_api.Page
+    base_url: str
+    console_errors: list[str] = field(default_factory=list)
+
+    def watch_console(self) -> "Tab":
+        def on_console(message) -> None:
+            if message.type == "error":
+                url = (message.location or {}).get("url", "")
+                self.console_errors.append(f"{message.text} [{url}]")
+
+        self.page.on("console", on_console)
+        self.page.on("pageerror", lambda error: self.console_errors.append(f"pageerror: {error}"))
+        return self
+
+    def open(self, url_path: str, lang: str) -> None:
+        """Open ``/<url_path>?lang=<lang>`` the way a student follows a link, and wait until it rendered."""
+        path = "" if url_path == DEFAULT_PAGE else url_path  # the default page lives at "/"
+        self.page.goto(f"{self.base_url}/{path}?lang={lang}")
+        self.wait_idle()
+
+    def wait_idle(self, timeout_ms: int = RENDER_TIMEOUT_MS) -> None:
+        """Wait until the script run finished and the main area shows something."""
+        self.page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]',
+                                    timeout=timeout_ms)
+        self.page.wait_for_selector('[data-testid="stMainBlockContainer"] [data-testid="stElementContainer"]',
+                                    timeout=timeout_ms)
+
+    def exceptions(self) -> list[str]:
+        return [e.inner_text() for e in self.page.query_selector_all('[data-testid="stException"]')]
+
+    def real_console_errors(self) -> list[str]:
+        return [e for e in self.console_errors if not _HARMLESS.search(e)]
+
+    def screenshot(self, name: str) -> Path:
+        """The whole main area (Streamlit scrolls inside its own container: grow the viewport to fit)."""
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        height = self.page.evaluate(
+            "() => { const m = document.querySelector('[data-testid=\"stMain\"]');"
+            " return m ? m.scrollHeight : document.body.scrollHeight; }")
+        self.page.set_viewport_size({"width": VIEWPORT["width"],
+                                     "height": max(VIEWPORT["height"], min(int(height) + 40, 12000))})
+        self.page.wait_for_timeout(300)  # let charts re-layout to the new size
+        path = SCREENSHOTS / f"{name}.png"
+        self.page.screenshot(path=str(path))
+        self.page.set_viewport_size(VIEWPORT)
+        return path

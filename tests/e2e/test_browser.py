@@ -1,0 +1,210 @@
+"""What a student sees, in a real Chromium: every page, both languages, the real widgets.
+
+Run alone with ``python -m pytest tests/e2e -q`` (about a minute or two);
+screenshots land in ``test-artifacts/screenshots/`` — look at them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from bench.server import SHARED, StreamlitServer
+from bench.stclient import StreamlitSession
+from explainer.i18n import LANGUAGES, t
+from tests.e2e.helpers import ARTIFACTS, LANGS, PAGES, Tab, require_page
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+IMAGES = SHARED / "images"
+
+
+def _expected(name: str) -> list[str]:
+    path = IMAGES / "expected.json"
+    if not path.is_file():
+        pytest.skip(f"shared test photos not found in {IMAGES}")
+    return json.loads(path.read_text())[name]["top5_any"]
+
+
+def _assert_clean(tab: Tab, what: str) -> None:
+    assert tab.exceptions() == [], f"{what}: the page shows an exception"
+    assert tab.real_console_errors() == [], f"{what}: console errors"
+
+
+def _title(tab: Tab) -> str:
+    heading = tab.page.locator('[data-testid="stMainBlockContainer"] h1').first
+    heading.wait_for()
+    return heading.inner_text()
+
+
+# --- every page, both languages ------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("url_path", list(PAGES))
+def test_page_renders_without_errors(tab: Tab, url_path: str, lang: str) -> None:
+    require_page(url_path)
+    tab.open(url_path, lang)
+    page = tab.page
+    # The page is the one asked for, in the language asked for.
+    title = _title(tab)
+    assert title.strip(), f"{url_path}: no title"
+    if lang == "zh":
+        assert CJK.search(title), f"{url_path}?lang=zh shows an untranslated title {title!r}"
+    else:
+        assert not CJK.search(title), f"{url_path}?lang=en shows a Chinese title {title!r}"
+    # The sidebar has the language switch showing this language and one link per page of the app.
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    assert sidebar.locator('[data-testid="stSelectbox"] input').first.input_value() == LANGUAGES[lang]
+    links = sidebar.locator('[data-testid="stSidebarNavLink"]')
+    shown = {(links.nth(i).get_attribute("href") or "").split("?")[0].rstrip("/").rsplit("/", 1)[-1]
+             for i in range(links.count())}
+    built = {path for path, script in PAGES.items() if (Path(__file__).parents[2] / script).is_file()}
+    assert built - {"home"} <= shown, f"navigation links {sorted(shown)} miss some of {sorted(built)}"
+    assert t(f"nav.{url_path}", lang) in sidebar.inner_text()
+    # Charts really drew (plotly) and images really loaded.
+    for chart in page.locator('[data-testid="stPlotlyChart"]').all():
+        chart.locator(".main-svg").first.wait_for(state="attached")
+    for image in page.locator('[data-testid="stImage"] img').all():
+        assert image.evaluate("img => img.complete && img.naturalWidth > 0"), "an image did not load"
+    tab.screenshot(f"{url_path}_{lang}")
+    _assert_clean(tab, f"{url_path}?lang={lang}")
+
+
+def test_deep_link_on_fresh_server_runs_the_app(browser) -> None:
+    """The first student of the day follows a link straight to a page (not the home page).
+
+    Streamlit decides at start-up whether an app has a v1 ``pages/`` folder; until
+    ``st.navigation`` has run once it would run ``pages/<x>.py`` *alone* (no
+    ``app.py``: no language switch, every file in ``pages/`` listed as a page).
+    """
+    with StreamlitServer(log_path=ARTIFACTS / "e2e-fresh-streamlit.log") as server:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        try:
+            page = context.new_page()
+            page.goto(f"{server.base_url}/cost?lang=zh")
+            tab = Tab(page=page, base_url=server.base_url)
+            tab.wait_idle()
+            sidebar = page.locator('[data-testid="stSidebar"]')
+            assert sidebar.locator('[data-testid="stSelectbox"]').count() == 1, \
+                "deep link on a fresh server: app.py did not run (no language switch in the sidebar)"
+            names = sidebar.locator('[data-testid="stSidebarNavLink"]').all_inner_texts()
+            assert t("nav.cost", "zh") in " ".join(names), f"navigation shows {names}"
+            assert not any(name.strip() in ("ui", "app", "image_input") for name in names), \
+                f"helper modules listed as pages: {names}"
+        finally:
+            context.close()
+
+
+# --- Cost calculator -----------------------------------------------------------
+
+
+def _cost_widgets(tab: Tab, lang: str) -> dict[str, int]:
+    page = tab.page
+
+    def slider_value(label_key: str) -> int:
+        slider = page.locator('[data-testid="stSlider"]').filter(has_text=t(label_key, lang)).first
+        return int(slider.locator('[data-testid="stSliderThumbValue"]').inner_text().replace(",", ""))
+
+    def number(label_key: str) -> int:
+        box = page.locator('[data-testid="stNumberInput"]').filter(has_text=t(label_key, lang)).first
+        return int(float(box.locator("input").input_value()))
+
+    stride_box = page.locator('[data-testid="stRadio"]').filter(has_text=t("cost.stride", lang)).first
+    stride = int(stride_box.locator('[data-testid="stRadioOption"][data-selected="true"]').inner_text().strip())
+    values = {"d_k": slider_value("cost.d_k"), "d_f": slider_value("cost.d_f"), "m": number("cost.m"),
+              "n": number("cost.n"), "s": stride}
+    for key in ("cost.alpha", "cost.rho"):  # multipliers at 1: M, N, D_F are used as shown
+        box = page.locator('[data-testid="stNumberInput"]').filter(has_text=t(key, lang)).first
+        assert float(box.locator("input").input_value()) == 1.0
+    return values
+
+
+def _standard_macs_shown(tab: Tab) -> int:
+    return int(tab.page.locator('[data-testid="stMetricValue"]').first.inner_text().replace(",", ""))
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_cost_slider_changes_the_macs(tab: Tab, lang: str) -> None:
+    tab.open("cost", lang)
+    before = _cost_widgets(tab, lang)
+    shown_before = _standard_macs_shown(tab)
+
+    def standard_macs(v: dict[str, int]) -> int:  # D_K²·M·N·D_G², D_G = ceil(D_F / s) ("same" padding)
+        d_g = -(-v["d_f"] // v["s"])
+        return v["d_k"] ** 2 * v["m"] * v["n"] * d_g ** 2
+
+    assert shown_before == standard_macs(before)
+    # Move the D_F slider with the keyboard, as a student would with the arrow keys.
+    slider = tab.page.locator('[data-testid="stSlider"]').filter(has_text=t("cost.d_f", lang)).first
+    slider.locator('input[type="range"]').focus()
+    for _ in range(8):
+        tab.page.keyboard.press("ArrowRight")
+    tab.page.wait_for_function(
+        "old => { const m = document.querySelector('[data-testid=\"stMetricValue\"]');"
+        " return m && m.innerText.replace(/,/g, '') !== String(old); }", arg=shown_before, timeout=30_000)
+    tab.wait_idle()
+    after = _cost_widgets(tab, lang)
+    assert after["d_f"] == before["d_f"] + 8
+    assert _standard_macs_shown(tab) == standard_macs(after) != shown_before
+    tab.screenshot(f"cost_after_slider_{lang}")
+    _assert_clean(tab, "cost page after moving D_F")
+
+
+# --- Classify --------------------------------------------------------------------
+
+
+def _choose_upload(tab: Tab, lang: str) -> None:
+    tab.page.get_by_text(t("images.source_upload", lang), exact=True).first.click()
+    tab.page.locator('[data-testid="stFileUploader"] input[type="file"]').first.wait_for(state="attached")
+    tab.wait_idle()
+
+
+def _upload(tab: Tab, path_or_payload) -> None:
+    tab.page.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(path_or_payload)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_classify_uploaded_cat(tab: Tab, lang: str, real_weights: Path) -> None:
+    require_page("classify")
+    accepted = _expected("cat.jpg")
+    tab.open("classify", lang)
+    _choose_upload(tab, lang)
+    main = tab.page.locator('[data-testid="stMainBlockContainer"]')
+    shown = main.inner_text()
+    assert not any(label in shown for label in accepted), "a cat label is shown before anything was uploaded"
+    _upload(tab, IMAGES / "cat.jpg")
+    pattern = "|".join(re.escape(label) for label in accepted)
+    tab.page.wait_for_function(
+        "re => new RegExp(re).test(document.querySelector('[data-testid=\"stMainBlockContainer\"]').innerText)",
+        arg=pattern, timeout=120_000)
+    tab.wait_idle()
+    tab.screenshot(f"classify_cat_{lang}")
+    _assert_clean(tab, "classify after uploading cat.jpg")
+
+
+BROKEN = {"name": "broken.jpg", "mimeType": "image/jpeg", "buffer": b"this is a text file, not a photo\n" * 20}
+
+
+@pytest.mark.parametrize(("url_path", "lang"), [("classify", "en"), ("classify", "zh"), ("feature_maps", "zh")])
+def test_broken_upload_shows_the_friendly_message(tab: Tab, url_path: str, lang: str) -> None:
+    require_page(url_path)
+    from explainer.errors import ImageError
+    from explainer.images import load_image
+
+    with pytest.raises(ImageError) as caught:
+        load_image(BROKEN["buffer"], BROKEN["name"])
+    message = caught.value.message(lang)
+    tab.open(url_path, lang)
+    _choose_upload(tab, lang)
+    _upload(tab, BROKEN)
+    alert = tab.page.locator('[data-testid="stAlert"]').filter(has_text=message).first
+    alert.wait_for(timeout=60_000)
+    tab.wait_idle()
+    tab.screenshot(f"{url_path}_broken_upload_{lang}")
+    _assert_clean(tab, f"{url_path} after a broken upload")
