@@ -172,3 +172,21 @@ def load_image(source: bytes | str | Path, name: str | None = None, *, min_side:
     if rgb is not image:
         image.close()
     return rgb
+
+
+#: Longest side of the photo previews the pages show.
+PREVIEW_MAX_SIDE = 1024
+
+
+def preview(image: Image.Image, max_side: int = PREVIEW_MAX_SIDE) -> Image.Image:
+    """A copy for display, the longer side at most ``max_side`` and every side at least 1 pixel.
+
+    Streamlit's own downscaling of very wide images (e.g. 10000×2) rounds the
+    height to 0 and fails; previews made here never do.
+    """
+    width, height = image.size
+    scale = min(1.0, max_side / max(width, height))
+    if scale >= 1.0:
+        return image
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return image.resize(size, Image.BILINEAR, reducing_gap=3.0)

@@ -6,10 +6,12 @@ import streamlit as st
 
 from explainer.classify import classify_image, model_cost, tensor_to_image
 from explainer.figures.classify import top_k_bar
+from explainer.images import preview
 from explainer.models import DISPLAY_NAMES, MODEL_NAMES
 from pages.image_input import image_source
 from pages.resources import get_model, pretrained_available, source_text, untrained_banner
-from pages.ui import fmt_millions, tr
+from explainer.i18n import t
+from pages.ui import current_language, fmt_millions, tr
 
 TOP = 5
 
@@ -28,12 +30,13 @@ def _cost_of(loaded):
 st.title(tr("classify.title"))
 st.markdown(tr("classify.intro"))
 
+lang = current_language()
 left, right = st.columns([1, 2], gap="large")
 with left:
     choice = image_source("classify")
     view = st.radio(
         tr("classify.view"), ("single", "compare"), key="classify_view", horizontal=True,
-        format_func=lambda v: tr(f"classify.view_{v}"),
+        format_func=lambda v: t(f"classify.view_{v}", lang),
     )
     if view == "single":
         name = st.selectbox(
@@ -41,7 +44,7 @@ with left:
             format_func=DISPLAY_NAMES.__getitem__,
         )
     if choice is not None:
-        st.image(choice.image, caption=tr("classify.photo_caption", name=choice.name, width=choice.image.width,
+        st.image(preview(choice.image), caption=tr("classify.photo_caption", name=choice.name, width=choice.image.width,
                                           height=choice.image.height), width="stretch")
 
 if choice is not None and view == "single":

@@ -9,8 +9,9 @@ Usage::
         st.image(choice.image)             # PIL RGB, upright, already checked
 
 ``image_source(key_prefix: str, *, default_sample: str = "chelsea") -> ImageChoice | None``
-offers three sources — file upload (jpg, png, webp, bmp, gif; Streamlit caps
-uploads at 20 MB, see ``.streamlit/config.toml``), the camera
+offers three sources — file upload (JPEG, PNG, WebP, BMP, GIF — checked by
+the loader from the content, not the extension; Streamlit caps uploads at
+20 MB, see ``.streamlit/config.toml``), the camera
 (``st.camera_input``) and the photos bundled with matplotlib/scikit-image
 (no network). The chosen file goes through :func:`explainer.images.load_image`
 (decoded at :data:`explainer.images.WORKING_MIN_SIDE`); if it is not a usable
@@ -28,9 +29,10 @@ import streamlit as st
 from PIL import Image
 
 from explainer.errors import ImageError
-from explainer.images import UPLOAD_EXTENSIONS, WORKING_MIN_SIDE, load_image
+from explainer.images import WORKING_MIN_SIDE, load_image
 from explainer.samples import available_samples, sample_bytes
-from pages.ui import show_error, tr
+from explainer.i18n import t
+from pages.ui import current_language, show_error, tr
 
 SOURCES = ("sample", "upload", "camera")
 
@@ -52,22 +54,20 @@ def _samples() -> tuple[str, ...]:
 
 def image_source(key_prefix: str, *, default_sample: str = "chelsea") -> ImageChoice | None:
     """Let the user pick a photo; return it checked and decoded, or ``None`` (nothing yet, or an error shown)."""
+    lang = current_language()  # captured, so format_func gives the same labels whenever it is called
     source = st.radio(
         tr("images.source"),
         SOURCES,
         key=f"{key_prefix}_source",
         horizontal=True,
-        format_func=lambda s: tr(f"images.source_{s}"),
+        format_func=lambda s: t(f"images.source_{s}", lang),
     )
     data: bytes | None = None
     name = ""
     if source == "upload":
-        uploaded = st.file_uploader(
-            tr("images.upload"),
-            type=list(UPLOAD_EXTENSIONS),
-            key=f"{key_prefix}_upload",
-            help=tr("images.upload_help"),
-        )
+        # No `type=` filter: Streamlit would refuse other extensions with its own English message (or an
+        # exception for a client that bypasses the browser's filter); our loader says it in the user's language.
+        uploaded = st.file_uploader(tr("images.upload"), key=f"{key_prefix}_upload", help=tr("images.upload_help"))
         if uploaded is not None:
             data, name = uploaded.getvalue(), uploaded.name
     elif source == "camera":
@@ -82,7 +82,7 @@ def image_source(key_prefix: str, *, default_sample: str = "chelsea") -> ImageCh
         index = keys.index(default_sample) if default_sample in keys else 0
         key = st.selectbox(
             tr("images.sample"), keys, index=index, key=f"{key_prefix}_sample",
-            format_func=lambda k: tr(f"images.sample_{k}"),
+            format_func=lambda k: t(f"images.sample_{k}", lang),
         )
         try:
             data, name = sample_bytes(key)

@@ -156,7 +156,7 @@ def corpus() -> list[Case]:
         Case("notes.jpg", b"These are my lecture notes, not a photo.\n" * 20, error="image.not_an_image"),
         Case("bomb.png", png_claiming(40_000, 40_000), error="image.too_many_pixels"),
         Case("big.png", _save(Image.new("L", (8000, 6000)), "PNG"), error="image.too_many_pixels"),
-        Case("scan.tiff", _save(_gradient(16, 16), "TIFF"), error="image.unsupported"),
+        Case("scan.png", _save(_gradient(16, 16), "TIFF"), error="image.unsupported"),  # a TIFF named .png
         Case("cmyk.jpg", _save(Image.new("RGB", (16, 16), (255, 0, 0)).convert("CMYK"), "JPEG", quality=95),
              check=_check_cmyk),
         Case("deep.png", _png16(), check=_check_png16),

@@ -1,0 +1,160 @@
+"""The Classify page (AppTest, both languages): samples, uploads of the bad-file corpus, the untrained
+banner when offline, and the compare view. No traceback for any of it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from explainer.i18n import catalog, t
+from tests.conftest import run_page
+from tests.test_images import BAD, GOOD, Case
+
+PAGE = "pages/classify.py"
+LANGS = ["en", "zh"]
+MIME = {"jpg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp", "bmp": "image/bmp",
+        "tiff": "image/tiff"}
+
+
+@pytest.fixture
+def offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No weights folder, an empty torchvision cache, downloads switched off."""
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
+    monkeypatch.delenv("EXPLAINER_WEIGHTS_DIR", raising=False)
+    monkeypatch.setenv("EXPLAINER_OFFLINE", "1")
+    return tmp_path
+
+
+@pytest.fixture
+def with_weights(weights_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("EXPLAINER_WEIGHTS_DIR", str(weights_dir))
+    monkeypatch.setenv("EXPLAINER_OFFLINE", "1")
+    return weights_dir
+
+
+def _texts(at, kind: str) -> list[str]:
+    return [e.value for e in getattr(at, kind)]
+
+
+def _upload(at, case: Case):
+    at.radio(key="classify_source").set_value("upload").run()
+    ext = case.name.rsplit(".", 1)[-1]
+    at.file_uploader(key="classify_upload").set_value((case.name, case.data, MIME.get(ext, "application/octet-stream")))
+    return at.run()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_sample_with_real_weights(lang: str, with_weights) -> None:
+    at = run_page(PAGE, lang)
+    assert not at.exception
+    assert at.title[0].value == t("classify.title", lang)
+    assert not at.warning, _texts(at, "warning")  # pretrained: no untrained banner
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics[t("classify.macs", lang)] == "300.8 M"  # MobileNetV2 at 224: 300,774,272 MACs
+    assert metrics[t("classify.params", lang)] == "3.50 M"
+    assert metrics[t("classify.inference", lang)].endswith(" ms")
+    charts = at.get("plotly_chart")
+    assert len(charts) == 1
+    assert "tiger cat" in charts[0].proto.spec  # the default sample, Chelsea the cat
+    assert len(at.image) >= 1  # the photo and the tensor fed to the network
+    captions = " ".join(_texts(at, "caption"))
+    assert t("classify.fed_caption", lang, crop=224, resize=256) in captions
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_offline_without_weights_shows_banner_and_instructions(lang: str, offline) -> None:
+    at = run_page(PAGE, lang)
+    assert not at.exception
+    banner = t("weights.untrained_banner", lang, model="MobileNetV2")
+    assert banner in _texts(at, "warning")
+    info = " ".join(_texts(at, "info"))
+    assert "python -m explainer weights fetch --model mobilenet_v2" in info
+    assert catalog(lang)["errors.weights.offline"].split("{")[0] in info
+    assert len(at.get("plotly_chart")) == 1  # still works, with random weights
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_v1_is_labelled_untrained(lang: str, offline) -> None:
+    at = run_page(PAGE, lang)
+    at.selectbox(key="classify_model").set_value("mobilenet_v1").run()
+    assert not at.exception
+    assert t("weights.untrained_banner", lang, model="MobileNetV1") in _texts(at, "warning")
+    assert t("weights.v1_note", lang) in _texts(at, "info")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_bad_uploads_show_one_line_errors(lang: str, offline) -> None:
+    at = run_page(PAGE, lang)
+    for case in BAD:
+        at = _upload(at, case)
+        assert not at.exception, case.name
+        errors = _texts(at, "error")
+        assert len(errors) == 1 and case.name in errors[0] and "\n" not in errors[0], (case.name, errors)
+        assert errors[0].startswith(catalog(lang)[f"errors.{case.error}"].split("{")[0]), errors[0]
+        assert not at.get("plotly_chart")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_unusual_uploads_are_classified(lang: str, offline) -> None:
+    at = run_page(PAGE, lang)
+    for case in GOOD:
+        at = _upload(at, case)
+        assert not at.exception, case.name
+        assert not at.error, (case.name, _texts(at, "error"))
+        assert len(at.get("plotly_chart")) == 1, case.name
+
+
+def test_every_sample_runs(offline) -> None:
+    from explainer.samples import available_samples
+
+    at = run_page(PAGE, "en")
+    for key in available_samples():
+        at.selectbox(key="classify_sample").set_value(key).run()
+        assert not at.exception and not at.error, key
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_compare_view(lang: str, with_weights) -> None:
+    at = run_page(PAGE, lang)
+    at.radio(key="classify_view").set_value("compare").run()
+    assert not at.exception
+    frame = at.dataframe[0].value
+    names = list(frame[t("classify.col_model", lang)])
+    assert "MobileNetV2" in names
+    assert len(at.get("plotly_chart")) == len(names)
+    if (with_weights / "mobilenet_v1_0.75_192_imagenet.npz").is_file():
+        assert "MobileNetV1 (0.75, 192)" in names
+    row = frame[frame[t("classify.col_model", lang)] == "MobileNetV2"].iloc[0]
+    assert row[t("classify.col_macs", lang)] == 300.8 and row[t("classify.col_params", lang)] == 3.5
+
+
+def test_compare_view_offline_has_nothing_to_compare(offline) -> None:
+    at = run_page(PAGE, "zh")
+    at.radio(key="classify_view").set_value("compare").run()
+    assert not at.exception
+    assert t("classify.compare_none", "zh") in _texts(at, "info")
+
+
+def test_camera_source_waits_for_a_shot(offline) -> None:
+    at = run_page(PAGE, "en")
+    at.radio(key="classify_source").set_value("camera").run()
+    assert not at.exception
+    assert t("images.waiting", "en") in _texts(at, "caption")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_other_formats_are_refused_in_the_users_language(lang: str, offline) -> None:
+    """No extension filter in the widget: a TIFF or an iPhone HEIC gets our one-line message, not Streamlit's."""
+    import io
+
+    from PIL import Image
+
+    tiff = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(tiff, format="TIFF")
+    at = run_page(PAGE, lang)
+    for case, key in [(Case("scan.tiff", tiff.getvalue()), "unsupported"), (Case("IMG_0001.heic", b"\x00\x00\x00\x18ftypheic" + b"\x00" * 64), "not_an_image")]:
+        at = _upload(at, case)
+        assert not at.exception
+        errors = _texts(at, "error")
+        assert len(errors) == 1 and errors[0].startswith(catalog(lang)[f"errors.image.{key}"].split("{")[0]), errors
