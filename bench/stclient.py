@@ -51,6 +51,7 @@ class RunResult:
     element_types: list[str] = field(default_factory=list)
     widgets: dict[str, Any] = field(default_factory=dict)  # element type -> list of widget protos
     raw: bytearray = field(default_factory=bytearray)  # serialized deltas (to search in tables/charts)
+    media: list[str] = field(default_factory=list)  # image URLs the browser would fetch next
 
     def has_text(self, needle: str) -> bool:
         return needle.encode() in self.raw
@@ -153,6 +154,8 @@ class StreamlitSession:
             if etype in _TEXT_FIELDS:
                 sub = getattr(element, etype)
                 result.texts.extend(str(getattr(sub, name)) for name in _TEXT_FIELDS[etype] if getattr(sub, name))
+            if etype == "imgs":
+                result.media.extend(img.url for img in element.imgs.imgs if img.url.startswith("/"))
             if etype == "exception":
                 exc = element.exception
                 result.exceptions.append(f"{exc.type}: {exc.message}")
@@ -191,6 +194,20 @@ class StreamlitSession:
                 break
         result.seconds = time.perf_counter() - start
         return result
+
+    async def fetch_media(self, result: RunResult) -> int:
+        """GET the images a run rendered, as the browser does to show them; returns the bytes read."""
+
+        def get_all() -> int:
+            total = 0
+            for url in result.media:
+                response = self.http.get(self.base_url + url, timeout=self.timeout)
+                if response.status_code != 200:
+                    raise ProtocolError(f"GET {url} answered {response.status_code}")
+                total += len(response.content)
+            return total
+
+        return await asyncio.to_thread(get_all) if result.media else 0
 
     async def open(self, page: str, lang: str = "en") -> RunResult:
         """Open ``/<page>?lang=<lang>`` like a browser tab (connect first)."""

@@ -1,0 +1,44 @@
+# MobileNet Explainer: one Streamlit server, CPU-only PyTorch, weights baked in at build time.
+#
+#   docker build -t mobilenet-explainer .
+#   docker run --rm -p 8501:8501 mobilenet-explainer        # then open http://localhost:8501
+#
+# Readiness/liveness: GET /_stcore/health answers "ok". Streamlit keeps each
+# visitor's session in the server process: behind a load balancer, use sticky
+# sessions (see the README, "Serving a large class").
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    TORCH_HOME=/opt/torch
+
+WORKDIR /app
+
+# CPU-only torch/torchvision from PyTorch's CPU index (no CUDA libraries, ~5x smaller),
+# then the rest; torch is already satisfied, so requirements.txt does not pull a CUDA build.
+COPY requirements.txt .
+RUN pip install --index-url https://download.pytorch.org/whl/cpu torch torchvision \
+ && pip install -r requirements.txt
+
+COPY .streamlit ./.streamlit
+COPY explainer ./explainer
+COPY pages ./pages
+COPY app.py ./
+
+# Weights into torchvision's cache under $TORCH_HOME at build time; never download at run time.
+RUN python -m explainer weights fetch --all \
+ && python -m explainer weights status
+ENV EXPLAINER_OFFLINE=1
+
+RUN useradd --create-home --uid 10001 explainer
+USER explainer
+
+EXPOSE 8501
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+    CMD python -c "import urllib.request, sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=4).read() == b'ok' else 1)"
+
+CMD ["python", "-m", "streamlit", "run", "app.py", \
+     "--server.address", "0.0.0.0", "--server.port", "8501", "--server.headless", "true", \
+     "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]

@@ -1,0 +1,291 @@
+"""Lecture-hall load test: N students open the Classify page at the same moment and classify a photo.
+
+    python bench/loadtest.py                 # N = 20 and 60 against a fresh local server
+    python bench/loadtest.py -n 60 --json    # one size, machine-readable
+
+Each simulated student is a session speaking Streamlit's own websocket protocol
+(:mod:`bench.stclient`), doing what the browser does: open ``/classify`` (the page
+classifies its sample photo), switch the photo source to "Upload", upload one of
+the shared test photos through the file uploader, wait for the top-5 chart and
+fetch the images the page shows. A session counts as an error if anything fails,
+an exception is rendered, or none of the photo's acceptable labels
+(``../shared/images/expected.json``) is in the result.
+
+Bounded: one run per session, a per-session timeout and an overall deadline;
+the server is started on 127.0.0.1 with ``--server.fileWatcherType none`` and
+stopped by its PID. Server RSS is read from ``/proc/<pid>/status``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+if __package__ in (None, ""):  # `python bench/loadtest.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.server import ROOT, SHARED, StreamlitServer, rss_mb
+from bench.stclient import RunResult, StreamlitSession
+from explainer.i18n import t
+
+PAGE = "classify"
+SOURCE_KEY = "classify_source"  # the photo-source radio of pages/image_input.py on the Classify page
+SESSION_TIMEOUT = 180.0  # seconds, per session
+TARGET_P95_S = 15.0
+TARGET_RSS_GROWTH_MB = 300.0
+
+
+@dataclass
+class Photo:
+    name: str
+    data: bytes
+    accepted: list[str]
+
+
+def shared_photos() -> list[Photo]:
+    folder = SHARED / "images"
+    expected = json.loads((folder / "expected.json").read_text())
+    return [Photo(name, (folder / name).read_bytes(), entry["top5_any"])
+            for name, entry in sorted(expected.items()) if not name.startswith("_")]
+
+
+@dataclass
+class SessionOutcome:
+    index: int
+    photo: str
+    ok: bool = False
+    error: str = ""
+    open_s: float = float("nan")  # connect → Classify page rendered (with its sample photo classified)
+    result_s: float = float("nan")  # upload starts → top-5 of the uploaded photo rendered, images fetched
+    total_s: float = float("nan")  # connect → result
+
+
+def _radio(result: RunResult, key: str):
+    for radio in result.widgets.get("radio", []):
+        if radio.id.endswith(key):
+            return radio
+    raise RuntimeError(f"no radio {key!r} on the page")
+
+
+def _problems(result: RunResult) -> str:
+    if result.status != "FINISHED_SUCCESSFULLY":
+        return f"script run ended with {result.status or 'nothing'}"
+    if result.exceptions:
+        return "exception on the page: " + result.exceptions[0][:200]
+    return ""
+
+
+async def student(base_url: str, index: int, photo: Photo, lang: str, start_at: float) -> SessionOutcome:
+    """One student: open the page, choose Upload, upload the photo, see the result."""
+    outcome = SessionOutcome(index=index, photo=photo.name)
+    await asyncio.sleep(max(0.0, start_at - time.perf_counter()))
+    began = time.perf_counter()
+    session = StreamlitSession(base_url, timeout=SESSION_TIMEOUT)
+    try:
+        await session.connect()
+        opened = await session.open(PAGE, lang)
+        if problem := _problems(opened):
+            raise RuntimeError(f"open: {problem}")
+        await session.fetch_media(opened)
+        outcome.open_s = time.perf_counter() - began
+        # Photo source → "Upload" (the radio's value is its shown option text).
+        radio = _radio(opened, SOURCE_KEY)
+        upload_label = t("images.source_upload", lang)
+        if upload_label not in radio.options:
+            raise RuntimeError(f"no {upload_label!r} among the photo sources {list(radio.options)}")
+        session.set_widget(radio.id, string_value=upload_label)
+        waiting = await session.rerun()
+        if problem := _problems(waiting):
+            raise RuntimeError(f"choose upload: {problem}")
+        uploader = waiting.widget("file_uploader")
+        upload_start = time.perf_counter()
+        shown = await session.upload(uploader.id, photo.name, photo.data)
+        if problem := _problems(shown):
+            raise RuntimeError(f"upload: {problem}")
+        await session.fetch_media(shown)
+        outcome.result_s = time.perf_counter() - upload_start
+        outcome.total_s = time.perf_counter() - began
+        if not any(shown.has_text(label) for label in photo.accepted):
+            raise RuntimeError(f"{photo.name}: none of {photo.accepted} in the result")
+        outcome.ok = True
+    except Exception as error:  # noqa: BLE001 - every failure is one counted error
+        outcome.error = f"{type(error).__name__}: {error}"[:300]
+    finally:
+        try:
+            await asyncio.wait_for(session.close(), timeout=10)
+        except Exception:  # noqa: BLE001
+            pass
+    return outcome
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-quantile (0..1) by linear interpolation; nan for no values."""
+    data = sorted(v for v in values if v == v)
+    if not data:
+        return float("nan")
+    if len(data) == 1:
+        return data[0]
+    position = q * (len(data) - 1)
+    low = int(position)
+    high = min(low + 1, len(data) - 1)
+    return data[low] + (data[high] - data[low]) * (position - low)
+
+
+@dataclass
+class LoadReport:
+    sessions: int
+    lang: str
+    ramp_s: float
+    errors: int
+    error_samples: list[str]
+    open_p50_s: float
+    open_p95_s: float
+    result_p50_s: float
+    result_p95_s: float
+    result_max_s: float
+    total_p50_s: float
+    total_p95_s: float
+    wall_s: float
+    rss_before_mb: float
+    rss_peak_mb: float
+    rss_after_mb: float
+    rss_growth_mb: float
+    outcomes: list[SessionOutcome] = field(default_factory=list, repr=False)
+
+    @property
+    def meets_target(self) -> bool:
+        return self.errors == 0 and self.result_p95_s < TARGET_P95_S and self.rss_growth_mb < TARGET_RSS_GROWTH_MB
+
+
+async def _sample_rss(pid: int, peak: list[float], stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        peak[0] = max(peak[0], rss_mb(pid))
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=0.25)
+        except asyncio.TimeoutError:
+            pass
+
+
+async def _crowd(base_url: str, pid: int, sessions: int, lang: str, ramp: float, deadline_s: float) -> LoadReport:
+    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=sessions + 4))
+    photos = shared_photos()
+    rss_before = rss_mb(pid)
+    peak = [rss_before]
+    stop = asyncio.Event()
+    sampler = asyncio.create_task(_sample_rss(pid, peak, stop))
+    start = time.perf_counter() + 0.5
+    tasks = [asyncio.create_task(student(base_url, i, photos[i % len(photos)], lang,
+                                         start + (ramp * i / max(1, sessions - 1) if ramp else 0.0)))
+             for i in range(sessions)]
+    done, pending = await asyncio.wait(tasks, timeout=deadline_s)
+    for task in pending:
+        task.cancel()
+    outcomes = [task.result() for task in done]
+    outcomes += [SessionOutcome(index=-1, photo="?", error="overall deadline reached") for _ in pending]
+    wall = time.perf_counter() - start
+    stop.set()
+    await sampler
+    rss_after = rss_mb(pid)
+    failed = [o for o in outcomes if not o.ok]
+    good = [o for o in outcomes if o.ok]
+    return LoadReport(
+        sessions=sessions, lang=lang, ramp_s=ramp, errors=len(failed),
+        error_samples=sorted({o.error for o in failed})[:5],
+        open_p50_s=percentile([o.open_s for o in good], 0.5), open_p95_s=percentile([o.open_s for o in good], 0.95),
+        result_p50_s=percentile([o.result_s for o in good], 0.5),
+        result_p95_s=percentile([o.result_s for o in good], 0.95),
+        result_max_s=max((o.result_s for o in good), default=float("nan")),
+        total_p50_s=percentile([o.total_s for o in good], 0.5), total_p95_s=percentile([o.total_s for o in good], 0.95),
+        wall_s=wall, rss_before_mb=rss_before, rss_peak_mb=peak[0], rss_after_mb=rss_after,
+        rss_growth_mb=rss_after - rss_before, outcomes=outcomes,
+    )
+
+
+async def _warm_up(base_url: str, lang: str) -> SessionOutcome:
+    """One student first (as the lecturer tries the page before class): loads the model once."""
+    photo = shared_photos()[0]
+    async with StreamlitSession(base_url) as session:  # the entry page, so st.navigation has run
+        await session.open("", lang)
+    return await student(base_url, 0, photo, lang, 0.0)
+
+
+def run_load(sizes: list[int], lang: str = "en", ramp: float = 0.0, deadline_s: float = 600.0,
+             log=print) -> tuple[dict, list[LoadReport]]:
+    """For each crowd size: a fresh server, one warm-up student, then the crowd; the server is stopped by PID.
+
+    Returns ``(info, reports)``; ``info`` has the first server's cold and warm RSS
+    and one student's times alone on a warm server (the baseline for the crowd).
+    """
+    info: dict = {}
+    reports = []
+    for size in sizes:
+        with StreamlitServer(log_path=ROOT / "test-artifacts" / f"loadtest-streamlit-{size}.log") as server:
+            cold = rss_mb(server.pid)
+            first = asyncio.run(_warm_up(server.base_url, lang))
+            if not first.ok:
+                raise RuntimeError(f"a single student already fails: {first.error}")
+            alone = asyncio.run(student(server.base_url, 0, shared_photos()[1], lang, 0.0))
+            if not info:
+                info = {"rss_cold_mb": cold, "rss_warm_mb": rss_mb(server.pid), "alone_open_s": alone.open_s,
+                        "alone_result_s": alone.result_s, "alone_total_s": alone.total_s}
+                log(f"server: RSS {cold:.0f} MB cold, {info['rss_warm_mb']:.0f} MB after two students; "
+                    f"one student alone: open {alone.open_s:.2f} s, upload→result {alone.result_s:.2f} s, "
+                    f"whole visit {alone.total_s:.2f} s")
+            report = asyncio.run(_crowd(server.base_url, server.pid, size, lang, ramp, deadline_s))
+        reports.append(report)
+        log(format_report(report))
+    return info, reports
+
+
+def format_report(r: LoadReport) -> str:
+    verdict = "meets" if r.meets_target else "MISSES"
+    lines = [
+        f"{r.sessions} sessions ({r.lang}, ramp {r.ramp_s:g} s): {r.errors} errors; "
+        f"upload→result p50 {r.result_p50_s:.2f} s, p95 {r.result_p95_s:.2f} s (max {r.result_max_s:.2f} s); "
+        f"open page p50 {r.open_p50_s:.2f} s, p95 {r.open_p95_s:.2f} s; "
+        f"whole visit p50 {r.total_p50_s:.2f} s, p95 {r.total_p95_s:.2f} s; wall {r.wall_s:.1f} s",
+        f"  server RSS {r.rss_before_mb:.0f} MB before, {r.rss_peak_mb:.0f} MB peak, {r.rss_after_mb:.0f} MB after "
+        f"(growth {r.rss_growth_mb:+.0f} MB) — {verdict} the target (0 errors, p95 < {TARGET_P95_S:g} s, "
+        f"growth < {TARGET_RSS_GROWTH_MB:g} MB)",
+    ]
+    lines += [f"  error: {e}" for e in r.error_samples]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-n", "--sessions", type=int, action="append",
+                        help="concurrent sessions (repeatable; default: 20 and 60)")
+    parser.add_argument("--lang", choices=("en", "zh"), default="en")
+    parser.add_argument("--ramp", type=float, default=0.0, help="spread the arrivals over this many seconds")
+    parser.add_argument("--deadline", type=float, default=600.0, help="overall limit per crowd, seconds")
+    parser.add_argument("--json", action="store_true", help="print the reports as JSON")
+    args = parser.parse_args(argv)
+    sizes = args.sessions or [20, 60]
+    if any(not 1 <= n <= 200 for n in sizes):
+        parser.error("sessions must be between 1 and 200")
+    if not (SHARED / "images" / "expected.json").is_file():
+        parser.error(f"shared test photos not found in {SHARED / 'images'}")
+    info, reports = run_load(sizes, args.lang, args.ramp, args.deadline,
+                             log=(lambda s: print(s, file=sys.stderr)) if args.json else print)
+    if args.json:
+        out = {"info": info, "reports": []}
+        for r in reports:
+            entry = asdict(r)
+            entry.pop("outcomes")
+            out["reports"].append(entry)
+        print(json.dumps(out, indent=2))
+    return 0 if all(r.meets_target for r in reports) else 1
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    raise SystemExit(main())

@@ -1,0 +1,195 @@
+"""THE benchmark command: every performance figure of the project in one table.
+
+    python bench/run.py               # full run (several minutes on 2 cores)
+    python bench/run.py --quick       # fewer repeats, load test with 20 sessions only
+    python bench/run.py --markdown    # the table as Markdown, for the README
+
+Each figure is measured against a baseline measured in the same run, so the
+ratio column means something on any machine; the machine is printed too.
+Sources: ``bench/cost.py`` (cost page), ``bench/classify.py`` (classify
+end-to-end vs bare forward), ``bench/features.py`` (feature capture vs bare
+forward), ``bench/startup.py`` (cold start) and ``bench/loadtest.py`` (the
+lecture hall: 20 and 60 concurrent sessions on one server).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import inspect
+import math
+import os
+import platform
+import sys
+import time
+import traceback
+from datetime import datetime, timezone
+from pathlib import Path
+
+if __package__ in (None, ""):  # `python bench/run.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import Figure
+
+MODULES = ("cost", "classify", "features", "startup")
+
+
+def machine() -> dict[str, str]:
+    """CPU model, cores, RAM, load, Python and library versions."""
+    cpu = platform.processor() or "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ram = "?"
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                ram = f"{int(line.split()[1]) / 2**20:.1f} GiB"
+                break
+    except OSError:
+        pass
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    versions = {}
+    for name in ("torch", "torchvision", "streamlit"):
+        try:
+            versions[name] = importlib.import_module(name).__version__
+        except Exception:  # noqa: BLE001
+            versions[name] = "not installed"
+    import torch
+
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
+    return {
+        "cpu": cpu,
+        "cores": f"{os.cpu_count()} logical, {usable} usable, torch uses {torch.get_num_threads()} threads",
+        "ram": ram,
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "torch": versions["torch"], "torchvision": versions["torchvision"], "streamlit": versions["streamlit"],
+        "load average at start": " / ".join(f"{x:.2f}" for x in load) + " (1/5/15 min; > 0.5 means other work ran)",
+    }
+
+
+def _call_run(module, quick: bool) -> list[Figure]:
+    parameters = inspect.signature(module.run).parameters
+    return list(module.run(quick=quick) if "quick" in parameters else module.run())
+
+
+def load_figures(quick: bool) -> list[Figure]:
+    from bench.loadtest import TARGET_P95_S, TARGET_RSS_GROWTH_MB, run_load
+
+    sizes = [20] if quick else [20, 60]
+    info, reports = run_load(sizes, log=lambda s: print(s, file=sys.stderr))
+    alone = info["alone_result_s"] * 1000.0
+    figures = []
+    for r in reports:
+        figures += [
+            Figure(f"load {r.sessions} sessions: upload→result p50", r.result_p50_s * 1000.0,
+                   "one student alone, upload→result", alone),
+            Figure(f"load {r.sessions} sessions: upload→result p95", r.result_p95_s * 1000.0,
+                   "one student alone, upload→result", alone, target=f"p95 < {TARGET_P95_S:g} s",
+                   ok=r.result_p95_s < TARGET_P95_S),
+            Figure(f"load {r.sessions} sessions: whole visit (open, choose upload, result) p95",
+                   r.total_p95_s * 1000.0, "one student alone, whole visit", info["alone_total_s"] * 1000.0),
+            Figure(f"load {r.sessions} sessions: errors", r.errors, "sessions", r.sessions, unit="",
+                   target="0 errors", ok=r.errors == 0),
+            Figure(f"load {r.sessions} sessions: server RSS after", r.rss_after_mb, "server RSS before (warm)",
+                   r.rss_before_mb, unit="MB", target=f"growth < {TARGET_RSS_GROWTH_MB:g} MB "
+                   f"(here {r.rss_growth_mb:+.0f} MB)", ok=r.rss_growth_mb < TARGET_RSS_GROWTH_MB),
+        ]
+    return figures
+
+
+def _fmt(value: float, unit: str) -> str:
+    if isinstance(value, float) and math.isnan(value):
+        return "n/a"
+    if unit == "ms" and value >= 10_000:
+        return f"{value / 1000:.1f} s"
+    if unit == "ms":
+        return f"{value:.1f} ms" if value < 100 else f"{value:.0f} ms"
+    if unit == "MB":
+        return f"{value:.0f} MB"
+    return f"{value:g}{(' ' + unit) if unit else ''}"
+
+
+def table(figures: list[Figure], markdown: bool) -> str:
+    header = ["figure", "value", "baseline (same run)", "baseline value", "value / baseline", "target", "met"]
+    rows = []
+    for f in figures:
+        met = "" if f.ok is None else ("yes" if f.ok else "NO")
+        ratio = "n/a" if math.isnan(f.ratio) else f"×{f.ratio:.2f}"
+        rows.append([f.name, _fmt(f.value, f.unit), f.baseline_name, _fmt(f.baseline, f.unit), ratio, f.target, met])
+    if markdown:
+        lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] * len(header)) + "|"]
+        lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
+        return "\n".join(lines)
+    widths = [min(max(len(row[i]) for row in rows + [header]), 70) for i in range(len(header))]
+    out = ["  ".join(h.ljust(w) for h, w in zip(header, widths)), "  ".join("-" * w for w in widths)]
+    out += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in rows]
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Every performance figure of MobileNet Explainer in one table.")
+    parser.add_argument("--quick", action="store_true", help="fewer repeats; load test with 20 sessions only")
+    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    parser.add_argument("--only", action="append", choices=MODULES + ("load",),
+                        help="run only these parts (repeatable)")
+    parser.add_argument("--no-load", action="store_true", help="skip the load test")
+    args = parser.parse_args(argv)
+    os.chdir(Path(__file__).resolve().parent.parent)
+    started = time.perf_counter()
+    info = machine()
+    figures: list[Figure] = []
+    missing: list[str] = []
+    for name in MODULES:
+        if args.only and name not in args.only:
+            continue
+        print(f"[bench] {name} …", file=sys.stderr, flush=True)
+        try:
+            module = importlib.import_module(f"bench.{name}")
+        except ModuleNotFoundError as error:
+            if error.name == f"bench.{name}":
+                print(f"[bench] bench/{name}.py: not available", file=sys.stderr)
+                missing.append(f"bench/{name}.py: not available")
+                continue
+            raise
+        try:
+            figures += _call_run(module, args.quick)
+        except Exception as error:  # noqa: BLE001 - one broken benchmark must not hide the others
+            traceback.print_exc()
+            missing.append(f"bench/{name}.py failed: {type(error).__name__}: {error}")
+    if not args.no_load and (not args.only or "load" in args.only):
+        print("[bench] load …", file=sys.stderr, flush=True)
+        try:
+            figures += load_figures(args.quick)
+        except Exception as error:  # noqa: BLE001
+            traceback.print_exc()
+            missing.append(f"load test failed: {type(error).__name__}: {error}")
+
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    mode = "quick" if args.quick else "full"
+    if args.markdown:
+        print(f"Measured {stamp} with `python bench/run.py{' --quick' if args.quick else ''}` ({mode} run, "
+              f"{time.perf_counter() - started:.0f} s):\n")
+        print(table(figures, markdown=True))
+        print()
+        for key, value in info.items():
+            print(f"- **{key}**: {value}")
+    else:
+        print(f"MobileNet Explainer benchmarks — {stamp}, {mode} run, {time.perf_counter() - started:.0f} s")
+        for key, value in info.items():
+            print(f"  {key}: {value}")
+        print()
+        print(table(figures, markdown=False))
+    for line in missing:
+        print(f"{'- ' if args.markdown else ''}{line}")
+    failed = [f for f in figures if f.ok is False]
+    return 1 if failed or missing else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
