@@ -1,0 +1,110 @@
+"""End-to-end classification of a 12-megapixel photo against the bare forward pass, same run.
+
+* **end-to-end**: ``explainer.classify.classify_source`` on the bytes of a
+  4000×3000 JPEG — safe decode (header check, JPEG draft mode down to the
+  working size), the weights' preprocessing (resize, centre crop,
+  normalise) and the MobileNetV2 forward pass. Target: under 2× the bare
+  forward pass, i.e. decoding + preprocessing cost less than the network.
+* **bare forward**: the same model on an already prepared ``1×3×224×224``
+  tensor under ``torch.inference_mode()``.
+* decode + preprocessing alone, with and without draft mode.
+
+JPEG decoding time grows with the file's entropy (its size in bytes), so two
+photo-like JPEGs are generated here (smooth colour fields plus luminance
+grain, quality 90): a typical one (grain ±4, about 1.9 MB) and a grainy one
+(grain ±12, about 3.8 MB, like a high-ISO phone photo).
+Run: ``python -m bench.classify``.
+"""
+
+from __future__ import annotations
+
+import io
+import statistics
+import time
+
+import numpy as np
+import torch
+from PIL import Image
+
+from bench.common import Figure, median_ms
+
+SIZE = (4000, 3000)
+TARGET_RATIO = 2.0
+PHOTOS = {"typical": 4, "grainy": 12}  # name: grain amplitude
+
+
+def make_jpeg(size: tuple[int, int] = SIZE, grain: int = 4, seed: int = 0) -> bytes:
+    """A photo-like JPEG: smooth colour fields (upscaled noise) plus luminance grain, quality 90."""
+    rng = np.random.default_rng(seed)
+    width, height = size
+    coarse = Image.fromarray(rng.integers(0, 256, (height // 100, width // 100, 3), dtype=np.uint8))
+    smooth = np.asarray(coarse.resize(size, Image.BICUBIC), dtype=np.int16)
+    noise = rng.integers(-grain, grain + 1, (height, width, 1), dtype=np.int16)
+    pixels = np.clip(smooth + noise, 0, 255).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="JPEG", quality=90)
+    return buffer.getvalue()
+
+
+def interleaved_ms(fns: dict[str, object], repeats: int, warmup: int = 2) -> dict[str, float]:
+    """Median ms of each function, measured in turns (a, b, c, a, b, c, …) so that load from other
+    processes on a shared machine falls on all of them alike."""
+    for _ in range(warmup):
+        for fn in fns.values():
+            fn()
+    samples: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            samples[name].append((time.perf_counter() - start) * 1000.0)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def _model():
+    from explainer.weights import load_pretrained
+
+    # Weights do not change the time of a forward pass; use real ones when present, else random.
+    return load_pretrained("mobilenet_v2", download=False, fallback=True)
+
+
+def run(repeats: int = 15) -> list[Figure]:
+    from explainer.classify import classify_source, forward, preprocess
+    from explainer.images import WORKING_MIN_SIDE, load_image
+
+    loaded = _model()
+    figures: list[Figure] = []
+    bare_name = "bare MobileNetV2 forward on a prepared 1×3×224×224 tensor"
+    for label, grain in PHOTOS.items():
+        data = make_jpeg(grain=grain)
+        batch = preprocess(load_image(data, min_side=WORKING_MIN_SIDE), loaded)
+        times = interleaved_ms(
+            {
+                "bare": lambda: forward(loaded, batch),
+                "end_to_end": lambda: classify_source(data, loaded, top=5),
+                "decode_pre": lambda: preprocess(load_image(data, min_side=WORKING_MIN_SIDE), loaded),
+            },
+            repeats=repeats,
+        )
+        bare, end_to_end, decode_pre = times["bare"], times["end_to_end"], times["decode_pre"]
+        full = median_ms(lambda: preprocess(load_image(data), loaded), repeats=max(3, repeats // 3), warmup=1)
+        photo = f"{SIZE[0]}×{SIZE[1]} {label} JPEG ({len(data) / 2**20:.1f} MB)"
+        figures += [
+            Figure(f"classify {photo} end-to-end: decode + preprocess + forward", end_to_end, bare_name, bare,
+                   target=f"ratio <= {TARGET_RATIO}", ok=end_to_end <= TARGET_RATIO * bare),
+            Figure(f"decode (draft mode) + preprocess, {photo}", decode_pre, bare_name, bare,
+                   target="ratio < 1.0", ok=decode_pre < bare),
+            Figure(f"decode at full size + preprocess (no draft mode), {photo}", full,
+                   "decode (draft mode) + preprocess", decode_pre),
+        ]
+    return figures
+
+
+if __name__ == "__main__":
+    start = time.perf_counter()
+    for figure in run():
+        verdict = ", ok" if figure.ok else (", NOT MET" if figure.ok is False else "")
+        target = f", {figure.target}" if figure.target else ""
+        print(f"{figure.name}: {figure.value:.1f} {figure.unit} vs {figure.baseline_name}: "
+              f"{figure.baseline:.1f} {figure.unit} (ratio {figure.ratio:.2f}{target}{verdict})")
+    print(f"torch threads {torch.get_num_threads()}, {time.perf_counter() - start:.1f} s")
