@@ -218,7 +218,7 @@ async def _warm_up(base_url: str, lang: str) -> SessionOutcome:
 
 
 def run_load(sizes: list[int], lang: str = "en", ramp: float = 0.0, deadline_s: float = 600.0,
-             log=print) -> tuple[dict, list[LoadReport]]:
+             log=print, server_env: dict[str, str] | None = None) -> tuple[dict, list[LoadReport]]:
     """For each crowd size: a fresh server, one warm-up student, then the crowd; the server is stopped by PID.
 
     Returns ``(info, reports)``; ``info`` has the first server's cold and warm RSS
@@ -227,7 +227,8 @@ def run_load(sizes: list[int], lang: str = "en", ramp: float = 0.0, deadline_s: 
     info: dict = {}
     reports = []
     for size in sizes:
-        with StreamlitServer(log_path=ROOT / "test-artifacts" / f"loadtest-streamlit-{size}.log") as server:
+        with StreamlitServer(log_path=ROOT / "test-artifacts" / f"loadtest-streamlit-{size}.log",
+                             extra_env=server_env) as server:
             cold = rss_mb(server.pid)
             first = asyncio.run(_warm_up(server.base_url, lang))
             if not first.ok:
@@ -267,6 +268,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lang", choices=("en", "zh"), default="en")
     parser.add_argument("--ramp", type=float, default=0.0, help="spread the arrivals over this many seconds")
     parser.add_argument("--deadline", type=float, default=600.0, help="overall limit per crowd, seconds")
+    parser.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
+                        help="extra environment for the server, e.g. OMP_NUM_THREADS=1 (repeatable)")
     parser.add_argument("--json", action="store_true", help="print the reports as JSON")
     args = parser.parse_args(argv)
     sizes = args.sessions or [20, 60]
@@ -274,8 +277,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("sessions must be between 1 and 200")
     if not (SHARED / "images" / "expected.json").is_file():
         parser.error(f"shared test photos not found in {SHARED / 'images'}")
+    server_env = dict(item.split("=", 1) for item in args.server_env if "=" in item)
     info, reports = run_load(sizes, args.lang, args.ramp, args.deadline,
-                             log=(lambda s: print(s, file=sys.stderr)) if args.json else print)
+                             log=(lambda s: print(s, file=sys.stderr)) if args.json else print, server_env=server_env)
     if args.json:
         out = {"info": info, "reports": []}
         for r in reports:
