@@ -126,6 +126,48 @@ async def student(base_url: str, index: int, photo: Photo, lang: str, start_at: 
     return outcome
 
 
+async def browser_student(browser, base_url: str, index: int, photo: Photo, lang: str,
+                          start_at: float) -> SessionOutcome:
+    """The same visit in a real Chromium tab (Playwright's async API): a realism check on the protocol client."""
+    import re
+
+    outcome = SessionOutcome(index=index, photo=f"{photo.name} (Chromium)")
+    await asyncio.sleep(max(0.0, start_at - time.perf_counter()))
+    began = time.perf_counter()
+    context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    timeout_ms = SESSION_TIMEOUT * 1000
+    try:
+        page = await context.new_page()
+        page.set_default_timeout(timeout_ms)
+        await page.goto(f"{base_url}/{PAGE}?lang={lang}")
+        await page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg')  # the sample photo's result
+        outcome.open_s = time.perf_counter() - began
+        await page.get_by_text(t("images.source_upload", lang), exact=True).first.click()
+        file_input = page.locator('[data-testid="stFileUploader"] input[type="file"]').first
+        await file_input.wait_for(state="attached")
+        await page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')
+        upload_start = time.perf_counter()
+        await file_input.set_input_files(files=[{"name": photo.name, "mimeType": "image/jpeg",
+                                                 "buffer": photo.data}])
+        pattern = "|".join(re.escape(label) for label in photo.accepted)
+        await page.wait_for_function(
+            "re => { const m = document.querySelector('[data-testid=\"stMainBlockContainer\"]');"
+            " return m && new RegExp(re).test(m.innerText)"
+            " && document.querySelectorAll('[data-testid=\"stImage\"] img').length >= 2"
+            " && [...document.querySelectorAll('[data-testid=\"stImage\"] img')].every(i => i.complete); }",
+            arg=pattern)
+        outcome.result_s = time.perf_counter() - upload_start
+        outcome.total_s = time.perf_counter() - began
+        if await page.locator('[data-testid="stException"]').count():
+            raise RuntimeError("exception on the page")
+        outcome.ok = True
+    except Exception as error:  # noqa: BLE001
+        outcome.error = f"Chromium: {type(error).__name__}: {error}"[:300]
+    finally:
+        await context.close()
+    return outcome
+
+
 def percentile(values: list[float], q: float) -> float:
     """The q-quantile (0..1) by linear interpolation; nan for no values."""
     data = sorted(v for v in values if v == v)
@@ -158,6 +200,7 @@ class LoadReport:
     rss_peak_mb: float
     rss_after_mb: float
     rss_growth_mb: float
+    browser_results_s: list[float] = field(default_factory=list)  # upload→result seen in real Chromium tabs
     outcomes: list[SessionOutcome] = field(default_factory=list, repr=False)
 
     @property
@@ -174,17 +217,36 @@ async def _sample_rss(pid: int, peak: list[float], stop: asyncio.Event) -> None:
             pass
 
 
-async def _crowd(base_url: str, pid: int, sessions: int, lang: str, ramp: float, deadline_s: float) -> LoadReport:
+async def _crowd(base_url: str, pid: int, sessions: int, lang: str, ramp: float, deadline_s: float,
+                 browsers: int = 0) -> LoadReport:
+    """``sessions`` students; the first ``browsers`` of them (spread over the crowd) use real Chromium tabs."""
     asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=sessions + 4))
     photos = shared_photos()
+    playwright = chromium = None
+    in_browser: set[int] = set()
+    if browsers:
+        from playwright.async_api import async_playwright
+
+        from tests.e2e.helpers import CHROMIUM_ARGS, chromium_path
+
+        executable = chromium_path()
+        if executable is None:
+            raise RuntimeError("--browsers needs Chromium (apt-get install -y chromium)")
+        playwright = await async_playwright().start()
+        chromium = await playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        in_browser = {round(k * sessions / browsers) for k in range(browsers)}
     rss_before = rss_mb(pid)
     peak = [rss_before]
     stop = asyncio.Event()
     sampler = asyncio.create_task(_sample_rss(pid, peak, stop))
     start = time.perf_counter() + 0.5
-    tasks = [asyncio.create_task(student(base_url, i, photos[i % len(photos)], lang,
-                                         start + (ramp * i / max(1, sessions - 1) if ramp else 0.0)))
-             for i in range(sessions)]
+    tasks = []
+    for i in range(sessions):
+        at = start + (ramp * i / max(1, sessions - 1) if ramp else 0.0)
+        if i in in_browser:
+            tasks.append(asyncio.create_task(browser_student(chromium, base_url, i, photos[i % len(photos)], lang, at)))
+        else:
+            tasks.append(asyncio.create_task(student(base_url, i, photos[i % len(photos)], lang, at)))
     done, pending = await asyncio.wait(tasks, timeout=deadline_s)
     for task in pending:
         task.cancel()
@@ -193,6 +255,9 @@ async def _crowd(base_url: str, pid: int, sessions: int, lang: str, ramp: float,
     wall = time.perf_counter() - start
     stop.set()
     await sampler
+    if playwright is not None:
+        await chromium.close()
+        await playwright.stop()
     rss_after = rss_mb(pid)
     failed = [o for o in outcomes if not o.ok]
     good = [o for o in outcomes if o.ok]
@@ -206,6 +271,7 @@ async def _crowd(base_url: str, pid: int, sessions: int, lang: str, ramp: float,
         total_p50_s=percentile([o.total_s for o in good], 0.5), total_p95_s=percentile([o.total_s for o in good], 0.95),
         wall_s=wall, rss_before_mb=rss_before, rss_peak_mb=peak[0], rss_after_mb=rss_after,
         rss_growth_mb=rss_after - rss_before, outcomes=outcomes,
+        browser_results_s=[o.result_s for o in outcomes if o.ok and o.photo.endswith("(Chromium)")],
     )
 
 
@@ -218,7 +284,7 @@ async def _warm_up(base_url: str, lang: str) -> SessionOutcome:
 
 
 def run_load(sizes: list[int], lang: str = "en", ramp: float = 0.0, deadline_s: float = 600.0,
-             log=print, server_env: dict[str, str] | None = None) -> tuple[dict, list[LoadReport]]:
+             log=print, server_env: dict[str, str] | None = None, browsers: int = 0) -> tuple[dict, list[LoadReport]]:
     """For each crowd size: a fresh server, one warm-up student, then the crowd; the server is stopped by PID.
 
     Returns ``(info, reports)``; ``info`` has the first server's cold and warm RSS
@@ -240,7 +306,7 @@ def run_load(sizes: list[int], lang: str = "en", ramp: float = 0.0, deadline_s: 
                 log(f"server: RSS {cold:.0f} MB cold, {info['rss_warm_mb']:.0f} MB after two students; "
                     f"one student alone: open {alone.open_s:.2f} s, upload→result {alone.result_s:.2f} s, "
                     f"whole visit {alone.total_s:.2f} s")
-            report = asyncio.run(_crowd(server.base_url, server.pid, size, lang, ramp, deadline_s))
+            report = asyncio.run(_crowd(server.base_url, server.pid, size, lang, ramp, deadline_s, browsers))
         reports.append(report)
         log(format_report(report))
     return info, reports
@@ -257,6 +323,9 @@ def format_report(r: LoadReport) -> str:
         f"(growth {r.rss_growth_mb:+.0f} MB) — {verdict} the target (0 errors, p95 < {TARGET_P95_S:g} s, "
         f"growth < {TARGET_RSS_GROWTH_MB:g} MB)",
     ]
+    if r.browser_results_s:
+        lines.append("  real Chromium tabs among them: upload→result "
+                     + ", ".join(f"{x:.2f} s" for x in r.browser_results_s))
     lines += [f"  error: {e}" for e in r.error_samples]
     return "\n".join(lines)
 
@@ -270,6 +339,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--deadline", type=float, default=600.0, help="overall limit per crowd, seconds")
     parser.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
                         help="extra environment for the server, e.g. OMP_NUM_THREADS=1 (repeatable)")
+    parser.add_argument("--browsers", type=int, default=0,
+                        help="of the sessions, this many are real Chromium tabs (a realism check; ~0.3 GB each)")
     parser.add_argument("--json", action="store_true", help="print the reports as JSON")
     args = parser.parse_args(argv)
     sizes = args.sessions or [20, 60]
@@ -279,7 +350,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"shared test photos not found in {SHARED / 'images'}")
     server_env = dict(item.split("=", 1) for item in args.server_env if "=" in item)
     info, reports = run_load(sizes, args.lang, args.ramp, args.deadline,
-                             log=(lambda s: print(s, file=sys.stderr)) if args.json else print, server_env=server_env)
+                             log=(lambda s: print(s, file=sys.stderr)) if args.json else print, server_env=server_env,
+                             browsers=max(0, min(args.browsers, 5)))
     if args.json:
         out = {"info": info, "reports": []}
         for r in reports:

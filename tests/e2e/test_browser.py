@@ -208,3 +208,29 @@ def test_broken_upload_shows_the_friendly_message(tab: Tab, url_path: str, lang:
     tab.wait_idle()
     tab.screenshot(f"{url_path}_broken_upload_{lang}")
     _assert_clean(tab, f"{url_path} after a broken upload")
+
+
+# --- the load test's protocol client is faithful ------------------------------------
+
+
+def test_protocol_students_classify_their_own_photos(app_server, real_weights: Path) -> None:
+    """Four protocol-level students at once (bench/loadtest.py's client): every one sees its own photo's labels.
+
+    The load-test figures are only worth something if the client really uploads
+    and really gets the classification back; this checks it on every photo.
+    """
+    require_page("classify")
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bench.loadtest import shared_photos, student
+
+    photos = shared_photos()
+
+    async def crowd():
+        return await asyncio.gather(*(student(app_server.base_url, i, photo, lang, 0.0)
+                                      for i, (photo, lang) in enumerate(zip(photos, ("en", "zh", "en", "zh")))))
+
+    with ThreadPoolExecutor(max_workers=1) as pool:  # Playwright's sync API owns this thread's loop
+        outcomes = pool.submit(asyncio.run, crowd()).result(timeout=300)
+    assert [o.error for o in outcomes] == [""] * len(photos)
+    assert all(o.ok and o.result_s > 0 for o in outcomes)
