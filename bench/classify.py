@@ -97,6 +97,17 @@ def run(repeats: int = 15) -> list[Figure]:
             Figure(f"decode at full size + preprocess (no draft mode), {photo}", full,
                    "decode (draft mode) + preprocess", decode_pre),
         ]
+    # Intra-op threads: on a shared 2-core server, PyTorch's thread pool waits for busy cores.
+    threads = torch.get_num_threads()
+    if threads > 1:
+        try:
+            torch.set_num_threads(1)
+            one = interleaved_ms({"one": lambda: forward(loaded, batch)}, repeats=repeats)["one"]
+        finally:
+            torch.set_num_threads(threads)
+        many = interleaved_ms({"many": lambda: forward(loaded, batch)}, repeats=repeats)["many"]
+        figures.append(Figure("bare MobileNetV2 forward, 1 intra-op thread", one,
+                              f"bare MobileNetV2 forward, {threads} intra-op threads", many))
     return figures
 
 

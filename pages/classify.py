@@ -17,14 +17,14 @@ TOP = 5
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _cost(name: str, weights_id: str, width: float, input_size: int) -> tuple[int, int, str]:
-    # Keyed by the model variant; the network itself comes from the shared cache.
-    cost = model_cost(get_model(name))
+def _cost(name: str, weights_id: str, width: float, input_size: int, _loaded) -> tuple[int, int, str]:
+    """MACs, params and their source, once per model variant (the network itself is not hashed)."""
+    cost = model_cost(_loaded)
     return cost.macs, cost.params, cost.source
 
 
 def _cost_of(loaded):
-    return _cost(loaded.name, loaded.weights_id, loaded.width, loaded.input_size)
+    return _cost(loaded.name, loaded.weights_id, loaded.width, loaded.input_size, loaded)
 
 
 st.title(tr("classify.title"))

@@ -158,3 +158,15 @@ def test_other_formats_are_refused_in_the_users_language(lang: str, offline) -> 
         assert not at.exception
         errors = _texts(at, "error")
         assert len(errors) == 1 and errors[0].startswith(catalog(lang)[f"errors.image.{key}"].split("{")[0]), errors
+
+
+def test_models_are_loaded_once_per_process(with_weights) -> None:
+    """st.cache_resource: every session gets the very same model object (memory does not grow with sessions)."""
+    from pages.resources import _load
+
+    first = _load("mobilenet_v2", str(with_weights), "file")
+    second = _load("mobilenet_v2", str(with_weights), "file")
+    assert first is second and first.model is second.model and first.pretrained
+    at_en, at_zh = run_page(PAGE, "en"), run_page(PAGE, "zh")  # two sessions
+    assert not at_en.exception and not at_zh.exception
+    assert _load("mobilenet_v2", str(with_weights), "file").model is first.model
