@@ -68,13 +68,25 @@ def _model():
     return load_pretrained("mobilenet_v2", download=False, fallback=True)
 
 
-def run(repeats: int = 15) -> list[Figure]:
+def run(repeats: int = 15, threads: int = 1) -> list[Figure]:
+    """All figures; the pipeline comparison runs with ``threads`` intra-op threads (1: stable on a shared
+    machine, where a 2-thread pool waits for busy cores), then 1 vs the default number is compared."""
+    default_threads = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        figures = _pipeline(repeats, threads)
+    finally:
+        torch.set_num_threads(default_threads)
+    return figures + _threads(repeats, default_threads)
+
+
+def _pipeline(repeats: int, threads: int) -> list[Figure]:
     from explainer.classify import classify_source, forward, preprocess
     from explainer.images import WORKING_MIN_SIDE, load_image
 
     loaded = _model()
     figures: list[Figure] = []
-    bare_name = "bare MobileNetV2 forward on a prepared 1×3×224×224 tensor"
+    bare_name = f"bare MobileNetV2 forward on a prepared 1×3×224×224 tensor ({threads} thread{'s' if threads > 1 else ''})"
     for label, grain in PHOTOS.items():
         data = make_jpeg(grain=grain)
         batch = preprocess(load_image(data, min_side=WORKING_MIN_SIDE), loaded)
@@ -97,17 +109,33 @@ def run(repeats: int = 15) -> list[Figure]:
             Figure(f"decode at full size + preprocess (no draft mode), {photo}", full,
                    "decode (draft mode) + preprocess", decode_pre),
         ]
-    # Intra-op threads: on a shared 2-core server, PyTorch's thread pool waits for busy cores.
-    threads = torch.get_num_threads()
+    return figures
+
+
+def _threads(repeats: int, threads: int) -> list[Figure]:
+    """Intra-op threads: on a shared 2-core server, PyTorch's thread pool waits for busy cores."""
+    from explainer.classify import forward, preprocess
+    from explainer.images import load_image
+
+    loaded = _model()
+    batch = preprocess(load_image(make_jpeg((640, 480))), loaded)
+    figures: list[Figure] = []
     if threads > 1:
+        samples: dict[int, list[float]] = {1: [], threads: []}
         try:
-            torch.set_num_threads(1)
-            one = interleaved_ms({"one": lambda: forward(loaded, batch)}, repeats=repeats)["one"]
+            # Blocks 1, N, 1, N (changing the pool size per call would itself cost time), warm-up per block.
+            for count in (1, threads, 1, threads):
+                torch.set_num_threads(count)
+                for i in range(3 + repeats // 2):
+                    start = time.perf_counter()
+                    forward(loaded, batch)
+                    if i >= 3:
+                        samples[count].append((time.perf_counter() - start) * 1000.0)
         finally:
             torch.set_num_threads(threads)
-        many = interleaved_ms({"many": lambda: forward(loaded, batch)}, repeats=repeats)["many"]
-        figures.append(Figure("bare MobileNetV2 forward, 1 intra-op thread", one,
-                              f"bare MobileNetV2 forward, {threads} intra-op threads", many))
+        figures.append(Figure("bare MobileNetV2 forward, 1 intra-op thread", statistics.median(samples[1]),
+                              f"bare MobileNetV2 forward, {threads} intra-op threads",
+                              statistics.median(samples[threads])))
     return figures
 
 
