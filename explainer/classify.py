@@ -159,36 +159,43 @@ def tensor_to_image(batch: torch.Tensor, loaded: LoadedModel) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ModelCost:
-    """MACs and parameters of a model at its input size, and where they were counted."""
+    """MACs and parameters of a model at its input size, and where they were counted.
+
+    ``params`` follows the app's convention (see :mod:`explainer.costs`): convolution and
+    fully connected weights and biases, batch norm excluded.
+    """
 
     macs: int
     params: int
     input_size: int
-    source: str  # "architectures" (the architecture tables) or "counted" (a PyTorch counter on the module)
+    source: str  # "architectures" (the architecture tables) or "counted" (PyTorch counters on the module)
 
 
 def model_cost(loaded: LoadedModel) -> ModelCost:
-    """MACs/params of ``loaded`` — from :mod:`explainer.architectures` when it knows the model, else counted.
+    """MACs/params of ``loaded`` — from :mod:`explainer.architectures` when it is available, else counted.
 
     The fallback counts with ``torch.utils.flop_counter.FlopCounterMode`` (MACs =
-    FLOPs / 2 of convolutions and linear layers) and ``numel`` of all parameters.
+    FLOPs / 2 of convolutions and linear layers) and ``numel`` of the
+    convolution and linear parameters.
     """
     size = loaded.input_size
     try:
-        from explainer.architectures import build_network  # written by the architecture tables
+        from explainer.architectures import build_network
+    except ImportError:
+        build_network = None
+    if build_network is not None:
+        network = build_network(loaded.name, width=loaded.width, resolution=size)
+        return ModelCost(int(network.macs), int(network.params), size, "architectures")
+    return counted_cost(loaded.model, size)
 
-        try:
-            network = build_network(loaded.name, alpha=loaded.width, resolution=size)
-        except TypeError:
-            network = build_network(loaded.name) if (loaded.width, size) == (1.0, 224) else None
-        if network is not None:
-            return ModelCost(int(network.macs), int(network.params), size, "architectures")
-    except Exception:  # noqa: BLE001 - tables missing or not covering this model: count instead
-        pass
+
+def counted_cost(model: torch.nn.Module, size: int) -> ModelCost:
+    """MACs and conv/linear parameters of ``model`` at ``size``×``size``, counted by PyTorch."""
     from torch.utils.flop_counter import FlopCounterMode
 
     counter = FlopCounterMode(display=False)
     with torch.inference_mode(), counter:
-        loaded.model(torch.zeros(1, 3, size, size))
-    params = sum(p.numel() for p in loaded.model.parameters())
+        model(torch.zeros(1, 3, size, size))
+    layers = (torch.nn.Conv2d, torch.nn.Linear)
+    params = sum(p.numel() for m in model.modules() if isinstance(m, layers) for p in m.parameters(recurse=False))
     return ModelCost(counter.get_total_flops() // 2, params, size, "counted")

@@ -144,11 +144,33 @@ def test_bad_bytes_raise_image_errors(random_v3) -> None:
         classify_source(b"GIF89a not really", random_v3)
 
 
-def test_model_cost_matches_torchvision_metadata(random_v3) -> None:
+@pytest.mark.parametrize("name", ["mobilenet_v1", "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small"])
+def test_model_cost_matches_pytorch_counters(name: str) -> None:
+    from explainer.classify import counted_cost
+
+    loaded = untrained(name)
+    cost = model_cost(loaded)
+    counted = counted_cost(loaded.model, 224)  # FlopCounterMode / 2 and numel, on the real module
+    assert (cost.macs, cost.params, cost.input_size) == (counted.macs, counted.params, 224)
+
+
+def test_model_cost_of_torchvision_models_matches_their_metadata(random_v3) -> None:
     import torchvision.models as tv
 
     cost = model_cost(random_v3)
     meta = tv.MobileNet_V3_Small_Weights.IMAGENET1K_V1.meta
-    assert cost.params == meta["num_params"]
     assert cost.macs / 1e9 == pytest.approx(meta["_ops"], abs=0.002)
-    assert cost.input_size == 224
+    bn = sum(p.numel() for m in random_v3.model.modules() if isinstance(m, torch.nn.BatchNorm2d) for p in m.parameters())
+    assert cost.params + bn == meta["num_params"]  # the app counts no batch-norm parameters
+
+
+def test_model_cost_of_the_released_v1(weights_dir: Path) -> None:
+    if not (weights_dir / "mobilenet_v1_0.75_192_imagenet.npz").is_file():
+        pytest.skip("V1 .npz not in the weights folder")
+    loaded = load_pretrained("mobilenet_v1", weights_dir)
+    cost = model_cost(loaded)
+    assert cost.input_size == 192
+    assert round(cost.macs / 1e6) == 239  # α = 0.75 at 192: FlopCounterMode on the loaded network
+    from explainer.classify import counted_cost
+
+    assert cost.macs == counted_cost(loaded.model, 192).macs

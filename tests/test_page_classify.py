@@ -52,7 +52,7 @@ def test_sample_with_real_weights(lang: str, with_weights) -> None:
     assert not at.warning, _texts(at, "warning")  # pretrained: no untrained banner
     metrics = {m.label: m.value for m in at.metric}
     assert metrics[t("classify.macs", lang)] == "300.8 M"  # MobileNetV2 at 224: 300,774,272 MACs
-    assert metrics[t("classify.params", lang)] == "3.50 M"
+    assert metrics[t("classify.params", lang)] == "3.47 M"  # 3,470,760 conv/FC weights and biases, no BN
     assert metrics[t("classify.inference", lang)].endswith(" ms")
     charts = at.get("plotly_chart")
     assert len(charts) == 1
@@ -126,7 +126,7 @@ def test_compare_view(lang: str, with_weights) -> None:
     if (with_weights / "mobilenet_v1_0.75_192_imagenet.npz").is_file():
         assert "MobileNetV1 (0.75, 192)" in names
     row = frame[frame[t("classify.col_model", lang)] == "MobileNetV2"].iloc[0]
-    assert row[t("classify.col_macs", lang)] == 300.8 and row[t("classify.col_params", lang)] == 3.5
+    assert row[t("classify.col_macs", lang)] == 300.8 and row[t("classify.col_params", lang)] == 3.47
 
 
 def test_compare_view_offline_has_nothing_to_compare(offline) -> None:
