@@ -13,6 +13,7 @@ models are in eval mode; run them under ``torch.inference_mode()``.
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import replace
 
 import streamlit as st
@@ -42,8 +43,16 @@ def _untrained(name: str) -> LoadedModel:
     return _warm_up(untrained(name))
 
 
+#: After a failed download, don't try again for this long (a hall's broken wifi must not stall every rerun).
+RETRY_AFTER_S = 600.0
+_failed: dict[str, tuple[float, WeightsError]] = {}  # per process, shared by all sessions
+
+
 def _download(name: str) -> WeightsError | None:
     """Fetch ``name``'s weights into torchvision's cache with a progress bar; the error if it failed."""
+    recent = _failed.get(name)
+    if recent is not None and time.monotonic() - recent[0] < RETRY_AFTER_S:
+        return recent[1]
     label = DISPLAY_NAMES[name]
     bar = st.progress(0.0, text=tr("weights.loading", model=label))
 
@@ -54,8 +63,10 @@ def _download(name: str) -> WeightsError | None:
 
     try:
         fetch(name, progress)
+        _failed.pop(name, None)
         return None
     except WeightsError as err:
+        _failed[name] = (time.monotonic(), err)
         return err
     finally:
         bar.empty()
