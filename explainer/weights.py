@@ -354,8 +354,9 @@ def _load_file(name: str, path: Path) -> LoadedModel:
 def untrained(name: str, problem: WeightsError | None = None) -> LoadedModel:
     """``name`` with random weights (predictions are meaningless), remembering why."""
     check_model_name(name)
-    torch.manual_seed(0)
-    model = build_model(name)
+    with torch.random.fork_rng(devices=[]):  # the same random weights every time, without touching the global RNG
+        torch.manual_seed(0)
+        model = build_model(name)
     return LoadedModel(name, model, "untrained", "", False, _transform(LOCAL_FILE_TRANSFORMS[name]),
                        imagenet_categories(), "untrained", problem=problem)
 
