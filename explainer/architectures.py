@@ -39,7 +39,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Iterable
 
-from explainer import costs
+from explainer import costs, formulas
 from explainer.costs import Cost
 from explainer.errors import InvalidInputError
 
@@ -148,6 +148,7 @@ class Layer:
     module: str = ""
     groups: int = 1
     residual: bool = False  # the block's shortcut adds its input after this layer
+    squeeze: int = 0  # SE only: channels of the squeeze (reduce) convolution
 
     @property
     def weights(self) -> int:
@@ -330,6 +331,7 @@ class _Builder:
         cost = costs.pointwise_conv(c, squeeze, 1, bias=True) + costs.pointwise_conv(squeeze, c, 1, bias=True)
         self._add(cost, type="se", out_channels=c, stride=1, kernel=1, bias=squeeze + c, bn=False,
                   activation=None, **kw)
+        self.layers[-1] = replace(self.layers[-1], squeeze=squeeze)
 
     def linear(self, n: int, **kw) -> None:
         cost = costs.linear(self.channels, n, bias=True)
@@ -561,3 +563,51 @@ def largest_tensor(network: Network) -> tuple[str, Shape]:
             outputs[layer.block] = layer  # the last layer of each block wins
     best = max(outputs.values(), key=lambda layer: math.prod(layer.output))
     return best.name, best.output
+
+
+# --------------------------------------------------------------------------
+# Formulas of one layer or block (the same functions as the cost page)
+# --------------------------------------------------------------------------
+
+
+def layer_formulas(layer: Layer) -> list[tuple[str, formulas.Formula]]:
+    """The cost formula(s) of ``layer`` with its numbers: ``[(part, Formula)]``.
+
+    ``part`` is the layer type, or ``se_reduce`` / ``se_expand`` for the two
+    1×1 convolutions (with bias, on the pooled 1×1 map) of an SE block.
+    """
+    h, _, m = layer.input
+    n = layer.output[2]
+    if layer.type == "conv":
+        return [("conv", formulas.standard(layer.kernel, m, n, h, layer.stride))]
+    if layer.type == "depthwise":
+        return [("depthwise", formulas.depthwise(layer.kernel, m, h, layer.stride))]
+    if layer.type == "pointwise":
+        return [("pointwise", formulas.pointwise(m, n, h))]
+    if layer.type == "fc":
+        return [("fc", formulas.linear(m, n))]
+    return [
+        ("se_reduce", formulas.pointwise(m, layer.squeeze, 1, bias=True)),
+        ("se_expand", formulas.pointwise(layer.squeeze, m, 1, bias=True)),
+    ]
+
+
+def block_formula(network: Network, block: int) -> tuple[str, formulas.Formula] | None:
+    """The whole block as one formula where the cost page has one: V1's separable block
+    (``separable``) and V2's inverted residual (``inverted``); ``None`` otherwise."""
+    if network.twin:
+        return None
+    layers = [layer for layer in network.layers if layer.block == block]
+    kinds = [layer.stage for layer in layers]
+    if network.model == "mobilenet_v1" and kinds == ["separable", "separable"]:
+        dw, pw = layers
+        return "separable", formulas.separable(dw.kernel, dw.input[2], pw.output[2], dw.input[0], dw.stride)
+    if network.model == "mobilenet_v2" and kinds[-2:] == ["depthwise", "project"]:
+        first, dw = layers[0], layers[-2]
+        m = first.input[2]
+        hidden = dw.input[2]
+        if hidden % m:
+            return None
+        return "inverted", formulas.inverted_residual(dw.kernel, m, layers[-1].output[2], first.input[0],
+                                                      hidden // m, dw.stride)
+    return None
