@@ -348,19 +348,18 @@ class _Builder:
 def _check(model: str, width: float, resolution: int) -> tuple[str, float, int]:
     if model not in MODEL_NAMES:
         raise InvalidInputError("arch.unknown_model", name=model, choices=", ".join(MODEL_NAMES))
+    low, high = WIDTH_RANGE
     try:
         w = float(width)
     except (TypeError, ValueError):
-        raise InvalidInputError("not_number", name="α", value=width) from None
-    if not math.isfinite(w) or not WIDTH_RANGE[0] <= w <= WIDTH_RANGE[1]:
-        raise InvalidInputError("out_of_range", name="α", value=width, low=WIDTH_RANGE[0], high=WIDTH_RANGE[1])
+        raise InvalidInputError("arch.width_range", value=width, low=low, high=high) from None
+    if isinstance(width, bool) or not math.isfinite(w) or not low <= w <= high:
+        raise InvalidInputError("arch.width_range", value=width, low=low, high=high)
+    low_r, high_r = RESOLUTION_RANGE
     if isinstance(resolution, float) and resolution.is_integer():
         resolution = int(resolution)
-    if isinstance(resolution, bool) or not isinstance(resolution, int):
-        raise InvalidInputError("not_integer", name="resolution", value=resolution)
-    if not RESOLUTION_RANGE[0] <= resolution <= RESOLUTION_RANGE[1]:
-        raise InvalidInputError("out_of_range", name="resolution", value=resolution,
-                                low=RESOLUTION_RANGE[0], high=RESOLUTION_RANGE[1])
+    if isinstance(resolution, bool) or not isinstance(resolution, int) or not low_r <= resolution <= high_r:
+        raise InvalidInputError("arch.resolution_range", value=resolution, low=low_r, high=high_r)
     return model, w, resolution
 
 
@@ -547,6 +546,11 @@ def memory_profile(network: Network, streamed: bool = False) -> list[MemoryStep]
 def peak(steps: list[MemoryStep]) -> int:
     """Index of the step with the most live activation elements (the first one on ties)."""
     return max(range(len(steps)), key=lambda i: (steps[i].elements, -i))
+
+
+def tensor_bytes(shape: Shape, dtype: str = "float32") -> int:
+    """Bytes of one activation tensor of ``shape`` stored as ``dtype``."""
+    return math.prod(shape) * BYTES[dtype]
 
 
 def largest_tensor(network: Network) -> tuple[str, Shape]:
