@@ -16,6 +16,7 @@ language_selector()
 PAGES = [
     st.Page("pages/home.py", title=tr("nav.home"), icon="🏠", default=True, url_path="home"),
     st.Page("pages/cost.py", title=tr("nav.cost"), icon="🧮", url_path="cost"),
+    st.Page("pages/architectures.py", title=tr("nav.architectures"), icon="🏗️", url_path="architectures"),
     st.Page("pages/classify.py", title=tr("nav.classify"), icon="🔍", url_path="classify"),
 ]
 
