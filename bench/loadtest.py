@@ -66,6 +66,8 @@ class SessionOutcome:
     open_s: float = float("nan")  # connect → Classify page rendered (with its sample photo classified)
     result_s: float = float("nan")  # upload starts → top-5 of the uploaded photo rendered, images fetched
     total_s: float = float("nan")  # connect → result
+    http_retries: int = 0  # HTTP requests re-sent after the server closed an idle keep-alive connection
+    retry_log: list[str] = field(default_factory=list)
 
 
 def _radio(result: RunResult, key: str):
@@ -89,14 +91,18 @@ async def student(base_url: str, index: int, photo: Photo, lang: str, start_at: 
     await asyncio.sleep(max(0.0, start_at - time.perf_counter()))
     began = time.perf_counter()
     session = StreamlitSession(base_url, timeout=SESSION_TIMEOUT)
+    step = "connect"
     try:
         await session.connect()
+        step = "open the page"
         opened = await session.open(PAGE, lang)
         if problem := _problems(opened):
-            raise RuntimeError(f"open: {problem}")
+            raise RuntimeError(problem)
+        step = "fetch the page's images"
         await session.fetch_media(opened)
         outcome.open_s = time.perf_counter() - began
         # Photo source → "Upload" (the radio's value is its shown option text).
+        step = "choose Upload"
         radio = _radio(opened, SOURCE_KEY)
         upload_label = t("images.source_upload", lang)
         if upload_label not in radio.options:
@@ -104,21 +110,26 @@ async def student(base_url: str, index: int, photo: Photo, lang: str, start_at: 
         session.set_widget(radio.id, string_value=upload_label)
         waiting = await session.rerun()
         if problem := _problems(waiting):
-            raise RuntimeError(f"choose upload: {problem}")
+            raise RuntimeError(problem)
         uploader = waiting.widget("file_uploader")
+        step = "upload"
         upload_start = time.perf_counter()
         shown = await session.upload(uploader.id, photo.name, photo.data)
         if problem := _problems(shown):
-            raise RuntimeError(f"upload: {problem}")
+            raise RuntimeError(problem)
+        step = "fetch the result's images"
         await session.fetch_media(shown)
         outcome.result_s = time.perf_counter() - upload_start
         outcome.total_s = time.perf_counter() - began
+        step = "check the labels"
         if not any(shown.has_text(label) for label in photo.accepted):
             raise RuntimeError(f"{photo.name}: none of {photo.accepted} in the result")
         outcome.ok = True
     except Exception as error:  # noqa: BLE001 - every failure is one counted error
-        outcome.error = f"{type(error).__name__}: {error}"[:300]
+        outcome.error = f"{step}: {type(error).__name__}: {error}"[:300]
     finally:
+        outcome.http_retries = session.http_retries
+        outcome.retry_log = session.retry_log
         try:
             await asyncio.wait_for(session.close(), timeout=10)
         except Exception:  # noqa: BLE001
@@ -201,6 +212,8 @@ class LoadReport:
     rss_after_mb: float
     rss_growth_mb: float
     browser_results_s: list[float] = field(default_factory=list)  # upload→result seen in real Chromium tabs
+    http_retries: int = 0  # requests re-sent on a just-closed keep-alive connection (as browsers do)
+    retry_samples: list[str] = field(default_factory=list)
     outcomes: list[SessionOutcome] = field(default_factory=list, repr=False)
 
     @property
@@ -272,6 +285,8 @@ async def _crowd(base_url: str, pid: int, sessions: int, lang: str, ramp: float,
         wall_s=wall, rss_before_mb=rss_before, rss_peak_mb=peak[0], rss_after_mb=rss_after,
         rss_growth_mb=rss_after - rss_before, outcomes=outcomes,
         browser_results_s=[o.result_s for o in outcomes if o.ok and o.photo.endswith("(Chromium)")],
+        http_retries=sum(o.http_retries for o in outcomes),
+        retry_samples=sorted({line for o in outcomes for line in o.retry_log})[:3],
     )
 
 
@@ -323,6 +338,10 @@ def format_report(r: LoadReport) -> str:
         f"(growth {r.rss_growth_mb:+.0f} MB) — {verdict} the target (0 errors, p95 < {TARGET_P95_S:g} s, "
         f"growth < {TARGET_RSS_GROWTH_MB:g} MB)",
     ]
+    if r.http_retries:
+        lines.append(f"  {r.http_retries} HTTP request(s) re-sent after the server closed an idle keep-alive "
+                     "connection (browsers do the same)")
+        lines += [f"  re-sent: {line}" for line in r.retry_samples]
     if r.browser_results_s:
         lines.append("  real Chromium tabs among them: upload→result "
                      + ", ".join(f"{x:.2f} s" for x in r.browser_results_s))

@@ -79,11 +79,31 @@ class StreamlitSession:
         self.page_name = ""
         self.query_string = ""
         self.widget_states: dict[str, Any] = {}  # widget id -> WidgetState to resend on every rerun
+        self.http_retries = 0
+        self.retry_log: list[str] = []
+
+    # --- HTTP ----------------------------------------------------------------
+    def _http(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """One HTTP request; re-sent once if the server had just closed the idle keep-alive connection.
+
+        The server (uvicorn) drops keep-alive connections after 5 s idle; a request
+        sent at that instant is reset ("Connection aborted"). Browsers re-send a
+        request that failed this way on a reused connection, so this client does
+        too, and counts it in ``http_retries``.
+        """
+        try:
+            return self.http.request(method, url, timeout=self.timeout, **kwargs)
+        except requests.ConnectionError as error:
+            if "Connection aborted" not in str(error):
+                raise
+            self.http_retries += 1
+            self.retry_log.append(f"{method} {url.split('/_stcore/')[-1].split('/')[0]}: {error}"[:200])
+            return self.http.request(method, url, timeout=self.timeout, **kwargs)
 
     # --- connection ----------------------------------------------------------
     async def connect(self) -> None:
         def get_cookie() -> str:
-            response = self.http.get(f"{self.base_url}/_stcore/health", timeout=self.timeout)
+            response = self._http("GET", f"{self.base_url}/_stcore/health")
             response.raise_for_status()
             return self.http.cookies.get(XSRF_COOKIE, "")
 
@@ -201,7 +221,7 @@ class StreamlitSession:
         def get_all() -> int:
             total = 0
             for url in result.media:
-                response = self.http.get(self.base_url + url, timeout=self.timeout)
+                response = self._http("GET", self.base_url + url)
                 if response.status_code != 200:
                     raise ProtocolError(f"GET {url} answered {response.status_code}")
                 total += len(response.content)
@@ -247,10 +267,8 @@ class StreamlitSession:
         urls = response.file_urls[0]
 
         def put() -> None:
-            answer = self.http.put(
-                self.base_url + urls.upload_url, files={"file": (name, data, mime)},
-                headers={"X-Xsrftoken": self.xsrf}, timeout=self.timeout,
-            )
+            answer = self._http("PUT", self.base_url + urls.upload_url, files={"file": (name, data, mime)},
+                                headers={"X-Xsrftoken": self.xsrf})
             if answer.status_code not in (200, 204):
                 raise ProtocolError(f"upload PUT answered {answer.status_code}: {answer.text[:200]}")
 
