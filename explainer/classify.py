@@ -119,6 +119,26 @@ def forward(loaded: LoadedModel, batch: torch.Tensor) -> torch.Tensor:
         return loaded.model(batch)
 
 
+#: Forward passes timed for a model's reference latency (the fastest one counts).
+REFERENCE_RUNS = 5
+
+
+def reference_latency_ms(loaded: LoadedModel, runs: int = REFERENCE_RUNS) -> float:
+    """The fastest of ``runs`` forward passes on one ``1×3×S×S`` input (after one warm-up), in ms.
+
+    A single timing on a shared server can be inflated many times by other
+    work; the best of a few runs is what the network itself costs on this CPU.
+    """
+    batch = torch.zeros(1, 3, loaded.input_size, loaded.input_size)
+    forward(loaded, batch)
+    best = float("inf")
+    for _ in range(max(1, runs)):
+        start = time.perf_counter()
+        forward(loaded, batch)
+        best = min(best, (time.perf_counter() - start) * 1000.0)
+    return best
+
+
 def classify_image(image: Image.Image, loaded: LoadedModel, top: int = 5) -> Classification:
     """Preprocess ``image``, run the model, and return the top-``top`` classes with timings."""
     check_top(top)

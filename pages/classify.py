@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explainer.classify import classify_image, model_cost, tensor_to_image
+from explainer.classify import REFERENCE_RUNS, classify_image, model_cost, tensor_to_image
 from explainer.figures.classify import top_k_bar
 from explainer.images import preview
 from explainer.models import DISPLAY_NAMES, MODEL_NAMES
@@ -56,13 +56,14 @@ if choice is not None and view == "single":
         crop = int(result.input_tensor.shape[-1])
         resize = int(loaded.transform.resize_size[0])
         m1, m2, m3 = st.columns(3)
-        m1.metric(tr("classify.inference"), f"{result.forward_ms:.1f} ms",
-                  help=tr("classify.inference_help", crop=crop))
+        m1.metric(tr("classify.inference"), f"{loaded.reference_ms:.1f} ms",
+                  help=tr("classify.inference_help", crop=crop, runs=REFERENCE_RUNS))
         m2.metric(tr("classify.macs"), fmt_millions(macs),
                   help=tr(f"classify.cost_help_{cost_source}", size=loaded.input_size))
         m3.metric(tr("classify.params"), fmt_millions(params, 2),
                   help=tr(f"classify.cost_help_{cost_source}", size=loaded.input_size))
-        st.caption(tr("classify.preprocess", ms=f"{result.preprocess_ms:.1f}") + " · "
+        st.caption(tr("classify.this_photo", preprocess=f"{result.preprocess_ms:.1f}",
+                      forward=f"{result.forward_ms:.1f}") + " · "
                    + tr("classify.weights_source", source=source_text(loaded)))
         chart, fed = st.columns([3, 2])
         with chart:
@@ -95,7 +96,7 @@ elif choice is not None:
                 tr("classify.col_model"): loaded.display_name,
                 tr("classify.col_top1"): best.label,
                 tr("classify.col_prob"): round(best.prob, 4),
-                tr("classify.col_time"): round(result.forward_ms, 1),
+                tr("classify.col_time", runs=REFERENCE_RUNS): round(loaded.reference_ms, 1),
                 tr("classify.col_macs"): round(macs / 1e6, 1),
                 tr("classify.col_params"): round(params / 1e6, 2),
                 tr("classify.col_input"): f"{loaded.input_size}×{loaded.input_size}",

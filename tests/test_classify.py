@@ -174,3 +174,22 @@ def test_model_cost_of_the_released_v1(weights_dir: Path) -> None:
     from explainer.classify import counted_cost
 
     assert cost.macs == counted_cost(loaded.model, 192).macs
+
+
+def test_reference_latency_is_the_fastest_of_several_runs(random_v3) -> None:
+    from explainer.classify import reference_latency_ms
+
+    calls: list[tuple] = []
+    model = random_v3.model
+
+    class Counting(torch.nn.Module):
+        def forward(self, x):
+            calls.append(tuple(x.shape))
+            return model(x)
+
+    from dataclasses import replace
+
+    wrapped = replace(random_v3, model=Counting())
+    best = reference_latency_ms(wrapped, runs=3)
+    assert calls == [(1, 3, 224, 224)] * 4  # one warm-up, three timed
+    assert 0 < best < 10_000
