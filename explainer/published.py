@@ -30,34 +30,35 @@ class Published:
     macs_m: float  # millions of mult-adds, as printed
     params_m: float  # millions of parameters, as printed
     paper: str  # "v1" | "v2" | "v3"
-    table: str  # where in the paper
+    tables: str  # table number(s) in the paper, e.g. "6" or "4, 6, 7"
     twin: bool = False
 
     @property
     def label(self) -> str:
         names = {"mobilenet_v1": "V1", "mobilenet_v2": "V2", "mobilenet_v3_large": "V3-L", "mobilenet_v3_small": "V3-S"}
         base = "Conv V1" if self.twin else names[self.model]
-        return f"{base} {self.width:g}×{self.resolution}"
+        width = f"{self.width:.1f}" if self.width * 10 == int(self.width * 10) else f"{self.width:g}"
+        return f"{base} {width} · {self.resolution}"
 
 
 PUBLISHED: tuple[Published, ...] = (
     # V1: Table 6 (width multiplier) and Table 7 (resolution); Table 4 (full convolutions)
-    Published("v1_1.0_224", "mobilenet_v1", 1.0, 224, 70.6, 569, 4.2, "v1", "Tables 4, 6, 7"),
-    Published("v1_0.75_224", "mobilenet_v1", 0.75, 224, 68.4, 325, 2.6, "v1", "Table 6"),
-    Published("v1_0.5_224", "mobilenet_v1", 0.5, 224, 63.7, 149, 1.3, "v1", "Table 6"),
-    Published("v1_0.25_224", "mobilenet_v1", 0.25, 224, 50.6, 41, 0.5, "v1", "Table 6"),
-    Published("v1_1.0_192", "mobilenet_v1", 1.0, 192, 69.1, 418, 4.2, "v1", "Table 7"),
-    Published("v1_1.0_160", "mobilenet_v1", 1.0, 160, 67.2, 290, 4.2, "v1", "Table 7"),
-    Published("v1_1.0_128", "mobilenet_v1", 1.0, 128, 64.4, 186, 4.2, "v1", "Table 7"),
-    Published("v1_conv_1.0_224", "mobilenet_v1", 1.0, 224, 71.7, 4866, 29.3, "v1", "Table 4", twin=True),
+    Published("v1_1.0_224", "mobilenet_v1", 1.0, 224, 70.6, 569, 4.2, "v1", "4, 6, 7"),
+    Published("v1_0.75_224", "mobilenet_v1", 0.75, 224, 68.4, 325, 2.6, "v1", "6"),
+    Published("v1_0.5_224", "mobilenet_v1", 0.5, 224, 63.7, 149, 1.3, "v1", "6"),
+    Published("v1_0.25_224", "mobilenet_v1", 0.25, 224, 50.6, 41, 0.5, "v1", "6"),
+    Published("v1_1.0_192", "mobilenet_v1", 1.0, 192, 69.1, 418, 4.2, "v1", "7"),
+    Published("v1_1.0_160", "mobilenet_v1", 1.0, 160, 67.2, 290, 4.2, "v1", "7"),
+    Published("v1_1.0_128", "mobilenet_v1", 1.0, 128, 64.4, 186, 4.2, "v1", "7"),
+    Published("v1_conv_1.0_224", "mobilenet_v1", 1.0, 224, 71.7, 4866, 29.3, "v1", "4", twin=True),
     # V2: Table 4
-    Published("v2_1.0_224", "mobilenet_v2", 1.0, 224, 72.0, 300, 3.4, "v2", "Table 4"),
-    Published("v2_1.4_224", "mobilenet_v2", 1.4, 224, 74.7, 585, 6.9, "v2", "Table 4"),
+    Published("v2_1.0_224", "mobilenet_v2", 1.0, 224, 72.0, 300, 3.4, "v2", "4"),
+    Published("v2_1.4_224", "mobilenet_v2", 1.4, 224, 74.7, 585, 6.9, "v2", "4"),
     # V3: Table 3
-    Published("v3l_1.0_224", "mobilenet_v3_large", 1.0, 224, 75.2, 219, 5.4, "v3", "Table 3"),
-    Published("v3l_0.75_224", "mobilenet_v3_large", 0.75, 224, 73.3, 155, 4.0, "v3", "Table 3"),
-    Published("v3s_1.0_224", "mobilenet_v3_small", 1.0, 224, 67.4, 66, 2.9, "v3", "Table 3"),
-    Published("v3s_0.75_224", "mobilenet_v3_small", 0.75, 224, 65.4, 44, 2.4, "v3", "Table 3"),
+    Published("v3l_1.0_224", "mobilenet_v3_large", 1.0, 224, 75.2, 219, 5.4, "v3", "3"),
+    Published("v3l_0.75_224", "mobilenet_v3_large", 0.75, 224, 73.3, 155, 4.0, "v3", "3"),
+    Published("v3s_1.0_224", "mobilenet_v3_small", 1.0, 224, 67.4, 66, 2.9, "v3", "3"),
+    Published("v3s_0.75_224", "mobilenet_v3_small", 0.75, 224, 65.4, 44, 2.4, "v3", "3"),
 )
 
 #: V1 paper Table 2, "Resources per layer type": % of mult-adds and % of parameters.

@@ -46,7 +46,7 @@ m[2].metric(tr("arch.bn_params"), fmt_int(network.bn_params), help=tr("arch.bn_p
 m[3].metric(tr("arch.layers"), str(len(network.layers)), help=tr("arch.blocks", n=network.num_blocks))
 if paper is not None:
     st.info(tr("arch.paper_line", macs=f"{paper.macs_m:g}", params=f"{paper.params_m:g}", top1=f"{paper.top1:g}",
-               source=published.CITATIONS[paper.paper], table=paper.table,
+               source=published.CITATIONS[paper.paper], tables=paper.tables,
                exact_macs=fmt_millions(network.macs), exact_params=fmt_millions(network.params, 2),
                total=fmt_int(network.total_params)))
 else:
@@ -134,9 +134,9 @@ if model == "mobilenet_v1" and width == 1.0 and resolution == 224:
 # --- published variants ------------------------------------------------------------------
 st.subheader(tr("arch.published_title"))
 display = {**arch.DISPLAY_NAMES, "twin": tr("arch.twin_v1")}
-current_label = f"{arch.DISPLAY_NAMES[model]} {width:g}×{resolution}"
+current_label = f"{arch.DISPLAY_NAMES[model]} α={width:g} · {resolution}"
 scatter_labels = {"macs_m": tr("arch.macs_m"), "top1": tr("arch.top1"), "current": tr("arch.current"),
-                  "params_m": tr("arch.params_m")}
+                  "table": tr("arch.table_word"), "params_m": tr("arch.params_m")}
 show_twin = st.toggle(tr("arch.show_conv_v1"), key="arch_show_twin")
 entries = [p for p in published.PUBLISHED if show_twin or not p.twin]
 st.plotly_chart(figs.published_scatter(entries, (network.macs, current_label), scatter_labels, display),
@@ -148,7 +148,7 @@ with st.expander(tr("arch.check_title")):
     for p in published.PUBLISHED:
         exact = arch.build_network(p.model, p.width, p.resolution, p.twin)
         check_rows.append({
-            tr("arch.col_variant"): p.label, tr("arch.col_source"): f"{p.paper.upper()} {p.table}",
+            tr("arch.col_variant"): p.label, tr("arch.col_source"): tr("arch.table_ref", paper=p.paper.upper(), tables=p.tables),
             tr("arch.printed_macs"): p.macs_m, tr("arch.exact_macs"): round(exact.macs / 1e6, 2),
             tr("arch.printed_params"): p.params_m, tr("arch.exact_params"): round(exact.params / 1e6, 3),
             tr("arch.col_why"): tr(f"arch.gap_{p.key}") if p.key in published.KNOWN_GAPS else tr("arch.gap_none"),

@@ -65,7 +65,8 @@ def layer_costs(network: Network, labels: Mapping[str, str], selected: str | Non
             legendgroup="cumulative", showlegend=row == 1,
             hovertemplate="%{x}<br>" + labels["cumulative"] + ": %{y:.1f}%<extra></extra>",
         ), row=row, col=1, secondary_y=True)
-        fig.update_yaxes(range=[0, 100], ticksuffix="%", showgrid=False, row=row, col=1, secondary_y=True)
+        fig.update_yaxes(range=[0, 100], tickvals=[0, 25, 50, 75, 100], ticksuffix="%", showgrid=False,
+                         row=row, col=1, secondary_y=True)
     if selected in names:
         for row in (1, 2):
             fig.add_vline(x=names.index(selected), line=dict(color="#000000", dash="dot", width=1), row=row, col=1)
@@ -90,8 +91,10 @@ def shape_strip(network: Network, labels: Mapping[str, str]) -> go.Figure:
                              mode="lines+markers", line=dict(color="#333333", shape="hv"), marker=dict(size=4),
                              hovertemplate="%{x}<br>" + labels["size"] + ": %{y}<extra></extra>"),
                   secondary_y=True)
-    fig.update_yaxes(title_text=labels["channels"], type="log", secondary_y=False)
-    fig.update_yaxes(title_text=labels["size"], type="log", secondary_y=True, showgrid=False)
+    sizes = sorted({layer.output[0] for layer in network.layers})
+    channel_ticks = [2 ** k for k in range(0, 13)]
+    fig.update_yaxes(title_text=labels["channels"], type="log", tickvals=channel_ticks, secondary_y=False)
+    fig.update_yaxes(title_text=labels["size"], type="log", tickvals=sizes, secondary_y=True, showgrid=False)
     fig.update_xaxes(categoryorder="array", categoryarray=names, tickangle=-60, tickfont=dict(size=9))
     fig.update_layout(height=330, margin=dict(l=10, r=10, t=20, b=10), legend=dict(orientation="h", y=1.12))
     return fig
@@ -136,7 +139,7 @@ def published_scatter(entries: Sequence[Published], current: tuple[float, str] |
     """Top-1 accuracy against MACs (log) of the papers' variants; marker area ∝ params.
 
     ``current`` is ``(our exact MACs, label)`` of the page's choice, drawn as a
-    vertical line. ``labels``: ``macs_m``, ``top1``, ``current``, ``params_m``.
+    vertical line. ``labels``: ``macs_m``, ``top1``, ``current``, ``params_m``, ``table``.
     ``display`` maps model names (and ``"twin"``) to legend names.
     """
     fig = go.Figure()
@@ -149,17 +152,24 @@ def published_scatter(entries: Sequence[Published], current: tuple[float, str] |
             text=[e.label for e in group], textposition="top center", textfont=dict(size=9),
             marker=dict(size=[8 + 3 * e.params_m ** 0.5 * 2 for e in group],
                         color=MODEL_COLORS.get(key, "#777777"), line=dict(color="#ffffff", width=1)),
-            customdata=[[e.params_m, e.table] for e in group],
+            customdata=[[e.params_m, e.tables] for e in group],
             hovertemplate="%{text}<br>%{x} M MACs<br>top-1 %{y}%<br>" + labels["params_m"]
-            + ": %{customdata[0]} M<br>%{customdata[1]}<extra></extra>",
+            + ": %{customdata[0]} M<br>" + labels["table"] + " %{customdata[1]}<extra></extra>",
         ))
+    low = min(e.top1 for e in entries) - 3
+    high = max(e.top1 for e in entries) + 3
     if current is not None:
+        # a trace, not a shape: shapes on a log axis take log10 coordinates
         macs, text = current
-        fig.add_vline(x=macs / 1e6, line=dict(color="#000000", dash="dash"),
-                      annotation_text=f"{labels['current']}: {text}", annotation_position="bottom right")
-    fig.update_layout(height=420, margin=dict(l=10, r=10, t=20, b=10), xaxis_title=labels["macs_m"],
+        fig.add_trace(go.Scatter(
+            x=[macs / 1e6, macs / 1e6], y=[low, high], mode="lines+text", name=labels["current"],
+            line=dict(color="#000000", dash="dash", width=1.5), text=["", f"{labels['current']}: {text}"],
+            textposition="bottom right", hovertemplate=f"{text}<br>%{{x:.1f}} M<extra></extra>",
+        ))
+    fig.update_layout(height=440, margin=dict(l=10, r=10, t=20, b=10), xaxis_title=labels["macs_m"],
                       yaxis_title=labels["top1"], legend=dict(orientation="h", y=-0.2))
     fig.update_xaxes(type="log")
+    fig.update_yaxes(range=[low, high])
     return fig
 
 
