@@ -135,7 +135,7 @@ class Layer:
     name: str
     type: str  # "conv" | "depthwise" | "pointwise" | "fc" | "se"
     block: int
-    stage: str  # "stem", "separable", "expand", "depthwise", "se", "project", "full_conv", "head", "classifier"
+    stage: str  # "stem", "expand", "depthwise", "pointwise" (V1), "se", "project", "full_conv", "head", "classifier"
     input: Shape
     output: Shape
     macs: int
@@ -378,9 +378,9 @@ def _v1(width: float, resolution: int, twin: bool) -> list[Layer]:
         if twin:
             _merged_conv(b, n, 3, stride, i, f"b{i}.conv", f"features.block{i}", "relu6")
             continue
-        b.depthwise(3, stride, name=f"b{i}.dw", block=i, stage="separable", activation="relu6",
+        b.depthwise(3, stride, name=f"b{i}.dw", block=i, stage="depthwise", activation="relu6",
                     module=f"features.block{i}.depthwise.conv")
-        b.pointwise(n, name=f"b{i}.pw", block=i, stage="separable", activation="relu6",
+        b.pointwise(n, name=f"b{i}.pw", block=i, stage="pointwise", activation="relu6",
                     module=f"features.block{i}.pointwise.conv")
     b.pool()
     b.linear(NUM_CLASSES, name="fc", block=len(V1_BLOCKS) + 1, stage="classifier", activation=None,
@@ -603,7 +603,7 @@ def block_formula(network: Network, block: int) -> tuple[str, formulas.Formula] 
         return None
     layers = [layer for layer in network.layers if layer.block == block]
     kinds = [layer.stage for layer in layers]
-    if network.model == "mobilenet_v1" and kinds == ["separable", "separable"]:
+    if network.model == "mobilenet_v1" and kinds == ["depthwise", "pointwise"]:
         dw, pw = layers
         return "separable", formulas.separable(dw.kernel, dw.input[2], pw.output[2], dw.input[0], dw.stride)
     if network.model == "mobilenet_v2" and kinds[-2:] == ["depthwise", "project"]:

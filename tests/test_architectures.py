@@ -259,3 +259,20 @@ def test_json_shape():
     assert data["macs"] == sum(layer["macs"] for layer in data["layers"])
     assert set(data["layers"][0]) >= {"name", "type", "input", "output", "macs", "params"}
     assert set(data["breakdown"]["pointwise"]) >= {"macs_pct", "params_pct"}
+
+
+def test_figures_place_the_current_choice_at_its_macs():
+    """The scatter's x axis is logarithmic: the marker must sit at the exact MACs (not at 10^MACs)."""
+    from explainer.figures import architecture as figs
+
+    v2 = net("mobilenet_v2")
+    labels = {"macs_m": "x", "top1": "y", "current": "now", "params_m": "p", "table": "T"}
+    display = {**arch.DISPLAY_NAMES, "twin": "twin"}
+    fig = figs.published_scatter(published.PUBLISHED, (v2.macs, "V2"), labels, display)
+    current = [trace for trace in fig.data if trace.name == "now"][0]
+    assert list(current.x) == [v2.macs / 1e6] * 2
+    assert fig.layout.xaxis.type == "log"
+    type_labels = {kind: kind for kind in arch.LAYER_TYPES} | {"macs": "m", "params": "p", "cumulative": "c"}
+    costs_fig = figs.layer_costs(v2, type_labels, "b2.dw")
+    bars = [trace for trace in costs_fig.data if trace.type == "bar"]
+    assert sum(sum(trace.y) for trace in bars) == v2.macs + v2.params
