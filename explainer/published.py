@@ -89,7 +89,7 @@ def headline(model: str) -> Published:
 #: (keys of locale texts ``arch.gap_<key>``). Every other row matches to the printed digits.
 KNOWN_GAPS: tuple[str, ...] = (
     "v1_1.0_160",  # exact 290.7M, printed 290 (truncated, not rounded)
-    "v1_conv_1.0_224",  # exact 4,867.3M, printed 4866M
+    "v1_conv_1.0_224",  # exact 4,867.3M; 4,866.3M without the FC layer = printed 4866M
     "v2_1.0_224",  # params: 3.47M without BN, printed 3.4 (truncated)
     "v2_1.4_224",  # 582.2M / 6.06M (TF's checkpoint table prints exactly 582 / 6.06), paper 585 / 6.9
     "v3l_1.0_224",  # 216.6M exact (TF's checkpoint table: 217), paper 219

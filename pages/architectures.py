@@ -129,7 +129,9 @@ st.plotly_chart(figs.twin_per_block(network, twin, {"original": arch.DISPLAY_NAM
                                                     "macs": tr("common.macs"), "block": tr("arch.col_block")}),
                 width="stretch")
 if model == "mobilenet_v1" and width == 1.0 and resolution == 224:
-    st.caption(tr("arch.twin_paper", exact=fmt_int(twin.macs), params=fmt_millions(twin.params, 2)))
+    conv_macs = sum(share.macs for kind, share in twin.breakdown().items() if kind != "fc")
+    st.caption(tr("arch.twin_paper", exact=fmt_int(twin.macs), conv=fmt_int(conv_macs),
+                  params=fmt_millions(twin.params, 2)))
 
 # --- published variants ------------------------------------------------------------------
 st.subheader(tr("arch.published_title"))
