@@ -77,38 +77,43 @@ if choice is not None and view == "single":
             st.caption(tr("classify.fed_caption", crop=crop, resize=resize))
 
 elif choice is not None:
+    available = pretrained_available()
+    skipped = [DISPLAY_NAMES[n] for n in MODEL_NAMES if n not in available]
+    compared = []  # (loaded model, result, macs, params)
+    for model_name in available:
+        loaded = get_model(model_name)
+        if loaded.pretrained:
+            macs, params, _ = _cost_of(loaded)
+            compared.append((loaded, classify_image(choice.image, loaded, TOP), macs, params))
     with right:
         st.markdown(tr("classify.compare_intro"))
-        available = pretrained_available()
-        skipped = [DISPLAY_NAMES[n] for n in MODEL_NAMES if n not in available]
-        if not available:
+        if not compared:
             st.info(tr("classify.compare_none"))
-        rows = []
-        columns = st.columns(max(1, len(available)))
-        for column, model_name in zip(columns, available):
-            loaded = get_model(model_name)
-            if not loaded.pretrained:
-                continue
-            result = classify_image(choice.image, loaded, TOP)
-            macs, params, _ = _cost_of(loaded)
-            best = result.predictions[0]
-            rows.append({
-                tr("classify.col_model"): loaded.display_name,
-                tr("classify.col_top1"): best.label,
-                tr("classify.col_prob"): round(best.prob, 4),
-                tr("classify.col_time", runs=REFERENCE_RUNS): round(loaded.reference_ms, 1),
-                tr("classify.col_macs"): round(macs / 1e6, 1),
-                tr("classify.col_params"): round(params / 1e6, 2),
-                tr("classify.col_input"): f"{loaded.input_size}×{loaded.input_size}",
+        else:
+            rows = [
+                {
+                    tr("classify.col_model"): loaded.display_name,
+                    tr("classify.col_top1"): result.predictions[0].label,
+                    tr("classify.col_prob"): round(result.predictions[0].prob, 4),
+                    tr("classify.col_macs"): round(macs / 1e6, 1),
+                    tr("classify.col_params"): round(params / 1e6, 2),
+                    tr("classify.col_time"): round(loaded.reference_ms, 1),
+                    tr("classify.col_input"): f"{loaded.input_size}×{loaded.input_size}",
+                }
+                for loaded, result, macs, params in compared
+            ]
+            st.dataframe(rows, hide_index=True, width="stretch", column_config={
+                tr("classify.col_time"): st.column_config.NumberColumn(
+                    help=tr("classify.col_time_help", runs=REFERENCE_RUNS)),
             })
-            with column:
-                st.plotly_chart(
-                    top_k_bar(result.predictions, title=loaded.display_name, prob_label=tr("classify.prob_axis"),
-                              height=260),
-                    width="stretch", key=f"classify_compare_{model_name}",
-                )
-        if rows:
-            st.dataframe(rows, hide_index=True, width="stretch")
             st.caption(tr("classify.tradeoff"))
         if skipped:
             st.caption(tr("classify.compare_skipped", models=", ".join(skipped)))
+    if compared:
+        for column, (loaded, result, _, _) in zip(st.columns(len(compared)), compared):
+            with column:
+                st.plotly_chart(
+                    top_k_bar(result.predictions, title=loaded.display_name, prob_label=tr("classify.prob_axis"),
+                              height=280),
+                    width="stretch", key=f"classify_compare_{loaded.name}",
+                )

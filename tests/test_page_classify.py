@@ -126,7 +126,7 @@ def test_compare_view(lang: str, with_weights) -> None:
     if (with_weights / "mobilenet_v1_0.75_192_imagenet.npz").is_file():
         assert "MobileNetV1 (0.75, 192)" in names
     row = frame[frame[t("classify.col_model", lang)] == "MobileNetV2"].iloc[0]
-    assert row[t("classify.col_time", lang, runs=5)] > 0
+    assert row[t("classify.col_time", lang)] > 0
     assert row[t("classify.col_macs", lang)] == 300.8 and row[t("classify.col_params", lang)] == 3.47
 
 
