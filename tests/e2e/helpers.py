@@ -104,7 +104,12 @@ class Tab:
             " return m ? m.scrollHeight : document.body.scrollHeight; }")
         self.page.set_viewport_size({"width": VIEWPORT["width"],
                                      "height": max(VIEWPORT["height"], min(int(height) + 40, 12000))})
-        self.page.wait_for_timeout(300)  # let charts re-layout to the new size
+        # Charts and tables re-render at the new size (about a second on a busy machine).
+        self.page.wait_for_timeout(1500)
+        self.page.wait_for_function(
+            "() => [...document.querySelectorAll('[data-testid=\"stPlotlyChart\"]')]"
+            ".every(c => { const s = c.querySelector('.main-svg'); return s && s.getBoundingClientRect().width > 0; })",
+            timeout=ACTION_TIMEOUT_MS)
         path = SCREENSHOTS / f"{name}.png"
         self.page.screenshot(path=str(path))
         self.page.set_viewport_size(VIEWPORT)

@@ -156,6 +156,34 @@ def test_cost_slider_changes_the_macs(tab: Tab, lang: str) -> None:
     _assert_clean(tab, "cost page after moving D_F")
 
 
+# --- Architectures ---------------------------------------------------------------
+
+
+def _metric_millions(tab: Tab, index: int) -> float:
+    text = tab.page.locator('[data-testid="stMetricValue"]').nth(index).inner_text()
+    return float(text.replace(",", "").replace("M", "").strip())
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_architectures_choosing_v1_shows_the_papers_totals(tab: Tab, lang: str) -> None:
+    """MobileNetV1 1.0-224 in the paper (Howard et al. 2017, Table 8): 569 M mult-adds, 4.2 M parameters."""
+    require_page("architectures")
+    tab.open("architectures", lang)
+    before = tab.page.locator('[data-testid="stMetricValue"]').first.inner_text()
+    box = tab.page.locator('[data-testid="stMainBlockContainer"] [data-testid="stSelectbox"]').filter(
+        has_text=t("arch.model", lang)).first
+    box.locator("input").click()
+    tab.page.get_by_role("option", name="MobileNetV1", exact=True).click()
+    tab.page.wait_for_function(
+        "old => { const m = document.querySelector('[data-testid=\"stMetricValue\"]');"
+        " return m && m.innerText !== old; }", arg=before, timeout=30_000)
+    tab.wait_idle()
+    assert abs(_metric_millions(tab, 0) - 569) < 1.0
+    assert abs(_metric_millions(tab, 1) - 4.2) < 0.05
+    tab.screenshot(f"architectures_v1_{lang}")
+    _assert_clean(tab, "architectures after choosing MobileNetV1")
+
+
 # --- Classify --------------------------------------------------------------------
 
 
