@@ -212,6 +212,7 @@ class LoadReport:
     rss_after_mb: float
     rss_growth_mb: float
     browser_results_s: list[float] = field(default_factory=list)  # upload→result seen in real Chromium tabs
+    browser_visits: list[tuple[float, float, float]] = field(default_factory=list)  # (open, result, whole visit)
     http_retries: int = 0  # requests re-sent on a just-closed keep-alive connection (as browsers do)
     retry_samples: list[str] = field(default_factory=list)
     outcomes: list[SessionOutcome] = field(default_factory=list, repr=False)
@@ -285,6 +286,7 @@ async def _crowd(base_url: str, pid: int, sessions: int, lang: str, ramp: float,
         wall_s=wall, rss_before_mb=rss_before, rss_peak_mb=peak[0], rss_after_mb=rss_after,
         rss_growth_mb=rss_after - rss_before, outcomes=outcomes,
         browser_results_s=[o.result_s for o in outcomes if o.ok and o.photo.endswith("(Chromium)")],
+        browser_visits=[(o.open_s, o.result_s, o.total_s) for o in outcomes if o.ok and o.photo.endswith("(Chromium)")],
         http_retries=sum(o.http_retries for o in outcomes),
         retry_samples=sorted({line for o in outcomes for line in o.retry_log})[:3],
     )
@@ -342,9 +344,9 @@ def format_report(r: LoadReport) -> str:
         lines.append(f"  {r.http_retries} HTTP request(s) re-sent after the server closed an idle keep-alive "
                      "connection (browsers do the same)")
         lines += [f"  re-sent: {line}" for line in r.retry_samples]
-    if r.browser_results_s:
-        lines.append("  real Chromium tabs among them: upload→result "
-                     + ", ".join(f"{x:.2f} s" for x in r.browser_results_s))
+    if r.browser_visits:
+        lines.append("  real Chromium tabs among them (open page / upload→result / whole visit): "
+                     + "; ".join(f"{a:.2f} / {b:.2f} / {c:.2f} s" for a, b, c in r.browser_visits))
     lines += [f"  error: {e}" for e in r.error_samples]
     return "\n".join(lines)
 
