@@ -3,6 +3,10 @@
 #   docker build -t mobilenet-explainer .
 #   docker run --rm -p 8501:8501 mobilenet-explainer        # then open http://localhost:8501
 #
+# torchvision publishes no MobileNetV1 weights: to show V1 trained, mount a folder with
+# mobilenet_v1.pth or a released mobilenet_v1_<a>_<res>_imagenet.npz (read-only) and point at it:
+#   docker run --rm -p 8501:8501 -v /path/to/weights:/weights:ro -e EXPLAINER_WEIGHTS_DIR=/weights mobilenet-explainer
+#
 # Readiness/liveness: GET /_stcore/health answers "ok". Streamlit keeps each
 # visitor's session in the server process: behind a load balancer, use sticky
 # sessions (see the README, "Serving a large class").
