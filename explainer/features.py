@@ -286,7 +286,10 @@ def capture(model: nn.Module, batch: torch.Tensor, network: Network) -> FeatureM
         raise InvalidInputError("features.bad_batch", shape="×".join(str(s) for s in batch.shape))
     if batch.shape[2] != network.resolution or batch.shape[3] != network.resolution:
         raise InvalidInputError("features.bad_batch", shape="×".join(str(s) for s in batch.shape))
-    stage_targets, block_cost = targets(model, network)
+    try:
+        stage_targets, block_cost = targets(model, network)
+    except (AttributeError, ValueError) as err:  # a module named in the table is missing from this model
+        raise InvalidInputError("features.not_run", name=network.model, module=str(err)) from err
     outputs: list[torch.Tensor | None] = [None] * len(stage_targets)
     handles = []
 
