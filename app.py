@@ -7,9 +7,11 @@ all computing happens in the ``explainer`` package.
 
 import streamlit as st
 
+from explainer.threads import configure_torch_threads
 from pages.ui import language_selector, tr
 
 st.set_page_config(page_title="MobileNet Explainer", page_icon="📱", layout="wide")
+configure_torch_threads()
 
 language_selector()
 
@@ -18,6 +20,7 @@ PAGES = [
     st.Page("pages/cost.py", title=tr("nav.cost"), icon="🧮", url_path="cost"),
     st.Page("pages/architectures.py", title=tr("nav.architectures"), icon="🏗️", url_path="architectures"),
     st.Page("pages/classify.py", title=tr("nav.classify"), icon="🔍", url_path="classify"),
+    st.Page("pages/feature_maps.py", title=tr("nav.feature_maps"), icon="🗺️", url_path="feature_maps"),
 ]
 
 st.navigation(PAGES).run()

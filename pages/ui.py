@@ -16,8 +16,27 @@ from explainer.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 LANG_KEY = "lang"
 
 
+def ensure_app_entry() -> None:
+    """Make sure every run goes through ``app.py`` (its ``st.navigation``), even for a deep link.
+
+    Streamlit decides per process whether the app uses the legacy "pages/
+    folder" mode: while no session has called ``st.navigation`` yet and a
+    ``pages/`` folder exists, a first visit to ``/classify`` would run
+    ``pages/classify.py`` alone — no language switch, and every helper
+    module listed as a page. If a page finds itself in that mode it turns
+    it off for the process and reruns, so the rerun starts at ``app.py``
+    and ``st.navigation`` opens the same page (its URL path is the same).
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def current_language() -> str:
     """The language chosen in the sidebar (or ``?lang=zh`` in the URL), default English."""
+    ensure_app_entry()
     lang = st.session_state.get(LANG_KEY)
     if lang not in LANGUAGES:
         lang = st.query_params.get("lang", DEFAULT_LANGUAGE)
