@@ -37,6 +37,11 @@ def _product(*factors: int) -> str:
 _DG = r"D_G"  # output size ceil(D_F / s)
 
 
+def aligned(quantity: str, symbolic: str, numbers: str) -> str:
+    """Two aligned lines: ``quantity = symbolic`` then ``= numbers`` (long formulas stay on screen)."""
+    return rf"\begin{{aligned}} \text{{{quantity}}} &= {symbolic} \\ &= {numbers} \end{{aligned}}"
+
+
 def output_size_note(d_f: int, stride: int) -> str:
     """``D_G = \\lceil D_F / s \\rceil`` with numbers."""
     return rf"D_G = \left\lceil \frac{{D_F}}{{s}} \right\rceil = \left\lceil \frac{{{d_f}}}{{{stride}}} \right\rceil = {costs.output_size(d_f, stride)}"

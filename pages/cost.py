@@ -30,8 +30,9 @@ st.caption(tr("cost.conventions"))
 
 # --- presets -----------------------------------------------------------------
 st.markdown(f"**{tr('cost.presets')}**")
-preset_columns = st.columns(len(costs.PRESETS))
-for column, (preset, values) in zip(preset_columns, costs.PRESETS.items()):
+preset_columns = st.columns(3)
+for index, (preset, values) in enumerate(costs.PRESETS.items()):
+    column = preset_columns[index % 3]
     column.button(tr(f"cost.preset_{preset}"), key=f"preset_{preset}", on_click=apply_preset, args=(values,),
                   width="stretch")
 
@@ -106,8 +107,8 @@ formula_rows = [
 ]
 for design, formula in formula_rows:
     st.markdown(f"**{tr('cost.' + design)}**")
-    st.latex(rf"\text{{MACs}} = {formula.macs_symbolic} = {formula.macs_numbers}")
-    st.latex(rf"\text{{params}} = {formula.params_symbolic} = {formula.params_numbers}")
+    st.latex(formulas.aligned("MACs", formula.macs_symbolic, formula.macs_numbers))
+    st.latex(formulas.aligned("params", formula.params_symbolic, formula.params_numbers))
 
 st.markdown(f"**{tr('cost.ratio_title')}**")
 ratio_symbolic, ratio_numbers = formulas.ratio(inputs.d_k, m, n, d_f, inputs.stride)
@@ -127,7 +128,7 @@ left, right = st.columns(2)
 with left:
     st.caption(tr("cost.sweep_n", d_k=inputs.d_k, m=m, d_f=d_f))
     points = costs.sweep_output_channels(inputs.d_k, m, d_f, inputs.t, inputs.stride, sweep_n_values)
-    st.plotly_chart(cost_figures.ratio_sweep(points, n, {**curve_labels, "x": tr("cost.axis_n")}),
+    st.plotly_chart(cost_figures.ratio_sweep(points, n, {**curve_labels, "x": tr("cost.axis_n")}, log_x=True),
                     width="stretch")
 with right:
     st.caption(tr("cost.sweep_dk", m=m, n=n, d_f=d_f))

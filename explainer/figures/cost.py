@@ -53,7 +53,7 @@ def cost_bars(result: Comparison, labels: Mapping[str, str], log_scale: bool = F
     return fig
 
 
-def ratio_sweep(points: list[SweepPoint], current_x: int, labels: Mapping[str, str]) -> go.Figure:
+def ratio_sweep(points: list[SweepPoint], current_x: int, labels: Mapping[str, str], log_x: bool = False) -> go.Figure:
     """Exact separable/standard ratio (markers), ``1/N + 1/D_K²`` (line) and inverted/standard.
 
     ``labels``: ``x`` (axis title), ``exact``, ``approx``, ``inverted``, ``ratio``, ``current``.
@@ -66,8 +66,14 @@ def ratio_sweep(points: list[SweepPoint], current_x: int, labels: Mapping[str, s
                              marker=dict(color=COLORS["pointwise"], size=7)))
     fig.add_trace(go.Scatter(x=xs, y=[p.inverted_exact for p in points], name=labels["inverted"],
                              mode="lines+markers", line=dict(color=COLORS["project"], dash="dot")))
-    fig.add_vline(x=current_x, line=dict(color="#d1495b", dash="dash"), annotation_text=labels["current"])
+    # A marker trace rather than add_vline: a vertical line's x is not log-transformed on a log axis.
+    current = next((p for p in points if p.x == current_x), None)
+    if current is not None:
+        fig.add_trace(go.Scatter(x=[current_x], y=[current.separable_exact], name=labels["current"], mode="markers",
+                                 marker=dict(color=COLORS["standard"], size=14, symbol="circle-open", line=dict(width=3))))
     fig.update_layout(height=330, margin=dict(l=10, r=10, t=30, b=10), xaxis_title=labels["x"],
                       yaxis_title=labels["ratio"], legend=dict(orientation="h", y=-0.25))
     fig.update_yaxes(type="log")
+    if log_x:
+        fig.update_xaxes(type="log")
     return fig
