@@ -54,9 +54,9 @@ def chromium_path() -> str | None:
 
 
 def require_page(url_path: str) -> None:
-    """Skip while a page of the app has not been written yet."""
+    """Every page of the app must exist (a missing page is a failure, not a skip)."""
     if not (ROOT / PAGES[url_path]).is_file():
-        pytest.skip(f"{PAGES[url_path]} does not exist yet")
+        pytest.fail(f"{PAGES[url_path]} is missing: the app has five pages", pytrace=False)
 
 
 @dataclass

@@ -238,6 +238,48 @@ def test_broken_upload_shows_the_friendly_message(tab: Tab, url_path: str, lang:
     _assert_clean(tab, f"{url_path} after a broken upload")
 
 
+# --- Feature maps --------------------------------------------------------------------
+
+
+def _labelled(tab: Tab, testid: str, label: str):
+    """The widget ``testid`` whose label is exactly ``label``."""
+    exact = re.compile(rf"^\s*{re.escape(label)}\s*$")
+    return tab.page.locator(f'[data-testid="{testid}"]').filter(
+        has=tab.page.locator('[data-testid="stWidgetLabel"]').filter(has_text=exact)).first
+
+
+def _grid_drawn(tab: Tab, title: str) -> None:
+    """A plotly chart titled ``title`` shows a picture (the channel mosaic) of real size."""
+    tab.page.wait_for_function(
+        "title => [...document.querySelectorAll('[data-testid=\"stPlotlyChart\"]')].some(c => {"
+        " const img = c.querySelector('.main-svg image');"
+        " return c.textContent.includes(title) && img && img.getBoundingClientRect().width > 100"
+        " && (img.getAttribute('href') || img.getAttribute('xlink:href') || '').startsWith('data:image/png'); })",
+        arg=title, timeout=60_000)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_feature_maps_choosing_a_block_renders_its_grid(tab: Tab, lang: str, real_weights: Path) -> None:
+    """MobileNetV2 (paper, Table 2): block 3 keeps 56×56 (24 → 144 channels expanded); block 4 starts the
+    "t = 6, c = 32, s = 2" stage, so its depthwise output is 28×28×144."""
+    require_page("feature_maps")
+    tab.open("feature_maps", lang)
+
+    def title(shape: str) -> str:
+        return t("features.grid_title", lang, stage=t("features.stage_depthwise", lang), shape=shape, k=16, c=144)
+
+    _grid_drawn(tab, title("56×56×144"))  # the default: block 3, its depthwise stage, 16 channels
+    block = _labelled(tab, "stSlider", t("features.block", lang))
+    assert block.locator('[data-testid="stSliderThumbValue"]').inner_text().strip() == "3"
+    block.locator('input[type="range"]').focus()
+    tab.page.keyboard.press("ArrowRight")
+    _grid_drawn(tab, title("28×28×144"))
+    tab.wait_idle()
+    assert block.locator('[data-testid="stSliderThumbValue"]').inner_text().strip() == "4"
+    tab.screenshot(f"feature_maps_block4_{lang}")
+    _assert_clean(tab, "feature maps after choosing block 4")
+
+
 # --- the load test's protocol client is faithful ------------------------------------
 
 
