@@ -29,6 +29,7 @@ stores them as float16, halving the memory a cache entry takes.
 from __future__ import annotations
 
 import time
+import weakref
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Sequence
 
@@ -244,8 +245,25 @@ def _block_module(model: nn.Module, layer: Layer) -> str:
     raise InvalidInputError("features.no_residual", name=layer.name)
 
 
+#: Resolved targets per model object (weakly held) and table: finding the modules takes milliseconds.
+_TARGETS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def targets(model: nn.Module, network: Network) -> tuple[list[_Target], dict[int, tuple[int, int]]]:
-    """Every stage to capture, in execution order, with the module to hook; and each block's (MACs, params)."""
+    """Every stage to capture, in execution order, with the module to hook; and each block's (MACs, params).
+
+    Cached per model object and table (the tables are immutable; a model's module tree does not change)."""
+    key = (network.model, network.width, network.resolution, network.twin)
+    per_model = _TARGETS.get(model)
+    if per_model is not None and key in per_model:
+        found, block_cost = per_model[key]
+        return list(found), dict(block_cost)
+    found, block_cost = _find_targets(model, network)
+    _TARGETS.setdefault(model, {})[key] = (tuple(found), dict(block_cost))
+    return found, block_cost
+
+
+def _find_targets(model: nn.Module, network: Network) -> tuple[list[_Target], dict[int, tuple[int, int]]]:
     out: list[_Target] = []
     block_cost: dict[int, tuple[int, int]] = {}
     for layer in network.layers:
