@@ -107,7 +107,7 @@ def _figure_figures(repeats: int, bare_ms: float) -> list[Figure]:
     ]
 
 
-def run(repeats: int = 15, threads: int = 1) -> list[Figure]:
+def run(repeats: int = 30, threads: int = 1) -> list[Figure]:
     """All figures, with ``threads`` intra-op threads (1: stable on a shared machine, as ``bench/classify.py``)."""
     default_threads = torch.get_num_threads()
     torch.set_num_threads(threads)

@@ -81,6 +81,7 @@ class StageRecord:
     block_params: int
     module: str  # the PyTorch module whose output this is
     stats: StageStats | None = None
+    activity: np.ndarray | None = field(default=None, repr=False, compare=False)  # float32 [C], see channel_activity
 
     @property
     def channels(self) -> int:
@@ -150,7 +151,8 @@ class FeatureMaps:
     def compact(self, dtype: torch.dtype = torch.float16) -> FeatureMaps:
         """Statistics from the exact float32 values, then the tensors stored as ``dtype`` (for caching)."""
         records = tuple(
-            replace(r, stats=r.summary(), tensor=r.tensor.to(dtype, copy=True)) for r in self.records
+            replace(r, stats=r.summary(), activity=channel_activity(r), tensor=r.tensor.to(dtype, copy=True))
+            for r in self.records
         )
         return replace(self, records=records, logits=self.logits.clone())
 
@@ -186,7 +188,10 @@ def check_k(k: int) -> int:
 
 
 def channel_activity(record: StageRecord) -> np.ndarray:
-    """Mean absolute value of every channel (how active it is), float32 ``[C]``."""
+    """Mean absolute value of every channel (how active it is), float32 ``[C]`` (stored by
+    :meth:`FeatureMaps.compact`, from the float32 values)."""
+    if record.activity is not None:
+        return record.activity
     return record.tensor.float().abs().mean(dim=(1, 2)).numpy()
 
 

@@ -351,6 +351,16 @@ def path_strip(records: Sequence[StageRecord], *, lang: str = "en", title: str =
     return figure
 
 
+def panel_pixels(record: StageRecord, channel: int, min_side: int = 112) -> np.ndarray:
+    """One channel as RGB in its own colour range, enlarged by a whole factor to at least ``min_side``
+    pixels (nearest neighbour: a 7×7 map stays 49 sharp squares instead of a browser-smoothed blur)."""
+    values = record.channel(channel)
+    cmap = colormap_of(record)
+    low, high = value_range(values, cmap == DIVERGING)
+    factor = max(1, math.ceil(min_side / max(values.shape)))
+    return _upscale(colorize(values, low, high, cmap), factor)
+
+
 def journey_strip(maps: FeatureMaps, *, lang: str = "en", title: str = "", panels_per_row: int = 10) -> go.Figure:
     """The input photo, then one channel per block (its output's most active one) up to the last
     convolution, each labelled with H×W×C: the resolution falls from 224 to 7 while channels grow.
@@ -392,8 +402,7 @@ def journey_strip(maps: FeatureMaps, *, lang: str = "en", title: str = "", panel
         index += 1
     for record, channel in steps:
         x, y, xd, yd = place(index)
-        traces.append(_heatmap(record.channel(channel), colormap_of(record), xaxis=x, yaxis=y,
-                               name=f"{record.name} #{channel}"))
+        traces.append(go.Image(source=data_uri(panel_pixels(record, channel)), xaxis=x, yaxis=y, hoverinfo="skip"))
         block = record.block
         head = t("features.block_stem", lang) if block == 0 else (
             t("features.block_head", lang) if record.stage == "head" else f"{block}")
