@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from urllib.parse import urlsplit
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,7 +98,9 @@ class StreamlitSession:
             if "Connection aborted" not in str(error):
                 raise
             self.http_retries += 1
-            self.retry_log.append(f"{method} {url.split('/_stcore/')[-1].split('/')[0]}: {error}"[:200])
+            path = urlsplit(url).path
+            what = path.split("/_stcore/")[-1].split("/")[0] if "/_stcore/" in path else path.split("/")[1]
+            self.retry_log.append(f"{method} {what}: {error}"[:200])
             return self.http.request(method, url, timeout=self.timeout, **kwargs)
 
     # --- connection ----------------------------------------------------------
