@@ -76,6 +76,24 @@ def test_page_renders_without_errors(tab: Tab, url_path: str, lang: str) -> None
     _assert_clean(tab, f"{url_path}?lang={lang}")
 
 
+def test_sidebar_language_switch_translates_the_page(tab: Tab) -> None:
+    """Choosing 简体中文 in the sidebar (not the URL) turns the page Chinese, and back."""
+    tab.open("cost", "en")
+    assert _title(tab) == t("cost.title", "en")
+    for lang in ("zh", "en"):
+        switch = tab.page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"] input').first
+        switch.click()
+        tab.page.get_by_role("option", name=LANGUAGES[lang], exact=True).click()
+        tab.page.locator('[data-testid="stMainBlockContainer"] h1').filter(
+            has_text=t("cost.title", lang)).first.wait_for()
+        tab.wait_idle()
+        assert _title(tab) == t("cost.title", lang)
+        assert t("nav.classify", lang) in tab.page.locator('[data-testid="stSidebar"]').inner_text()
+        metric_label = tab.page.locator('[data-testid="stMetricLabel"]').first.inner_text()
+        assert t("cost.standard", lang) in metric_label
+    _assert_clean(tab, "cost page after switching the language twice")
+
+
 def test_deep_link_on_fresh_server_runs_the_app(browser) -> None:
     """The first student of the day follows a link straight to a page (not the home page).
 
