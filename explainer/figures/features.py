@@ -250,7 +250,8 @@ def _heatmap(values: np.ndarray, cmap: str, *, xaxis: str, yaxis: str, name: str
     h, w = values.shape
     step = (extent / w) if extent else 1.0
     start = (step - 1.0) / 2.0 if extent else 0.0  # cells cover the same pixels as an image of side `extent`
-    colorbar = dict(thickness=10, len=0.8) if colorbar_x is None else dict(thickness=10, len=0.8, x=colorbar_x)
+    colorbar = dict(thickness=10, len=0.9) if colorbar_x is None else dict(thickness=8, len=1.0, x=colorbar_x,
+                                                                            xanchor="left", xpad=2)
     return go.Heatmap(
         z=np.round(values.astype(np.float64), 4), x0=start, dx=step, y0=start, dy=step,
         colorscale=plotly_scale(cmap), zmin=low, zmax=high, showscale=showscale, colorbar=colorbar,
@@ -265,9 +266,11 @@ def _panel_layout(n: int, gap: float = 0.02) -> dict:
     for i in range(n):
         suffix = "" if i == 0 else str(i + 1)
         start = max(0.0, i * (width + gap))
-        layout[f"xaxis{suffix}"] = dict(domain=[start, min(1.0, start + width)], visible=False, constrain="domain")
+        layout[f"xaxis{suffix}"] = dict(domain=[start, min(1.0, start + width)], visible=False, constrain="domain",
+                                         constraintoward="center")
         layout[f"yaxis{suffix}"] = dict(anchor=f"x{suffix}", visible=False, autorange="reversed",
-                                         scaleanchor=f"x{suffix}", constrain="domain")
+                                         scaleanchor=f"x{suffix}", constrain="domain",
+                                         constraintoward="top")
     return layout
 
 
@@ -324,7 +327,9 @@ def path_strip(records: Sequence[StageRecord], *, lang: str = "en", title: str =
     diverging colour map with a colour bar, so negative values show."""
     panels = path_panels(records)
     n = len(panels)
-    layout = _panel_layout(n, gap=0.05 if n > 1 else 0.0)
+    layout = _panel_layout(n, gap=0.08 if n > 1 else 0.0)
+    # Panels are square and limited by the height: titles sit right on them, colour bars in the gaps.
+    plot_height = int(min(260, max(150, 600 / n)))
     traces = []
     annotations = []
     for i, panel in enumerate(panels):
@@ -334,20 +339,17 @@ def path_strip(records: Sequence[StageRecord], *, lang: str = "en", title: str =
         domain = layout[f"xaxis{'' if i == 0 else i + 1}"]["domain"]
         traces.append(_heatmap(record.channel(panel.channel), cmap, xaxis=x, yaxis=y,
                                name=f"{record.name} #{panel.channel}", showscale=cmap == DIVERGING,
-                               colorbar_x=domain[1] + 0.005))
+                               colorbar_x=min(1.0, domain[1] + 0.004)))
+        arrow = "→ " if i else ""
         annotations.append(dict(
-            x=(domain[0] + domain[1]) / 2, y=1.0, xref="paper", yref="paper", yanchor="bottom", showarrow=False,
-            text=f"<b>{stage_label(record, lang)}</b><br>{shape_label(record.shape)} · #{panel.channel}",
+            x=0.5, y=1.0, xref=f"{x} domain", yref=f"{y} domain", yanchor="bottom", showarrow=False,
+            text=f"<b>{arrow}{stage_label(record, lang)}</b><br>{shape_label(record.shape)} · #{panel.channel}",
             font=dict(size=12),
         ))
-        if i + 1 < n:
-            annotations.append(dict(
-                x=domain[1] + 0.025, y=0.5, xref="paper", yref="paper", showarrow=False, text="→",
-                font=dict(size=22),
-            ))
     figure = go.Figure(traces)
-    figure.update_layout(**layout, annotations=annotations, height=330, title=title or None,
-                         margin=dict(l=5, r=40, t=90 if title else 60, b=5))
+    top = 80 if title else 48
+    figure.update_layout(**layout, annotations=annotations, height=plot_height + top + 8, title=title or None,
+                         margin=dict(l=5, r=45, t=top, b=8))
     return figure
 
 
@@ -371,9 +373,12 @@ def journey_strip(maps: FeatureMaps, *, lang: str = "en", title: str = "", panel
     n = len(steps) + (1 if maps.input_image is not None else 0)
     per_row = max(1, min(panels_per_row, n))
     rows = math.ceil(n / per_row)
-    gap_x, gap_y = 0.012, 0.16 / max(1, rows)
+    # Square panels limited by their height (PANEL px), so the labels sit right under them.
+    panel_px, label_px = 72, 34
+    plot_px = rows * panel_px + (rows - 1) * label_px
+    gap_x, gap_y = 0.012, label_px / plot_px
     width = (1.0 - gap_x * (per_row - 1)) / per_row
-    height = (1.0 - gap_y * (rows - 1)) / rows
+    height = panel_px / plot_px
     layout: dict = {}
     traces: list[go.BaseTraceType] = []
     annotations = []
@@ -385,20 +390,22 @@ def journey_strip(maps: FeatureMaps, *, lang: str = "en", title: str = "", panel
         top = min(1.0, 1.0 - row * (height + gap_y))
         yd = [max(0.0, top - height), top]
         suffix = "" if i == 0 else str(i + 1)
-        layout[f"xaxis{suffix}"] = dict(domain=xd, visible=False, constrain="domain")
+        layout[f"xaxis{suffix}"] = dict(domain=xd, visible=False, constrain="domain",
+                                         constraintoward="center")
         layout[f"yaxis{suffix}"] = dict(domain=yd, anchor=f"x{suffix}", visible=False, autorange="reversed",
-                                         scaleanchor=f"x{suffix}", constrain="domain")
+                                         scaleanchor=f"x{suffix}", constrain="domain",
+                                         constraintoward="top")
         return f"x{suffix}", f"y{suffix}", xd, yd
 
-    def label(xd: list[float], yd: list[float], text: str) -> None:
-        annotations.append(dict(x=(xd[0] + xd[1]) / 2, y=yd[0], xref="paper", yref="paper", yanchor="top",
+    def label(x: str, y: str, text: str) -> None:  # under the panel as drawn (after the square constraint)
+        annotations.append(dict(x=0.5, y=0, xref=f"{x} domain", yref=f"{y} domain", yanchor="top",
                                 showarrow=False, text=text, font=dict(size=10)))
 
     if maps.input_image is not None:
         x, y, xd, yd = place(index)
         traces.append(go.Image(source=data_uri(maps.input_image), xaxis=x, yaxis=y, hoverinfo="skip"))
         h, w = maps.input_image.shape[:2]
-        label(xd, yd, f"{t('features.input', lang)}<br>{h}×{w}×3")
+        label(x, y, f"{t('features.input', lang)}<br>{h}×{w}×3")
         index += 1
     for record, channel in steps:
         x, y, xd, yd = place(index)
@@ -406,11 +413,12 @@ def journey_strip(maps: FeatureMaps, *, lang: str = "en", title: str = "", panel
         block = record.block
         head = t("features.block_stem", lang) if block == 0 else (
             t("features.block_head", lang) if record.stage == "head" else f"{block}")
-        label(xd, yd, f"{head}<br>{shape_label(record.shape)}")
+        label(x, y, f"{head}<br>{shape_label(record.shape)}")
         index += 1
     figure = go.Figure(traces)
-    figure.update_layout(**layout, annotations=annotations, height=int(150 * rows + 50), title=title or None,
-                         margin=dict(l=5, r=5, t=40 if title else 5, b=30))
+    top = 40 if title else 5
+    figure.update_layout(**layout, annotations=annotations, height=plot_px + top + label_px, title=title or None,
+                         margin=dict(l=5, r=5, t=top, b=label_px))
     return figure
 
 
