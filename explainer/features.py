@@ -28,6 +28,7 @@ stores them as float16, halving the memory a cache entry takes.
 
 from __future__ import annotations
 
+import threading
 import time
 import weakref
 from dataclasses import dataclass, field, replace
@@ -303,7 +304,8 @@ def capture(model: nn.Module, batch: torch.Tensor, network: Network) -> FeatureM
 
     ``network`` must describe ``model`` at this input size
     (``build_network(name, width, S)``). Hooks are removed before returning,
-    also when the forward pass raises.
+    also when the forward pass raises. They record only the calling thread's
+    pass, so other threads may use the same model meanwhile.
     """
     if batch.dim() != 4 or batch.shape[0] != 1 or batch.shape[1] != 3:
         raise InvalidInputError("features.bad_batch", shape="×".join(str(s) for s in batch.shape))
@@ -315,10 +317,14 @@ def capture(model: nn.Module, batch: torch.Tensor, network: Network) -> FeatureM
         raise InvalidInputError("features.not_run", name=network.model, module=str(err)) from err
     outputs: list[torch.Tensor | None] = [None] * len(stage_targets)
     handles = []
+    # The model is shared by every session of the app: while these hooks are in place another thread may
+    # run the same model (another student's capture or classification). Record only this thread's pass.
+    owner = threading.get_ident()
 
     def hook_for(slot: int):
         def hook(module: nn.Module, args: object, output: torch.Tensor) -> None:
-            outputs[slot] = output
+            if threading.get_ident() == owner:
+                outputs[slot] = output
 
         return hook
 

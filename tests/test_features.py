@@ -413,3 +413,35 @@ def test_block_png_and_enlarged_channel(cat_maps: FeatureMaps) -> None:
     figure = figs.channel_figure(cat_maps.record(0, "stem"), 5, photo=photo)
     heat = figure.data[-1]
     assert heat.dx == 2.0 and heat.opacity < 1  # 112 map stretched over the 224 photo
+
+
+def test_other_threads_using_the_shared_model_do_not_leak_into_a_capture() -> None:
+    """The app shares one model between all sessions: forward passes of other threads on other images,
+    running while the hooks are in place, must not overwrite this capture's records."""
+    import threading
+
+    model = build_model("mobilenet_v3_small")
+    network = build_network("mobilenet_v3_small")
+    mine, theirs = _random_batch(224, seed=1), _random_batch(224, seed=2)
+    alone = capture(model, mine, network)
+    stop = threading.Event()
+    passes = [0]
+
+    def other_student() -> None:
+        while not stop.is_set():
+            with torch.inference_mode():
+                model(theirs)
+            passes[0] += 1
+
+    worker = threading.Thread(target=other_student)
+    worker.start()
+    try:
+        results = [capture(model, mine, network) for _ in range(15)]
+    finally:
+        stop.set()
+        worker.join()
+    assert passes[0] > 0
+    for result in results:
+        for a, b in zip(alone.records, result.records):
+            assert torch.equal(a.tensor, b.tensor), a.name
+    assert _hooks(model) == 0
