@@ -32,6 +32,12 @@ def _capture(digest: str, name: str, weights: str, _image, _loaded) -> fm.Featur
     return fm.capture_image(_image, _loaded).compact()
 
 
+@st.cache_data(show_spinner=False, max_entries=4 * CACHE_ENTRIES, ttl=3600)
+def _journey(digest: str, name: str, weights: str, lang: str, _maps: fm.FeatureMaps):
+    """The journey strip does not depend on the sliders: drawn once per capture and language."""
+    return figs.journey_strip(_maps, lang=lang)
+
+
 def _block_label(block: int, maps: fm.FeatureMaps, lang: str) -> str:
     if block == 0:
         return f"0 · {t('features.block_stem', lang)}"
@@ -63,8 +69,9 @@ with left:
 if choice is not None:
     loaded = get_model(name)
     digest = hashlib.sha256(choice.data).hexdigest()
+    weights = f"{loaded.kind}:{loaded.weights_id}:{loaded.source}"
     try:
-        maps = _capture(digest, name, f"{loaded.kind}:{loaded.weights_id}:{loaded.source}", choice.image, loaded)
+        maps = _capture(digest, name, weights, choice.image, loaded)
     except ExplainerError as err:
         show_error(err)
         st.stop()
@@ -157,5 +164,5 @@ if choice is not None:
 
     # the journey from the photo to the last convolution
     st.subheader(tr("features.journey_title"))
-    st.plotly_chart(figs.journey_strip(maps, lang=lang), width="stretch", key="features_journey")
+    st.plotly_chart(_journey(digest, name, weights, lang, maps), width="stretch", key="features_journey")
     st.caption(tr("features.journey_caption"))
