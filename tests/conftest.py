@@ -59,3 +59,32 @@ def run_page(path: str, lang: str = "en", timeout: float = 60, **state):
         at.session_state[key] = value
     at.run()
     return at
+
+
+@pytest.fixture
+def offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No weights folder, an empty torchvision cache, downloads switched off."""
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
+    monkeypatch.delenv("EXPLAINER_WEIGHTS_DIR", raising=False)
+    monkeypatch.setenv("EXPLAINER_OFFLINE", "1")
+    return tmp_path
+
+
+@pytest.fixture
+def with_weights(weights_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The real weights folder in EXPLAINER_WEIGHTS_DIR, downloads switched off."""
+    monkeypatch.setenv("EXPLAINER_WEIGHTS_DIR", str(weights_dir))
+    monkeypatch.setenv("EXPLAINER_OFFLINE", "1")
+    return weights_dir
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """Run ``python -m explainer`` in-process; return (exit status, stdout, stderr)."""
+    from explainer.cli import main
+
+    try:
+        status = main([str(a) for a in argv])
+    except SystemExit as exit_:  # argparse errors
+        status = int(exit_.code)
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err

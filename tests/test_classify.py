@@ -3,7 +3,6 @@ the thin-image guard, the de-normalised input, and model costs against independe
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import numpy as np

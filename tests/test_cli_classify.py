@@ -17,14 +17,6 @@ from tests.test_images import BAD, GOOD, Case
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture
-def offline_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """No weights anywhere and no downloads."""
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
-    monkeypatch.delenv("EXPLAINER_WEIGHTS_DIR", raising=False)
-    monkeypatch.setenv("EXPLAINER_OFFLINE", "1")
-    return tmp_path
-
 
 def _file(tmp_path: Path, case: Case) -> Path:
     path = tmp_path / case.name
@@ -62,7 +54,7 @@ def test_v1_with_released_weights_from_the_folder(weights_dir: Path, shared_imag
 
 
 @pytest.mark.parametrize("case", BAD, ids=[c.name for c in BAD])
-def test_bad_images_exit_2_with_one_line(case: Case, tmp_path: Path, offline_env, capsys) -> None:
+def test_bad_images_exit_2_with_one_line(case: Case, tmp_path: Path, offline, capsys) -> None:
     path = _file(tmp_path, case)
     assert main(["classify", str(path), "--json"]) == 2
     captured = capsys.readouterr()
@@ -72,14 +64,14 @@ def test_bad_images_exit_2_with_one_line(case: Case, tmp_path: Path, offline_env
 
 
 @pytest.mark.parametrize("case", GOOD, ids=[c.name for c in GOOD])
-def test_unusual_images_classify(case: Case, tmp_path: Path, offline_env, capsys) -> None:
+def test_unusual_images_classify(case: Case, tmp_path: Path, offline, capsys) -> None:
     path = _file(tmp_path, case)
     assert main(["classify", str(path), "--json", "--untrained", "--model", "mobilenet_v3_small"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["pretrained"] is False and data["weights"] == "untrained" and len(data["predictions"]) == 5
 
 
-def test_offline_without_weights_says_what_to_do(tmp_path: Path, offline_env, capsys) -> None:
+def test_offline_without_weights_says_what_to_do(tmp_path: Path, offline, capsys) -> None:
     image = _file(tmp_path, GOOD[0])
     assert main(["classify", str(image), "--model", "mobilenet_v3_small"]) == 2
     err = capsys.readouterr().err.strip()
@@ -103,7 +95,7 @@ def test_subprocess_has_no_traceback(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("argv", [["--top", "0"], ["--top", "x"], ["--model", "resnet"]])
-def test_bad_arguments(argv, tmp_path: Path, offline_env, capsys) -> None:
+def test_bad_arguments(argv, tmp_path: Path, offline, capsys) -> None:
     image = _file(tmp_path, GOOD[0])
     with pytest.raises(SystemExit) as info:
         code = main(["classify", str(image), *argv])
@@ -112,7 +104,7 @@ def test_bad_arguments(argv, tmp_path: Path, offline_env, capsys) -> None:
     assert capsys.readouterr().err.startswith("error: ")
 
 
-def test_weights_status_json(weights_dir: Path, offline_env, capsys) -> None:
+def test_weights_status_json(weights_dir: Path, offline, capsys) -> None:
     assert main(["weights", "status", "--json", "--weights-dir", str(weights_dir)]) == 0
     data = json.loads(capsys.readouterr().out)
     rows = {m["model"]: m for m in data["models"]}
@@ -121,13 +113,13 @@ def test_weights_status_json(weights_dir: Path, offline_env, capsys) -> None:
     assert data["offline"] is True
 
 
-def test_weights_status_table_offline(offline_env, capsys) -> None:
+def test_weights_status_table_offline(offline, capsys) -> None:
     assert main(["weights", "status"]) == 0
     out = capsys.readouterr().out
     assert "untrained" in out and "weights fetch --model mobilenet_v2" in out
 
 
-def test_weights_fetch_offline_fails_with_one_line(offline_env, capsys, monkeypatch) -> None:
+def test_weights_fetch_offline_fails_with_one_line(offline, capsys, monkeypatch) -> None:
     import urllib.error
 
     from explainer import weights as W
@@ -141,7 +133,7 @@ def test_weights_fetch_offline_fails_with_one_line(offline_env, capsys, monkeypa
     assert err.startswith("error: ") and "\n" not in err and "no route to host" in err
 
 
-def test_weights_fetch_skips_cached_and_v1(offline_env, capsys) -> None:
+def test_weights_fetch_skips_cached_and_v1(offline, capsys) -> None:
     from explainer import weights as W
     from explainer.models import build_model
     import torch

@@ -9,16 +9,8 @@ import sys
 import pytest
 
 from explainer import costs
-from explainer.cli import main
+from tests.conftest import run_cli
 
-
-def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        status = main(list(argv))
-    except SystemExit as exit_:  # argparse errors
-        status = int(exit_.code)
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
 
 
 def test_json_matches_engine(capsys: pytest.CaptureFixture[str]) -> None:

@@ -17,13 +17,6 @@ from explainer.cli import main
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture
-def offline_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
-    monkeypatch.delenv("EXPLAINER_WEIGHTS_DIR", raising=False)
-    monkeypatch.setenv("EXPLAINER_OFFLINE", "1")
-    return tmp_path
-
 
 @pytest.fixture(scope="module")
 def cat(shared_images) -> str:
@@ -61,7 +54,7 @@ def test_save_dir_writes_one_png_per_block(weights_dir: Path, cat: str, tmp_path
     assert captured.err.count("wrote ") == 19
 
 
-def test_v1_untrained_runs_with_the_flag(offline_env: Path, cat: str, capsys) -> None:
+def test_v1_untrained_runs_with_the_flag(offline: Path, cat: str, capsys) -> None:
     assert main(["features", cat, "--model", "mobilenet_v1", "--untrained", "--json"]) == 0
     captured = capsys.readouterr()
     data = json.loads(captured.out)
@@ -74,10 +67,10 @@ def _cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
                           text=True, timeout=120, env={**os.environ, **(env or {})})
 
 
-def test_errors_are_one_line_exit_2(tmp_path: Path, offline_env: Path, cat: str) -> None:
+def test_errors_are_one_line_exit_2(tmp_path: Path, offline: Path, cat: str) -> None:
     fake = tmp_path / "notes.jpg"
     fake.write_text("not a photo")
-    env = {"TORCH_HOME": str(offline_env / "torch_home"), "EXPLAINER_OFFLINE": "1"}
+    env = {"TORCH_HOME": str(offline / "torch_home"), "EXPLAINER_OFFLINE": "1"}
     blocker = tmp_path / "a_file"
     blocker.write_text("x")
     cases = [

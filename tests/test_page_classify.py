@@ -17,20 +17,6 @@ MIME = {"jpg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "im
         "tiff": "image/tiff"}
 
 
-@pytest.fixture
-def offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """No weights folder, an empty torchvision cache, downloads switched off."""
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
-    monkeypatch.delenv("EXPLAINER_WEIGHTS_DIR", raising=False)
-    monkeypatch.setenv("EXPLAINER_OFFLINE", "1")
-    return tmp_path
-
-
-@pytest.fixture
-def with_weights(weights_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("EXPLAINER_WEIGHTS_DIR", str(weights_dir))
-    monkeypatch.setenv("EXPLAINER_OFFLINE", "1")
-    return weights_dir
 
 
 def _texts(at, kind: str) -> list[str]:

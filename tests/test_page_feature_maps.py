@@ -4,7 +4,6 @@ pass however the sliders move, the untrained banner, one-line errors for bad upl
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -16,19 +15,6 @@ PAGE = "pages/feature_maps.py"
 LANGS = ["en", "zh"]
 
 
-@pytest.fixture
-def offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
-    monkeypatch.delenv("EXPLAINER_WEIGHTS_DIR", raising=False)
-    monkeypatch.setenv("EXPLAINER_OFFLINE", "1")
-    return tmp_path
-
-
-@pytest.fixture
-def with_weights(weights_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("EXPLAINER_WEIGHTS_DIR", str(weights_dir))
-    monkeypatch.setenv("EXPLAINER_OFFLINE", "1")
-    return weights_dir
 
 
 @pytest.fixture
