@@ -27,41 +27,19 @@ from torch import nn
 
 from explainer.errors import InvalidInputError, WeightsError
 
-#: The models the app knows, in the order it offers them.
-MODEL_NAMES: tuple[str, ...] = ("mobilenet_v1", "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small")
-#: Short display names (the same in every language).
-DISPLAY_NAMES: dict[str, str] = {
-    "mobilenet_v1": "MobileNetV1",
-    "mobilenet_v2": "MobileNetV2",
-    "mobilenet_v3_large": "MobileNetV3-Large",
-    "mobilenet_v3_small": "MobileNetV3-Small",
-}
-#: Width multipliers accepted by :func:`build_model`.
-WIDTH_RANGE: tuple[float, float] = (0.1, 2.0)
-
-#: MobileNetV1 body (paper, Table 1): output channels and depthwise stride of the 13 separable blocks.
-V1_STEM_CHANNELS = 32
-V1_BLOCKS: tuple[tuple[int, int], ...] = (
-    (64, 1),
-    (128, 2),
-    (128, 1),
-    (256, 2),
-    (256, 1),
-    (512, 2),
-    (512, 1),
-    (512, 1),
-    (512, 1),
-    (512, 1),
-    (512, 1),
-    (1024, 2),
-    (1024, 1),  # the paper's table says s2 here, but the map stays 7×7: the released models use stride 1
+# The catalogue of models and the V1 table are data of the architecture tables (one source for both).
+from explainer.architectures import (
+    DISPLAY_NAMES,
+    MODEL_NAMES,
+    V1_BLOCKS,
+    V1_MIN_DEPTH,
+    WIDTH_RANGE,
+    v1_channels,
 )
-V1_MIN_DEPTH = 8
+from explainer.architectures import V1_STEM as V1_STEM_CHANNELS
 
-
-def v1_channels(channels: int, width: float) -> int:
-    """Channels of a V1 layer after the width multiplier, as in the TF reference: ``max(8, int(α·c))``."""
-    return max(V1_MIN_DEPTH, int(channels * width))
+__all__ = ["DISPLAY_NAMES", "MODEL_NAMES", "V1_BLOCKS", "V1_MIN_DEPTH", "V1_STEM_CHANNELS", "WIDTH_RANGE",
+           "MobileNetV1", "build_model", "check_model_name", "v1_channels", "v1_state_from_npz"]
 
 
 class ConvBNAct(nn.Sequential):
