@@ -32,7 +32,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # `python bench/loadtest.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.server import ROOT, SHARED, StreamlitServer, rss_mb
+from bench.server import ROOT, SHARED, StreamlitServer, cpu_seconds, rss_mb
 from bench.stclient import RunResult, StreamlitSession
 from explainer.i18n import t
 
@@ -207,6 +207,8 @@ class LoadReport:
     total_p50_s: float
     total_p95_s: float
     wall_s: float
+    server_cpu_s: float  # CPU time the server used during the crowd (all its threads)
+    generator_cpu_s: float  # CPU time this load generator used (it shares the cores)
     rss_before_mb: float
     rss_peak_mb: float
     rss_after_mb: float
@@ -250,6 +252,7 @@ async def _crowd(base_url: str, pid: int, sessions: int, lang: str, ramp: float,
         chromium = await playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
         in_browser = {round(k * sessions / browsers) for k in range(browsers)}
     rss_before = rss_mb(pid)
+    server_cpu_before, own_cpu_before = cpu_seconds(pid), time.process_time()
     peak = [rss_before]
     stop = asyncio.Event()
     sampler = asyncio.create_task(_sample_rss(pid, peak, stop))
@@ -267,6 +270,7 @@ async def _crowd(base_url: str, pid: int, sessions: int, lang: str, ramp: float,
     outcomes = [task.result() for task in done]
     outcomes += [SessionOutcome(index=-1, photo="?", error="overall deadline reached") for _ in pending]
     wall = time.perf_counter() - start
+    server_cpu, own_cpu = cpu_seconds(pid) - server_cpu_before, time.process_time() - own_cpu_before
     stop.set()
     await sampler
     if playwright is not None:
@@ -283,12 +287,12 @@ async def _crowd(base_url: str, pid: int, sessions: int, lang: str, ramp: float,
         result_p95_s=percentile([o.result_s for o in good], 0.95),
         result_max_s=max((o.result_s for o in good), default=float("nan")),
         total_p50_s=percentile([o.total_s for o in good], 0.5), total_p95_s=percentile([o.total_s for o in good], 0.95),
-        wall_s=wall, rss_before_mb=rss_before, rss_peak_mb=peak[0], rss_after_mb=rss_after,
+        wall_s=wall, server_cpu_s=server_cpu, generator_cpu_s=own_cpu, rss_before_mb=rss_before, rss_peak_mb=peak[0], rss_after_mb=rss_after,
         rss_growth_mb=rss_after - rss_before, outcomes=outcomes,
         browser_results_s=[o.result_s for o in outcomes if o.ok and o.photo.endswith("(Chromium)")],
         browser_visits=[(o.open_s, o.result_s, o.total_s) for o in outcomes if o.ok and o.photo.endswith("(Chromium)")],
         http_retries=sum(o.http_retries for o in outcomes),
-        retry_samples=sorted({line for o in outcomes for line in o.retry_log})[:3],
+        retry_samples=sorted({line for o in outcomes for line in o.retry_log})[:6],
     )
 
 
@@ -336,6 +340,8 @@ def format_report(r: LoadReport) -> str:
         f"upload→result p50 {r.result_p50_s:.2f} s, p95 {r.result_p95_s:.2f} s (max {r.result_max_s:.2f} s); "
         f"open page p50 {r.open_p50_s:.2f} s, p95 {r.open_p95_s:.2f} s; "
         f"whole visit p50 {r.total_p50_s:.2f} s, p95 {r.total_p95_s:.2f} s; wall {r.wall_s:.1f} s",
+        f"  CPU: server {r.server_cpu_s:.1f} s ({r.server_cpu_s / r.sessions:.2f} s per visit), "
+        f"load generator {r.generator_cpu_s:.1f} s, over {r.wall_s:.1f} s of wall time on {os.cpu_count()} cores",
         f"  server RSS {r.rss_before_mb:.0f} MB before, {r.rss_peak_mb:.0f} MB peak, {r.rss_after_mb:.0f} MB after "
         f"(growth {r.rss_growth_mb:+.0f} MB) — {verdict} the target (0 errors, p95 < {TARGET_P95_S:g} s, "
         f"growth < {TARGET_RSS_GROWTH_MB:g} MB)",

@@ -82,6 +82,7 @@ class StreamlitSession:
         self.widget_states: dict[str, Any] = {}  # widget id -> WidgetState to resend on every rerun
         self.http_retries = 0
         self.retry_log: list[str] = []
+        self._last_http = 0.0
 
     # --- HTTP ----------------------------------------------------------------
     def _http(self, method: str, url: str, **kwargs: Any) -> requests.Response:
@@ -92,6 +93,7 @@ class StreamlitSession:
         request that failed this way on a reused connection, so this client does
         too, and counts it in ``http_retries``.
         """
+        idle = time.perf_counter() - self._last_http
         try:
             return self.http.request(method, url, timeout=self.timeout, **kwargs)
         except requests.ConnectionError as error:
@@ -100,8 +102,10 @@ class StreamlitSession:
             self.http_retries += 1
             path = urlsplit(url).path
             what = path.split("/_stcore/")[-1].split("/")[0] if "/_stcore/" in path else path.split("/")[1]
-            self.retry_log.append(f"{method} {what}: {error}"[:200])
+            self.retry_log.append(f"{method} {what} after {idle:.1f} s idle: {error}"[:200])
             return self.http.request(method, url, timeout=self.timeout, **kwargs)
+        finally:
+            self._last_http = time.perf_counter()
 
     # --- connection ----------------------------------------------------------
     async def connect(self) -> None:
