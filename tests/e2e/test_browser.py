@@ -163,13 +163,18 @@ def test_cost_slider_changes_the_macs(tab: Tab, lang: str) -> None:
     slider.locator('input[type="range"]').focus()
     for _ in range(8):
         tab.page.keyboard.press("ArrowRight")
+    thumb = slider.locator('[data-testid="stSliderThumbValue"]')
+    tab.page.wait_for_function("([el, want]) => el.innerText.trim() === want",
+                               arg=[thumb.element_handle(), str(before["d_f"] + 8)], timeout=10_000)
+    expected = standard_macs({**before, "d_f": before["d_f"] + 8})
+    # The keys may arrive over several reruns: wait for the value of the last one.
     tab.page.wait_for_function(
-        "old => { const m = document.querySelector('[data-testid=\"stMetricValue\"]');"
-        " return m && m.innerText.replace(/,/g, '') !== String(old); }", arg=shown_before, timeout=30_000)
+        "want => { const m = document.querySelector('[data-testid=\"stMetricValue\"]');"
+        " return m && m.innerText.replace(/,/g, '') === String(want); }", arg=expected, timeout=30_000)
     tab.wait_idle()
     after = _cost_widgets(tab, lang)
     assert after["d_f"] == before["d_f"] + 8
-    assert _standard_macs_shown(tab) == standard_macs(after) != shown_before
+    assert _standard_macs_shown(tab) == standard_macs(after) == expected != shown_before
     tab.screenshot(f"cost_after_slider_{lang}")
     _assert_clean(tab, "cost page after moving D_F")
 
