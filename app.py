@@ -8,10 +8,12 @@ all computing happens in the ``explainer`` package.
 import streamlit as st
 
 from explainer.threads import configure_torch_threads
+from pages.resources import freeze_startup_heap
 from pages.ui import language_selector, tr
 
 st.set_page_config(page_title="MobileNet Explainer", page_icon="📱", layout="wide")
 configure_torch_threads()
+freeze_startup_heap()
 
 language_selector()
 

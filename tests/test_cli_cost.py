@@ -72,3 +72,11 @@ def test_real_process_one_line_error() -> None:
     ok = subprocess.run([sys.executable, "-m", "explainer", "cost", "--json"], capture_output=True, text=True,
                         timeout=60)
     assert ok.returncode == 0 and json.loads(ok.stdout)["standard"]["macs"] > 0
+
+
+def test_cost_command_does_not_import_torch() -> None:
+    """Every command module is imported to build the parser; none may pull in torch for `cost`."""
+    code = ("import sys; from explainer.cli import main; status = main(['cost', '--json']); "
+            "assert status == 0; assert 'torch' not in sys.modules, 'torch was imported'")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr

@@ -7,12 +7,10 @@ import json
 import sys
 import time
 
-from explainer.classify import MAX_TOP, classify_image, warm_up
+# Light imports only: every command module is imported to build the parser; torch comes in run().
+from explainer.architectures import MODEL_NAMES
 from explainer.commands.weights import text_progress
-from explainer.images import WORKING_MIN_SIDE, load_image
-from explainer.models import MODEL_NAMES
 from explainer.report import format_table
-from explainer.weights import load_pretrained
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -27,7 +25,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("image", help="a JPEG, PNG, WebP, BMP or GIF file")
     parser.add_argument("--model", default="mobilenet_v2", choices=MODEL_NAMES, help="default %(default)s")
     parser.add_argument("--weights-dir", default=None, help="folder with <model>.pth files (default: $EXPLAINER_WEIGHTS_DIR)")
-    parser.add_argument("--top", type=int, default=5, help=f"how many classes to list (1-{MAX_TOP}; default %(default)s)")
+    parser.add_argument("--top", type=int, default=5, help="how many classes to list (default %(default)s)")
     parser.add_argument("--untrained", action="store_true",
                         help="run with random weights when no pretrained weights are available (predictions are meaningless)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
@@ -35,7 +33,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from explainer.classify import check_top
+    from explainer.classify import check_top, classify_image, warm_up
+    from explainer.images import WORKING_MIN_SIDE, load_image
+    from explainer.weights import load_pretrained
 
     check_top(args.top)
     start = time.perf_counter()

@@ -6,9 +6,9 @@ import argparse
 import json
 import sys
 
-from explainer.models import DISPLAY_NAMES, MODEL_NAMES
+# Light imports only: every command module is imported to build the parser; torch comes in run_*().
+from explainer.architectures import DISPLAY_NAMES, MODEL_NAMES
 from explainer.report import format_table
-from explainer.weights import TORCHVISION_WEIGHTS, cache_file, fetch, offline, status, weights_dir_from
 
 
 def text_progress(label: str):
@@ -52,6 +52,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_status(args: argparse.Namespace) -> int:
+    from explainer.weights import offline, status, weights_dir_from
+
     rows = status(args.weights_dir)
     folder = weights_dir_from(args.weights_dir)
     if args.json:
@@ -84,6 +86,8 @@ def run_status(args: argparse.Namespace) -> int:
 
 
 def run_fetch(args: argparse.Namespace) -> int:
+    from explainer.weights import TORCHVISION_WEIGHTS, cache_file, fetch
+
     names = args.model or list(MODEL_NAMES)
     for name in names:
         if name not in TORCHVISION_WEIGHTS:
