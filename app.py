@@ -13,7 +13,6 @@ from pages.ui import language_selector, tr
 
 st.set_page_config(page_title="MobileNet Explainer", page_icon="📱", layout="wide")
 configure_torch_threads()
-freeze_startup_heap()
 
 language_selector()
 
@@ -26,3 +25,4 @@ PAGES = [
 ]
 
 st.navigation(PAGES).run()
+freeze_startup_heap()  # after the first page: its libraries (plotly, …) are loaded by then

@@ -43,7 +43,11 @@ def freeze_long_lived_objects() -> None:
 
 @st.cache_resource(show_spinner=False)
 def freeze_startup_heap() -> bool:
-    """:func:`freeze_long_lived_objects` once per process (called by ``app.py`` after its imports)."""
+    """:func:`freeze_long_lived_objects` once per process, after the first page has run (``app.py``).
+
+    Only once: freezing later, in the middle of students' sessions, would also
+    exempt their short-lived objects from collection.
+    """
     freeze_long_lived_objects()
     return True
 
@@ -51,7 +55,6 @@ def freeze_startup_heap() -> bool:
 def _warm_up(loaded: LoadedModel) -> LoadedModel:
     """Warm the model up and time it once per process: ``reference_ms`` (best of 5 forward passes)."""
     loaded.reference_ms = reference_latency_ms(loaded)
-    freeze_long_lived_objects()  # the model's tensors and modules live as long as the process
     return loaded
 
 
