@@ -9,7 +9,7 @@ from explainer.figures.classify import top_k_bar
 from explainer.images import preview
 from explainer.models import DISPLAY_NAMES, MODEL_NAMES
 from pages.image_input import image_source
-from pages.resources import get_model, pretrained_available, source_text, untrained_banner
+from pages.resources import get_model, model_selector, pretrained_available, source_text, untrained_banner
 from explainer.i18n import t
 from pages.ui import current_language, fmt_millions, tr
 
@@ -39,10 +39,7 @@ with left:
         format_func=lambda v: t(f"classify.view_{v}", lang),
     )
     if view == "single":
-        name = st.selectbox(
-            tr("classify.model"), MODEL_NAMES, index=MODEL_NAMES.index("mobilenet_v2"), key="classify_model",
-            format_func=DISPLAY_NAMES.__getitem__,
-        )
+        name = model_selector(tr("classify.model"), key="classify_model")
     if choice is not None:
         st.image(preview(choice.image), caption=tr("classify.photo_caption", name=choice.name, width=choice.image.width,
                                           height=choice.image.height), width="stretch")

@@ -16,9 +16,8 @@ from explainer.errors import ExplainerError
 from explainer.figures import features as figs
 from explainer.i18n import t
 from explainer.images import preview
-from explainer.models import DISPLAY_NAMES, MODEL_NAMES
 from pages.image_input import image_source
-from pages.resources import get_model, source_text, untrained_banner
+from pages.resources import get_model, model_selector, source_text, untrained_banner
 from pages.ui import current_language, fmt_int, show_error, tr
 
 K_MIN, K_MAX, K_STEP, K_DEFAULT = 8, 64, 8, 16
@@ -61,8 +60,7 @@ lang = current_language()
 left, right = st.columns([1, 2], gap="large")
 with left:
     choice = image_source("features")
-    name = st.selectbox(tr("features.model"), MODEL_NAMES, index=MODEL_NAMES.index("mobilenet_v2"),
-                        key="features_model", format_func=DISPLAY_NAMES.__getitem__)
+    name = model_selector(tr("features.model"), key="features_model")
     if choice is not None:
         st.image(preview(choice.image), caption=choice.name, width="stretch")
 

@@ -98,6 +98,15 @@ def _download(name: str) -> WeightsError | None:
         bar.empty()
 
 
+DEFAULT_MODEL = "mobilenet_v2"
+
+
+def model_selector(label: str, key: str) -> str:
+    """The model choice shared by the Classify and Feature-maps pages (MobileNetV2 first chosen)."""
+    return st.selectbox(label, MODEL_NAMES, index=MODEL_NAMES.index(DEFAULT_MODEL), key=key,
+                        format_func=DISPLAY_NAMES.__getitem__)
+
+
 def get_model(name: str) -> LoadedModel:
     """``name`` with the best weights available (pretrained if at all possible), shared by all sessions.
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from explainer.errors import ExplainerError
 from explainer.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
@@ -27,8 +28,6 @@ def ensure_app_entry() -> None:
     it off for the process and reruns, so the rerun starts at ``app.py``
     and ``st.navigation`` opens the same page (its URL path is the same).
     """
-    from streamlit.runtime.pages_manager import PagesManager
-
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()
