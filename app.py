@@ -16,13 +16,24 @@ configure_torch_threads()
 
 language_selector()
 
-PAGES = [
-    st.Page("pages/home.py", title=tr("nav.home"), icon="🏠", default=True, url_path="home"),
-    st.Page("pages/cost.py", title=tr("nav.cost"), icon="🧮", url_path="cost"),
-    st.Page("pages/architectures.py", title=tr("nav.architectures"), icon="🏗️", url_path="architectures"),
-    st.Page("pages/classify.py", title=tr("nav.classify"), icon="🔍", url_path="classify"),
-    st.Page("pages/feature_maps.py", title=tr("nav.feature_maps"), icon="🗺️", url_path="feature_maps"),
-]
 
-st.navigation(PAGES).run()
+def page(slug: str, icon: str, **options) -> st.Page:
+    """One page: file ``pages/<slug>.py``, URL ``/<slug>``, title from the locale key ``nav.<slug>``."""
+    return st.Page(f"pages/{slug}.py", title=tr(f"nav.{slug}"), icon=icon, url_path=slug, **options)
+
+
+# One line per page, grouped in sections (section titles: locale keys nav.sec_<name>).
+SECTIONS = {
+    "learn": [
+        page("home", "🏠", default=True),
+        page("cost", "🧮"),
+        page("architectures", "🏗️"),
+        page("feature_maps", "🗺️"),
+    ],
+    "try": [
+        page("classify", "🔍"),
+    ],
+}
+
+st.navigation({tr(f"nav.sec_{section}"): pages for section, pages in SECTIONS.items()}).run()
 freeze_startup_heap()  # after the first page: its libraries (plotly, …) are loaded by then

@@ -40,3 +40,7 @@ class ImageError(ExplainerError):
 
 class WeightsError(ExplainerError):
     """Model weights that are missing, corrupt or do not fit the model."""
+
+
+class AssetError(ExplainerError):
+    """A model file or data set (see :mod:`explainer.assets`) that is missing, unreachable or damaged."""

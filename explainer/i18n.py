@@ -1,7 +1,8 @@
 """Translations: every user-facing sentence, one TOML file per language.
 
-Keys are dotted paths into ``explainer/locales/<lang>.toml``, e.g.
-``t("cost.title", "zh")``. Values may contain ``{name}`` placeholders that
+Keys are dotted paths into ``explainer/locales/<lang>.toml`` and the
+per-page files ``explainer/locales/<lang>/<page>.toml`` (merged; a key defined
+twice is an error), e.g. ``t("cost.title", "zh")``. Values may contain ``{name}`` placeholders that
 are filled with :meth:`str.format`. Missing keys raise ``KeyError`` so a raw
 key never reaches a page silently (a test checks both files have the same
 keys).
@@ -24,19 +25,22 @@ def catalog(lang: str) -> dict[str, str]:
     """All messages of one language, flattened to ``{"section.key": text}``."""
     if lang not in LANGUAGES:
         raise KeyError(f"unknown language {lang!r}")
-    with open(LOCALES_DIR / f"{lang}.toml", "rb") as handle:
-        nested = tomllib.load(handle)
+    files = [LOCALES_DIR / f"{lang}.toml", *sorted((LOCALES_DIR / lang).glob("*.toml"))]
     flat: dict[str, str] = {}
 
-    def walk(prefix: str, node: dict[str, Any]) -> None:
+    def walk(prefix: str, node: dict[str, Any], source: Path) -> None:
         for key, value in node.items():
             path = f"{prefix}.{key}" if prefix else key
             if isinstance(value, dict):
-                walk(path, value)
+                walk(path, value, source)
+            elif path in flat:
+                raise KeyError(f"{source.name}: {path!r} is defined twice in the {lang} texts")
             else:
                 flat[path] = str(value)
 
-    walk("", nested)
+    for source in files:
+        with open(source, "rb") as handle:
+            walk("", tomllib.load(handle), source)
     return flat
 
 
