@@ -98,6 +98,19 @@ def pointwise_conv(m: int, n: int, d_f: int, bias: bool = False) -> Cost:
     return Cost(m * n * d_f * d_f, m * n + (n if bias else 0))
 
 
+def conv2d(k_h: int, k_w: int, m: int, n: int, out_h: int, out_w: int, groups: int = 1, bias: bool = False) -> Cost:
+    """Any 2-D convolution, counted at its real output size (grouped, rectangular, any padding or dilation).
+
+    Each of the ``g`` groups maps ``M/g`` input to ``N/g`` output channels, so one output value takes
+    ``k_h·k_w·M/g`` MACs: MACs = k_h·k_w·(M/g)·N·H_out·W_out; params = k_h·k_w·(M/g)·N (+N).
+    ``groups = 1`` is :func:`standard_conv`, ``groups = M = N`` :func:`depthwise_conv` (at "same" padding).
+    """
+    if groups < 1 or m % groups or n % groups:
+        raise ValueError(f"groups={groups} must divide M={m} and N={n}")
+    per_output = k_h * k_w * (m // groups)
+    return Cost(per_output * n * out_h * out_w, per_output * n + (n if bias else 0))
+
+
 def linear(in_features: int, out_features: int, bias: bool = True) -> Cost:
     """A fully connected layer applied once: MACs = in·out; params = in·out (+out)."""
     return Cost(in_features * out_features, in_features * out_features + (out_features if bias else 0))
