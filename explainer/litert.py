@@ -1,0 +1,123 @@
+"""Google's released int8 ``.tflite`` models, run on LiteRT — the runtime phones use.
+
+This is the only module that imports LiteRT (``pip install ai-edge-litert``;
+wheels for Linux x86_64, macOS arm64 and Windows x64). It is imported lazily:
+where LiteRT is missing, :func:`litert_available` says so and only the pages
+that need it show the message; the rest of the app works.
+
+The model files come through :mod:`explainer.assets` (weights folder → cache →
+pinned download from google-coral/test_data, Apache License 2.0 → a clear
+offline message). Records are data: :data:`TFLITE_MODELS`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from explainer.assets import Asset, Progress, require
+from explainer.errors import AssetError
+
+_CORAL = "https://github.com/google-coral/test_data/raw/master/"
+
+#: The released int8 models this app can run, pinned by size and SHA-256.
+TFLITE_MODELS: dict[str, Asset] = {
+    asset.key: asset
+    for asset in (
+        Asset("deeplabv3_mnv2_pascal_quant", "deeplabv3_mnv2_pascal_quant.tflite",
+              _CORAL + "deeplabv3_mnv2_pascal_quant.tflite",
+              "350af47fd346ea6d74b58833a351f583ba860e9806ec5bd292ff8d8f1f249398", 2_193_224,
+              source="google-coral/test_data"),
+        Asset("deeplabv3_mnv2_dm05_pascal_quant", "deeplabv3_mnv2_dm05_pascal_quant.tflite",
+              _CORAL + "deeplabv3_mnv2_dm05_pascal_quant.tflite",
+              "0470d2a782aa54eeeb99d32e7b6b3fb7722905c7c4f5d26bd957ec861366d48b", 760_904,
+              source="google-coral/test_data"),
+        Asset("mobilenet_v2_1.0_224_quant", "mobilenet_v2_1.0_224_quant.tflite",
+              _CORAL + "mobilenet_v2_1.0_224_quant.tflite",
+              "7aad0c74c5e3c06e5eb3c827e13304fdd68a83da6087d92ee169c24ff9fd4776", 3_610_798,
+              source="google-coral/test_data"),
+    )
+}
+
+
+def litert_available() -> bool:
+    """Whether LiteRT (``ai_edge_litert``) can be imported on this machine."""
+    try:
+        import ai_edge_litert.interpreter  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    shape: tuple[int, ...]
+    dtype: str  # numpy dtype name, e.g. "uint8"
+    scale: float  # quantization: real = scale · (q − zero_point); 0.0 when not quantized
+    zero_point: int
+
+
+@dataclass
+class TFLiteModel:
+    """One loaded ``.tflite`` model. :meth:`run` is thread-safe (one interpreter, one lock)."""
+
+    key: str
+    path: Path
+    input: TensorInfo
+    output: TensorInfo
+    size_bytes: int
+    _interpreter: Any = field(repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def run(self, array: np.ndarray) -> tuple[np.ndarray, float]:
+        """Invoke on one input (shape and dtype of :attr:`input`); returns (output copy, invoke time in ms)."""
+        if tuple(array.shape) != self.input.shape or array.dtype.name != self.input.dtype:
+            raise ValueError(f"{self.key} expects {self.input.shape} {self.input.dtype}, "
+                             f"got {tuple(array.shape)} {array.dtype.name}")
+        with self._lock:
+            interpreter = self._interpreter
+            interpreter.set_tensor(interpreter.get_input_details()[0]["index"], array)
+            start = time.perf_counter()
+            interpreter.invoke()
+            elapsed = (time.perf_counter() - start) * 1000.0
+            out = interpreter.get_tensor(interpreter.get_output_details()[0]["index"]).copy()
+        return out, elapsed
+
+
+def _info(details: dict) -> TensorInfo:
+    scale, zero_point = details.get("quantization", (0.0, 0))
+    return TensorInfo(tuple(int(s) for s in details["shape"]), np.dtype(details["dtype"]).name, float(scale),
+                      int(zero_point))
+
+
+def load_tflite(key: str, folder: str | Path | None = None, progress: Progress | None = None, *,
+                threads: int = 1, download: bool = True) -> TFLiteModel:
+    """Resolve (folder → cache → download) and load the model ``key`` of :data:`TFLITE_MODELS`.
+
+    Raises :class:`AssetError` when the file cannot be had, LiteRT is missing,
+    or the file is not a usable ``.tflite`` model.
+    """
+    asset = TFLITE_MODELS[key]
+    path = require(asset, folder, progress, download=download)
+    return load_tflite_file(path, key=key, threads=threads)
+
+
+def load_tflite_file(path: str | Path, *, key: str | None = None, threads: int = 1) -> TFLiteModel:
+    """Load a ``.tflite`` file with LiteRT's interpreter (``threads`` CPU threads)."""
+    path = Path(path)
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError as err:
+        raise AssetError("assets.no_litert") from err
+    try:
+        interpreter = Interpreter(model_path=str(path), num_threads=threads)
+        interpreter.allocate_tensors()
+    except (ValueError, RuntimeError) as err:
+        raise AssetError("assets.bad_tflite", file=path.name) from err
+    return TFLiteModel(key or path.stem, path, _info(interpreter.get_input_details()[0]),
+                       _info(interpreter.get_output_details()[0]), path.stat().st_size, interpreter)
