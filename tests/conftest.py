@@ -1,27 +1,84 @@
-"""Shared fixtures: where the real test weights and photos are, and AppTest helpers.
+"""Shared fixtures: where the real test weights, photos and data sets are, and AppTest helpers.
 
-The real ImageNet weights and photos live beside the checkout in
-``../shared/`` (never committed). CI points ``EXPLAINER_WEIGHTS_DIR`` at
-``../shared/weights``; tests that need them skip with a clear reason when
-they are absent.
+Shared test data lives beside the checkout in ``../shared/`` (never
+committed), or in the folder ``EXPLAINER_SHARED_DIR`` names:
+``weights/`` (``mobilenet_v2.pth``, the V1 ``.npz``, the ``.tflite`` files),
+``images/`` (photos + ``expected.json``) and ``datasets/`` (``ants_bees``).
+``EXPLAINER_WEIGHTS_DIR`` and ``EXPLAINER_DATA_DIR`` override the weights and
+data-set folders.
+
+Normally a test whose shared data is absent **skips** with a reason that
+starts with ``shared data missing:``. With ``EXPLAINER_REQUIRE_SHARED=1``
+(``.ci/run`` sets it when it found ``../shared``) the same test **fails**:
+every fixture here goes through :func:`require_shared`, and a safety net
+(:func:`pytest_runtest_makereport`) turns any other skip whose reason is
+about shared data (weights, ``.npz``/``.pth``/``.tflite`` files, photos,
+data sets) into a failure. The end of every run prints how many tests
+skipped and why, and how many passed tests used each kind of shared data
+(written as JSON to ``EXPLAINER_SHARED_REPORT`` when set, which ``.ci/run``
+checks).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("EXPLAINER_SHARED_DIR", ROOT.parent / "shared"))
+SHARED = Path(os.environ.get("EXPLAINER_SHARED_DIR") or ROOT.parent / "shared")
+#: ``1`` = shared data is required: a missing file fails the test instead of skipping it.
+REQUIRE_ENV = "EXPLAINER_REQUIRE_SHARED"
+#: Where to write the end-of-run summary of skips and shared-data use (JSON), when set.
+REPORT_ENV = "EXPLAINER_SHARED_REPORT"
+#: Every skip for missing shared data starts with this.
+MISSING = "shared data missing:"
+#: A skip reason matching this is about shared data (also skips written without :func:`require_shared`).
+SHARED_REASON = re.compile(
+    r"shared|weights|\.npz|\.pth|\.tflite|photo|dataset|data set|ants_bees|EXPLAINER_(?:WEIGHTS|DATA|SHARED)_DIR",
+    re.IGNORECASE,
+)
+#: Fixtures that hand out shared data, by kind (a passed test that requested one "used" that kind).
+SHARED_FIXTURES: dict[str, str] = {
+    "weights_dir": "weights", "with_weights": "weights", "v1_npz": "weights",
+    "shared_images": "photos", "datasets_dir": "datasets",
+}
+V1_NPZ = "mobilenet_v1_0.75_192_imagenet.npz"
 
 
-def _weights_dir() -> Path | None:
+def shared_required() -> bool:
+    """Whether this run must use the shared data (``EXPLAINER_REQUIRE_SHARED=1``)."""
+    return os.environ.get(REQUIRE_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def missing_shared(detail: str) -> None:
+    """Skip for missing shared data — or fail, when the run requires it."""
+    if shared_required():
+        pytest.fail(f"{MISSING} {detail} ({REQUIRE_ENV}=1: tests that need shared data must run)", pytrace=False)
+    pytest.skip(f"{MISSING} {detail}")
+
+
+def require_shared(path: str | Path, what: str) -> Path:
+    """``path`` if it exists; else skip (normally) or fail (``EXPLAINER_REQUIRE_SHARED=1``) naming ``what``."""
+    path = Path(path)
+    if not path.exists():
+        missing_shared(f"{what} not found at {path}")
+    return path
+
+
+def weights_folder() -> Path:
+    """``EXPLAINER_WEIGHTS_DIR`` if set, else ``<shared>/weights`` (it may not exist)."""
     configured = os.environ.get("EXPLAINER_WEIGHTS_DIR")
-    candidate = Path(configured) if configured else SHARED / "weights"
-    return candidate if candidate.is_dir() else None
+    return Path(configured) if configured else SHARED / "weights"
+
+
+def data_folder() -> Path:
+    """``EXPLAINER_DATA_DIR`` if set, else ``<shared>/datasets`` (it may not exist)."""
+    configured = os.environ.get("EXPLAINER_DATA_DIR")
+    return Path(configured) if configured else SHARED / "datasets"
 
 
 @pytest.fixture(scope="session")
@@ -31,22 +88,39 @@ def root() -> Path:
 
 @pytest.fixture(scope="session")
 def weights_dir() -> Path:
-    """The folder with real weights (``mobilenet_v2.pth``, the V1 ``.npz``); skips when absent."""
-    folder = _weights_dir()
-    if folder is None or not (folder / "mobilenet_v2.pth").is_file():
-        pytest.skip("real ImageNet weights not found: set EXPLAINER_WEIGHTS_DIR to a folder with mobilenet_v2.pth")
+    """The folder with the real weights (``mobilenet_v2.pth``; the V1 ``.npz`` and ``.tflite`` files beside it).
+
+    Tests needing another file of this folder check it with :func:`require_shared` (or use ``v1_npz``)."""
+    folder = weights_folder()
+    require_shared(folder / "mobilenet_v2.pth",
+                   "real ImageNet weights mobilenet_v2.pth (set EXPLAINER_WEIGHTS_DIR or EXPLAINER_SHARED_DIR)")
     return folder
 
 
 @pytest.fixture(scope="session")
+def v1_npz(weights_dir: Path) -> Path:
+    """Google's released MobileNetV1 0.75/192 weights (``.npz``) in the weights folder."""
+    return require_shared(weights_dir / V1_NPZ, f"V1 weights {V1_NPZ}")
+
+
+@pytest.fixture(scope="session")
 def shared_images() -> dict[str, dict]:
-    """``{file path: expected entry}`` from ``../shared/images/expected.json``; skips when absent."""
+    """``{file path: expected entry}`` from ``<shared>/images/expected.json``; every listed photo must exist."""
     folder = SHARED / "images"
-    expected = folder / "expected.json"
-    if not expected.is_file():
-        pytest.skip(f"shared test photos not found in {folder}")
+    expected = require_shared(folder / "expected.json", "shared test photos (set EXPLAINER_SHARED_DIR)")
     data = json.loads(expected.read_text())
-    return {str(folder / name): entry for name, entry in data.items() if not name.startswith("_")}
+    photos = {str(folder / name): entry for name, entry in data.items() if not name.startswith("_")}
+    for path in photos:
+        require_shared(path, "shared test photo")
+    return photos
+
+
+@pytest.fixture(scope="session")
+def datasets_dir() -> Path:
+    """The folder with the shared data sets (``ants_bees/train/{ants,bees}``)."""
+    folder = data_folder()
+    require_shared(folder / "ants_bees" / "train", "the ants/bees data set (set EXPLAINER_DATA_DIR or EXPLAINER_SHARED_DIR)")
+    return folder
 
 
 def run_page(path: str, lang: str = "en", timeout: float = 60, **state):
@@ -88,3 +162,54 @@ def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, s
         status = int(exit_.code)
     captured = capsys.readouterr()
     return status, captured.out, captured.err
+
+
+# --------------------------------------------------------------------------
+# Skips that would hide: fail them under EXPLAINER_REQUIRE_SHARED=1, count them always
+# --------------------------------------------------------------------------
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return str(longrepr or "")
+
+
+_USED: dict[str, set[str]] = {}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    if report.skipped and not hasattr(report, "wasxfail"):
+        reason = _skip_reason(report)
+        if shared_required() and SHARED_REASON.search(reason):
+            report.outcome = "failed"
+            report.longrepr = (f"{reason}\n{REQUIRE_ENV}=1: this test needs shared data the run was given "
+                               "and must not skip")
+    elif report.when == "call" and report.passed:
+        for name in getattr(item, "fixturenames", ()):
+            kind = SHARED_FIXTURES.get(name)
+            if kind:
+                _USED.setdefault(kind, set()).add(item.nodeid)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if not hasattr(r, "wasxfail")]
+    shared = [r for r in skipped if SHARED_REASON.search(_skip_reason(r))]
+    used = {kind: len(_USED.get(kind, ())) for kind in ("weights", "photos", "datasets")}
+    mode = "required" if shared_required() else "optional"
+    terminalreporter.write_sep("-", "skips and shared data")
+    terminalreporter.write_line(f"skipped: {len(skipped)} tests, {len(shared)} of them for missing shared data "
+                                f"(shared data {mode}; {REQUIRE_ENV}=1 turns those skips into failures)")
+    terminalreporter.write_line("passed tests that used shared data: "
+                                + ", ".join(f"{kind} {n}" for kind, n in used.items()))
+    report_path = os.environ.get(REPORT_ENV)
+    if report_path:
+        Path(report_path).parent.mkdir(parents=True, exist_ok=True)
+        Path(report_path).write_text(json.dumps({
+            "skipped": len(skipped), "skipped_shared": len(shared), "required": shared_required(), "used": used,
+            "skip_reasons": sorted({_skip_reason(r) for r in skipped}),
+        }, indent=1))

@@ -163,9 +163,7 @@ def test_model_cost_of_torchvision_models_matches_their_metadata(random_v3) -> N
     assert cost.params + bn == meta["num_params"]  # the app counts no batch-norm parameters
 
 
-def test_model_cost_of_the_released_v1(weights_dir: Path) -> None:
-    if not (weights_dir / "mobilenet_v1_0.75_192_imagenet.npz").is_file():
-        pytest.skip("V1 .npz not in the weights folder")
+def test_model_cost_of_the_released_v1(weights_dir: Path, v1_npz: Path) -> None:
     loaded = load_pretrained("mobilenet_v1", weights_dir)
     cost = model_cost(loaded)
     assert cost.input_size == 192

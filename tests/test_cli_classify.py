@@ -44,9 +44,7 @@ def test_env_var_and_table_output(weights_dir: Path, shared_images, capsys, monk
     assert "chickadee" in out and "forward" in out and len([l for l in out.splitlines() if l[:1].isdigit()]) == 3
 
 
-def test_v1_with_released_weights_from_the_folder(weights_dir: Path, shared_images, capsys) -> None:
-    if not (weights_dir / "mobilenet_v1_0.75_192_imagenet.npz").is_file():
-        pytest.skip("V1 .npz not in the weights folder")
+def test_v1_with_released_weights_from_the_folder(weights_dir: Path, v1_npz: Path, shared_images, capsys) -> None:
     dragonfly = next(p for p in shared_images if p.endswith("dragonfly.jpg"))
     assert main(["classify", dragonfly, "--model", "mobilenet_v1", "--json", "--weights-dir", str(weights_dir)]) == 0
     data = json.loads(capsys.readouterr().out)

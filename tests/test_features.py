@@ -316,9 +316,7 @@ def test_the_edge_assertion_fails_with_random_weights() -> None:
     assert not (peak > 0.5 and ratio > 4)
 
 
-def test_v1_released_weights_shapes(weights_dir: Path, shared_images) -> None:
-    if not (weights_dir / "mobilenet_v1_0.75_192_imagenet.npz").is_file():
-        pytest.skip("V1 .npz not in the weights folder")
+def test_v1_released_weights_shapes(weights_dir: Path, v1_npz: Path, shared_images) -> None:
     from explainer.images import load_image
 
     loaded = load_pretrained("mobilenet_v1", weights_dir)

@@ -116,18 +116,14 @@ def test_bad_requests_raise_one_line_errors(bad: dict) -> None:
 
 
 @pytest.fixture(scope="session")
-def v1_loaded(weights_dir: Path):
-    if not (weights_dir / V1_NPZ).is_file():
-        pytest.skip(f"{V1_NPZ} not found in {weights_dir}")
+def v1_loaded(weights_dir: Path, v1_npz: Path):
     from explainer.weights import load_pretrained
 
     return load_pretrained("mobilenet_v1", weights_dir)
 
 
-def test_npz_maps_onto_v1(weights_dir: Path) -> None:
-    path = weights_dir / V1_NPZ
-    if not path.is_file():
-        pytest.skip(f"{V1_NPZ} not found in {weights_dir}")
+def test_npz_maps_onto_v1(v1_npz: Path) -> None:
+    path = v1_npz
     state, width = v1_state_from_npz(path)
     assert width == 0.75
     model = build_model("mobilenet_v1", width=width, batch_norm=False)

@@ -16,6 +16,7 @@ import pytest
 from bench.server import SHARED, StreamlitServer
 from bench.stclient import StreamlitSession
 from explainer.i18n import LANGUAGES, t
+from tests.conftest import require_shared
 from tests.e2e.helpers import ARTIFACTS, LANGS, PAGES, RENDER_TIMEOUT_MS, Tab, require_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -26,8 +27,7 @@ IMAGES = SHARED / "images"
 
 def _expected(name: str) -> list[str]:
     path = IMAGES / "expected.json"
-    if not path.is_file():
-        pytest.skip(f"shared test photos not found in {IMAGES}")
+    require_shared(path, "shared test photos")  # skips, or fails under EXPLAINER_REQUIRE_SHARED=1
     return json.loads(path.read_text())[name]["top5_any"]
 
 
