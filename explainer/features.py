@@ -320,11 +320,16 @@ def capture(model: nn.Module, batch: torch.Tensor, network: Network) -> FeatureM
     # The model is shared by every session of the app: while these hooks are in place another thread may
     # run the same model (another student's capture or classification). Record only this thread's pass.
     owner = threading.get_ident()
+    # torchvision's V3 block adds its shortcut in place (``result += input``), into the projection's output
+    # tensor: a projection followed by a residual sum is copied when recorded (V2 adds out of place).
+    copied = {slot for slot, target in enumerate(stage_targets[:-1]) if stage_targets[slot + 1].stage == "residual"}
 
     def hook_for(slot: int):
+        copy = slot in copied
+
         def hook(module: nn.Module, args: object, output: torch.Tensor) -> None:
             if threading.get_ident() == owner:
-                outputs[slot] = output
+                outputs[slot] = output.clone() if copy else output
 
         return hook
 
