@@ -253,3 +253,55 @@ def test_draft_mode_keeps_the_shorter_side_large_enough(size) -> None:
     full = Image.open(io.BytesIO(data)).convert("RGB").resize(image.size, Image.BILINEAR)
     diff = np.abs(np.asarray(full, np.int16) - np.asarray(image, np.int16))
     assert diff.mean() < 3
+
+
+# --------------------------------------------------------------------------
+# The promise: photos up to 40 megapixels open, larger ones are refused from the header alone.
+# The number is written here, not read from explainer.images, so lowering the cap in the code fails.
+# --------------------------------------------------------------------------
+
+PROMISED_MAX_PIXELS = 40_000_000
+
+
+def _jpeg_segment(marker: int, data: bytes) -> bytes:
+    return bytes([0xFF, marker]) + struct.pack(">H", len(data) + 2) + data
+
+
+def jpeg_claiming(width: int, height: int) -> bytes:
+    """A 53-byte baseline JPEG header declaring ``width × height`` (3 components), with no pixel data."""
+    sof = struct.pack(">BHHB", 8, height, width, 3) + bytes([1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1])
+    sos = bytes([3, 1, 0x00, 2, 0x11, 3, 0x11, 0, 63, 0])
+    return b"\xff\xd8" + _jpeg_segment(0xC0, sof) + _jpeg_segment(0xDA, sos) + b"\x00" * 16 + b"\xff\xd9"
+
+
+UNDER_CAP = [("PNG", png_claiming, 8000, 5000), ("PNG", png_claiming, 39, 1_025_641),  # 40,000,000 and 39,999,999
+             ("JPEG", jpeg_claiming, 8000, 5000), ("JPEG", jpeg_claiming, 6325, 6324)]  # … and 39,999,300
+OVER_CAP = [("PNG", png_claiming, 53, 754_717), ("PNG", png_claiming, 8000, 5001),  # 40,000,001 and 40,008,000
+            ("JPEG", jpeg_claiming, 6325, 6325), ("JPEG", jpeg_claiming, 5001, 8000)]  # 40,005,625 and 40,008,000
+
+
+@pytest.mark.parametrize("fmt,make,width,height", UNDER_CAP, ids=[f"{c[0]}-{c[2]}x{c[3]}" for c in UNDER_CAP])
+def test_headers_up_to_40_megapixels_are_accepted(fmt: str, make, width: int, height: int) -> None:
+    assert width * height <= PROMISED_MAX_PIXELS
+    data = make(width, height)
+    assert len(data) < 100  # a header only: nothing is decoded
+    assert image_header(data, "big") == (fmt, width, height)
+    # load_image passes the pixel check too and only then finds no pixel data
+    with pytest.raises(ImageError) as info:
+        load_image(data, "big")
+    assert info.value.key == "image.corrupt"
+
+
+@pytest.mark.parametrize("fmt,make,width,height", OVER_CAP, ids=[f"{c[0]}-{c[2]}x{c[3]}" for c in OVER_CAP])
+def test_headers_over_40_megapixels_are_refused(fmt: str, make, width: int, height: int) -> None:
+    assert width * height > PROMISED_MAX_PIXELS
+    data = make(width, height)
+    for read in (image_header, load_image):
+        start = time.perf_counter()
+        with pytest.raises(ImageError) as info:
+            read(data, "big")
+        assert time.perf_counter() - start < 0.5
+        assert info.value.key == "image.too_many_pixels"
+    assert info.value.message("en") == (f'"big" is too large ({width:,}×{height:,} pixels); '
+                                        "the limit is 40 megapixels.")
+    assert "40" in info.value.message("zh") and f"{width:,}×{height:,}" in info.value.message("zh")
