@@ -11,9 +11,12 @@ from pages.ui import fmt_int, fmt_millions, show_error, tr
 WIDTHS = [0.25, 0.35, 0.5, 0.75, 1.0, 1.25, 1.3, 1.4, 1.5, 2.0]
 RESOLUTIONS = [96, 112, 128, 160, 192, 224, 256, 288, 320]
 
-st.session_state.setdefault("arch_model", "mobilenet_v2")
-st.session_state.setdefault("arch_width", 1.0)
-st.session_state.setdefault("arch_resolution", 224)
+# A value no widget offers (a session or link from an older version of the page) falls back to the default:
+# the page then shows what a fresh visit shows, never a network nobody chose.
+for key, default, options in (("arch_model", "mobilenet_v2", arch.MODEL_NAMES), ("arch_width", 1.0, WIDTHS),
+                              ("arch_resolution", 224, RESOLUTIONS)):
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = default
 
 st.title(tr("arch.title"))
 st.markdown(tr("arch.intro"))

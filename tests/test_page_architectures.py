@@ -124,10 +124,20 @@ def test_memory_streaming_toggle(lang):
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_stale_session_values_do_not_break_the_page(lang):
-    """A value no widget offers (e.g. from an older version of the page) never shows a traceback."""
-    at = run_page(PAGE, lang, arch_resolution=4, arch_width=7.0, arch_layer="no-such-layer")
-    assert not at.exception
-    assert at.error or at.metric  # either a one-line message or a valid network
-    for message in at.error:
-        assert "\n" not in message.value and "Traceback" not in message.value
+def test_stale_session_values_fall_back_to_the_defaults(lang):
+    """A value no widget offers (e.g. from an older version of the page) is replaced by the page's default:
+    the page shows exactly what a fresh visit shows (V2, α = 1, 224, its first depthwise layer), no error."""
+    fresh = run_page(PAGE, lang)
+    default = arch.build_network("mobilenet_v2", 1.0, 224)
+    first_dw = next(layer.name for layer in default.layers if layer.type == "depthwise")
+    for stale in ({"arch_resolution": 4, "arch_width": 7.0, "arch_layer": "no-such-layer"},
+                  {"arch_model": "mobilenet_v9", "arch_width": "1.0", "arch_resolution": 224.5}):
+        at = run_page(PAGE, lang, **stale)
+        assert not at.exception and not at.error
+        state = {key: at.session_state[key] for key in ("arch_model", "arch_width", "arch_resolution", "arch_layer")}
+        assert state == {"arch_model": "mobilenet_v2", "arch_width": 1.0, "arch_resolution": 224, "arch_layer": first_dw}
+        assert metric(at, t("common.macs", lang)) == fmt_millions(default.macs)
+        assert [(m.label, m.value) for m in at.metric] == [(m.label, m.value) for m in fresh.metric]
+    # a value the widgets do offer is kept
+    kept = run_page(PAGE, lang, arch_model="mobilenet_v1", arch_width=0.5, arch_resolution=160)
+    assert metric(kept, t("common.macs", lang)) == fmt_millions(arch.build_network("mobilenet_v1", 0.5, 160).macs)
