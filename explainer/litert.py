@@ -121,3 +121,46 @@ def load_tflite_file(path: str | Path, *, key: str | None = None, threads: int =
         raise AssetError("assets.bad_tflite", file=path.name) from err
     return TFLiteModel(key or path.stem, path, _info(interpreter.get_input_details()[0]),
                        _info(interpreter.get_output_details()[0]), path.stat().st_size, interpreter)
+
+
+@dataclass(frozen=True)
+class GraphConv:
+    """One convolution of a ``.tflite`` graph, read from the file's own operator list."""
+
+    name: str  # the output tensor's first name, e.g. "MobilenetV2/expanded_conv_14/depthwise/Relu6"
+    kind: str  # "conv" or "depthwise"
+    out_shape: tuple[int, int, int]  # (C, H, W)
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    dilation: tuple[int, int]
+    same_padding: bool
+
+
+def graph_convolutions(path: str | Path) -> list[GraphConv]:
+    """Every ``CONV_2D`` / ``DEPTHWISE_CONV_2D`` of a ``.tflite`` file in graph order, with strides and dilations.
+
+    Parsed with the flatbuffer schema that ships with LiteRT (no interpreter
+    needed); raises :class:`AssetError` when LiteRT is missing.
+    """
+    try:
+        from ai_edge_litert import schema_py_generated as schema
+    except ImportError as err:
+        raise AssetError("assets.no_litert") from err
+    model = schema.ModelT.InitFromPackedBuf(Path(path).read_bytes(), 0)
+    graph = model.subgraphs[0]
+    kinds = {schema.BuiltinOperator.CONV_2D: "conv", schema.BuiltinOperator.DEPTHWISE_CONV_2D: "depthwise"}
+    convs = []
+    for op in graph.operators:
+        code = model.operatorCodes[op.opcodeIndex]
+        kind = kinds.get(max(code.builtinCode, code.deprecatedBuiltinCode))
+        if kind is None:
+            continue
+        options = op.builtinOptions
+        out = graph.tensors[op.outputs[0]]
+        weight = graph.tensors[op.inputs[1]]
+        _, height, width, channels = (int(s) for s in out.shape)
+        convs.append(GraphConv(
+            out.name.decode().split(";")[0], kind, (channels, height, width),
+            (int(weight.shape[1]), int(weight.shape[2])), (options.strideH, options.strideW),
+            (options.dilationHFactor, options.dilationWFactor), options.padding == schema.Padding.SAME))
+    return convs
