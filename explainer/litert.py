@@ -71,6 +71,7 @@ class TFLiteModel:
     input: TensorInfo
     output: TensorInfo
     size_bytes: int
+    threads: int
     _interpreter: Any = field(repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -120,7 +121,7 @@ def load_tflite_file(path: str | Path, *, key: str | None = None, threads: int =
     except (ValueError, RuntimeError) as err:
         raise AssetError("assets.bad_tflite", file=path.name) from err
     return TFLiteModel(key or path.stem, path, _info(interpreter.get_input_details()[0]),
-                       _info(interpreter.get_output_details()[0]), path.stat().st_size, interpreter)
+                       _info(interpreter.get_output_details()[0]), path.stat().st_size, threads, interpreter)
 
 
 @dataclass(frozen=True)

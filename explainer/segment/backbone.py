@@ -259,3 +259,10 @@ def stage_sizes(width: float = 1.0, resolution: int = DEEPLAB_SIDE) -> tuple[Sta
         rows.append(StageSize(index, tf_block_name(index), int(out32[0]), stride, (int(out32[1]), int(out32[2])),
                               (int(out16[1]), int(out16[2])), dilation, part32.macs, part16.macs))
     return tuple(rows)
+
+
+def classifier_cost(resolution: int = 224, width: float = 1.0) -> Count:
+    """torchvision's MobileNetV2 classifier at ``resolution`` — what the same blocks cost when they classify."""
+    from torchvision.models import mobilenet_v2
+
+    return count_module(build_on_meta(mobilenet_v2, width_mult=width), (3, resolution, resolution))

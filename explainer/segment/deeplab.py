@@ -72,6 +72,11 @@ def load_segmenter(name: str, folder: str | Path | None = None, progress: Progre
     return load_tflite(SEGMENTERS[name].asset, folder, progress, threads=threads, download=download)
 
 
+def warm_up(model: TFLiteModel) -> None:
+    """One untimed invoke: the first one packs the weights for the CPU kernels and is several times slower."""
+    model.run(np.full(model.input.shape, PAD_VALUE, dtype=np.uint8))
+
+
 def where_is(name: str, folder: str | Path | None = None, *, download: bool = True):
     """Where the model file would come from (:class:`explainer.assets.Located`), without downloading."""
     return locate(TFLITE_MODELS[SEGMENTERS[name].asset], folder, download=download)
