@@ -12,6 +12,9 @@ offline message). Records are data: :data:`TFLITE_MODELS`.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -108,6 +111,25 @@ def load_tflite(key: str, folder: str | Path | None = None, progress: Progress |
     return load_tflite_file(path, key=key, threads=threads)
 
 
+@contextlib.contextmanager
+def _quiet_native_stderr():
+    """Silence LiteRT's native "INFO: Created TensorFlow Lite XNNPACK delegate for CPU." line (written to fd 2
+    when the interpreter allocates its tensors), so the command line's stderr holds only our own messages."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real fd 2 (e.g. an embedded interpreter): nothing to silence
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def load_tflite_file(path: str | Path, *, key: str | None = None, threads: int = 1) -> TFLiteModel:
     """Load a ``.tflite`` file with LiteRT's interpreter (``threads`` CPU threads)."""
     path = Path(path)
@@ -116,8 +138,9 @@ def load_tflite_file(path: str | Path, *, key: str | None = None, threads: int =
     except ImportError as err:
         raise AssetError("assets.no_litert") from err
     try:
-        interpreter = Interpreter(model_path=str(path), num_threads=threads)
-        interpreter.allocate_tensors()
+        with _quiet_native_stderr():
+            interpreter = Interpreter(model_path=str(path), num_threads=threads)
+            interpreter.allocate_tensors()
     except (ValueError, RuntimeError) as err:
         raise AssetError("assets.bad_tflite", file=path.name) from err
     return TFLiteModel(key or path.stem, path, _info(interpreter.get_input_details()[0]),
