@@ -23,6 +23,7 @@ from pages.image_input import image_source
 from pages.ui import current_language, fmt_millions, show_error, tr
 
 REFERENCE_RUNS = 3
+UNTINTED = (215, 215, 215)  # background is not tinted in the overlay: a light grey in the legend, not VOC's black
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -79,15 +80,40 @@ def _segment(digest: str, names: tuple[str, ...], _image, _models) -> dict:
     return out
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_resource(show_spinner=False)
 def _costs() -> list[dict]:
     return [backbone_cost(name).as_dict() for name in BACKBONE_NETS]
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_resource(show_spinner=False)
 def _stages():
     return stage_sizes(), classifier_cost(224).macs
 
+
+@st.fragment
+def masks_view(data: dict, names: tuple[str, ...], loaded: dict, lang: str) -> None:
+    """The part that changes often (opacity): reruns alone, from the cached masks — never invokes a model."""
+    opacity = st.slider(tr("segment.opacity"), 0, 100, 60, step=5, format="%d%%", key="opacity",
+                        bind="query-params")
+    columns = st.columns(len(names))
+    for column, name in zip(columns, names):
+        entry = data["models"][name]
+        model, reference_ms = loaded[name]
+        with column:
+            st.subheader(SEGMENTERS[name].display)
+            st.image(overlay(data["preview"], entry["mask"], opacity / 100.0), width="stretch",
+                     caption=tr("segment.overlay_caption", w=entry["size"][0], h=entry["size"][1],
+                                fw=entry["fitted"][0], fh=entry["fitted"][1]))
+            m1, m2 = st.columns(2)
+            m1.metric(tr("segment.size_on_disk"), f"{model.size_bytes / 1e6:.2f} MB")
+            m2.metric(tr("segment.invoke"), f"{reference_ms:.1f} ms",
+                      help=tr("segment.invoke_help", runs=REFERENCE_RUNS))
+            st.caption(tr("segment.this_photo", ms=f"{entry['latency_ms']:.1f}"))
+            shares = entry["shares"]
+            st.plotly_chart(shares_bar(
+                [VOC_CLASSES[i].name(lang) for i, _ in shares], [f for _, f in shares],
+                [VOC_CLASSES[i].color if i else UNTINTED for i, _ in shares], title=tr("segment.shares_title"),
+                axis_label=tr("segment.shares_axis")), width="stretch", key=f"segment_shares_{name}")
 
 lang = current_language()
 st.title(tr("segment.title"))
@@ -109,50 +135,27 @@ else:
             models = {name: loaded[name][0] for name in names}
             digest = hashlib.sha256(choice.data).hexdigest()
             data = _segment(digest, names, choice.image, models)
-
-            @st.fragment
-            def masks_view() -> None:
-                opacity = st.slider(tr("segment.opacity"), 0, 100, 60, step=5, format="%d%%", key="opacity",
-                                    bind="query-params")
-                columns = st.columns(len(names))
-                for column, name in zip(columns, names):
-                    entry = data["models"][name]
-                    model, reference_ms = loaded[name]
-                    with column:
-                        st.subheader(SEGMENTERS[name].display)
-                        st.image(overlay(data["preview"], entry["mask"], opacity / 100.0), width="stretch",
-                                 caption=tr("segment.overlay_caption", w=entry["size"][0], h=entry["size"][1],
-                                            fw=entry["fitted"][0], fh=entry["fitted"][1]))
-                        m1, m2 = st.columns(2)
-                        m1.metric(tr("segment.size_on_disk"), f"{model.size_bytes / 1e6:.2f} MB")
-                        m2.metric(tr("segment.invoke"), f"{reference_ms:.1f} ms",
-                                  help=tr("segment.invoke_help", runs=REFERENCE_RUNS))
-                        st.caption(tr("segment.this_photo", ms=f"{entry['latency_ms']:.1f}"))
-                        shares = entry["shares"]
-                        st.plotly_chart(shares_bar(
-                            [VOC_CLASSES[i].name(lang) for i, _ in shares], [f for _, f in shares],
-                            [VOC_CLASSES[i].color for i, _ in shares], title=tr("segment.shares_title"),
-                            axis_label=tr("segment.shares_axis")), width="stretch", key=f"segment_shares_{name}")
-
-            masks_view()
-            comparison = data.get("comparison")
-            if comparison is not None:
-                st.markdown(f"**{tr('segment.compare_header')}**")
-                c1, c2, c3 = st.columns(3)
-                c1.metric(tr("segment.agreement"), f"{100 * comparison.agreement:.1f} %",
-                          help=tr("segment.agreement_help"))
-                c2.metric(tr("segment.mean_iou"), f"{100 * comparison.mean_iou:.1f} %", help=tr("segment.iou_help"))
-                c3.metric(tr("segment.foreground_iou"), f"{100 * comparison.foreground_iou:.1f} %",
-                          help=tr("segment.foreground_iou_help"))
-                st.caption(tr("segment.compare_note"))
+            with right:
+                masks_view(data, names, {name: loaded[name] for name in names}, lang)
+                comparison = data.get("comparison")
+                if comparison is not None:
+                    st.markdown(f"**{tr('segment.compare_header')}**")
+                    c1, c2, c3 = st.columns(3)
+                    c1.metric(tr("segment.agreement"), f"{100 * comparison.agreement:.1f} %",
+                              help=tr("segment.agreement_help"))
+                    c2.metric(tr("segment.mean_iou"), f"{100 * comparison.mean_iou:.1f} %",
+                              help=tr("segment.iou_help"))
+                    c3.metric(tr("segment.foreground_iou"), f"{100 * comparison.foreground_iou:.1f} %",
+                              help=tr("segment.foreground_iou_help"))
+                    st.caption(tr("segment.compare_note"))
 
 # --- 2. MobileNet as a backbone -----------------------------------------------------------------------
 st.header(tr("segment.backbone_header"))
 st.markdown(tr("segment.backbone_intro"))
 costs = _costs()
 stages, classifier_224 = _stages()
-names = [BACKBONE_NETS[c["name"]].display for c in costs]
-st.plotly_chart(backbone_bar(names, [c["backbone_macs"] for c in costs], [c["head_macs"] for c in costs],
+net_names = [BACKBONE_NETS[c["name"]].display for c in costs]
+st.plotly_chart(backbone_bar(net_names, [c["backbone_macs"] for c in costs], [c["head_macs"] for c in costs],
                              backbone_label=tr("segment.part_backbone"), head_label=tr("segment.part_head"),
                              axis_label=tr("segment.gmacs_axis"), title=tr("segment.backbone_chart_title")),
                 width="stretch", key="segment_backbone_chart")
@@ -171,7 +174,7 @@ for c in costs:
         tr("segment.col_backbone_params"): fmt_millions(c["backbone_params"], 2),
         tr("segment.col_head_params"): fmt_millions(c["head_params"], 2),
         tr("segment.col_feature_map"): f"{fm[1]}×{fm[2]}×{fm[0]}",
-        tr("segment.col_stride"): f"{net.resolution / fm[1]:.1f}",
+        tr("segment.col_stride"): c["output_stride"],
     })
 st.dataframe(rows, hide_index=True, width="stretch")
 st.caption(tr("segment.backbone_notes", classifier=fmt_millions(classifier_224)))

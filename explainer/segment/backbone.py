@@ -198,14 +198,19 @@ class BackboneCost:
 
     @property
     def output_stride(self) -> int:
-        return -(-self.net.resolution // self.feature_map[1]) if self.feature_map[1] else 0
+        """How much the MobileNet shrinks its input: the product of its layers' strides (dilated layers keep 1)."""
+        stride = 1
+        for layer in self.backbone.layers:
+            stride *= layer.stride[0]
+        return stride
 
     def as_dict(self) -> dict:
         return {"name": self.net.name, "task": self.net.task, "mobilenet": self.net.mobilenet,
                 "resolution": self.net.resolution, "macs": self.count.macs, "params": self.count.params,
                 "total_params": self.count.total_params, "backbone_macs": self.backbone.macs,
                 "backbone_params": self.backbone.params, "head_macs": self.head.macs, "head_params": self.head.params,
-                "backbone_share": self.backbone_share, "feature_map": list(self.feature_map)}
+                "backbone_share": self.backbone_share, "feature_map": list(self.feature_map),
+                "output_stride": self.output_stride}
 
 
 def _merge(count: Count, prefixes: tuple[str, ...]) -> Count:
