@@ -1,7 +1,8 @@
 """Google's released int8 ``.tflite`` models, run on LiteRT — the runtime phones use.
 
 This is the only module that imports LiteRT (``pip install ai-edge-litert``;
-wheels for Linux x86_64, macOS arm64 and Windows x64). It is imported lazily:
+version 2.3.0 has wheels for Linux x86_64 and aarch64, macOS arm64 and Windows x64 — none for macOS on
+Intel or Windows on ARM). It is imported lazily:
 where LiteRT is missing, :func:`litert_available` says so and only the pages
 that need it show the message; the rest of the app works.
 

@@ -18,7 +18,7 @@ from explainer.litert import litert_available
 from explainer.segment.backbone import BACKBONE_NETS, backbone_cost, classifier_cost, stage_sizes
 from explainer.segment.deeplab import SEGMENTER_NAMES, SEGMENTERS, load_segmenter, segment_image, where_is
 from explainer.segment.labels import VOC_CLASSES
-from explainer.segment.masks import compare_masks, overlay, resize_mask
+from explainer.segment.masks import compare_masks, overlay
 from pages.image_input import image_source
 from pages.ui import current_language, fmt_millions, show_error, tr
 
@@ -66,17 +66,18 @@ def _segmenter(name: str):
 @st.cache_data(show_spinner=False, max_entries=32)
 def _segment(digest: str, names: tuple[str, ...], _image, _models) -> dict:
     """Both models on one photo (cached by the file's SHA-256): masks at preview size, shares, times, comparison."""
+    # The model sees 513 pixels across anyway: segment the preview (longer side at most 1024), so that a
+    # 40-megapixel upload does not hold 40 MB masks per model in a server shared by a whole lecture hall.
     shown = preview(_image)
-    out: dict = {"preview": shown, "models": {}}
-    full = {}
+    out: dict = {"preview": shown, "size": _image.size, "models": {}}
+    masks = {}
     for name in names:
-        result = segment_image(_image, _models[name], name)
-        full[name] = result.mask
-        out["models"][name] = {"mask": resize_mask(result.mask, shown.size), "latency_ms": result.latency_ms,
-                               "shares": [(c.index, c.fraction) for c in result.classes], "fitted": result.fitted,
-                               "size": result.size}
+        result = segment_image(shown, _models[name], name)
+        masks[name] = result.mask
+        out["models"][name] = {"mask": result.mask, "latency_ms": result.latency_ms, "fitted": result.fitted,
+                               "shares": [(c.index, c.fraction) for c in result.classes]}
     if len(names) == 2:
-        out["comparison"] = compare_masks(full[names[0]], full[names[1]])
+        out["comparison"] = compare_masks(masks[names[0]], masks[names[1]])
     return out
 
 
@@ -102,7 +103,7 @@ def masks_view(data: dict, names: tuple[str, ...], loaded: dict, lang: str) -> N
         with column:
             st.subheader(SEGMENTERS[name].display)
             st.image(overlay(data["preview"], entry["mask"], opacity / 100.0), width="stretch",
-                     caption=tr("segment.overlay_caption", w=entry["size"][0], h=entry["size"][1],
+                     caption=tr("segment.overlay_caption", w=data["size"][0], h=data["size"][1],
                                 fw=entry["fitted"][0], fh=entry["fitted"][1]))
             m1, m2 = st.columns(2)
             m1.metric(tr("segment.size_on_disk"), f"{model.size_bytes / 1e6:.2f} MB")
