@@ -114,3 +114,28 @@ def test_output_stride_32_is_the_classifier_backbone() -> None:
     ours = build_on_meta(DeepLabV3MobileNetV2, output_stride=32).backbone
     reference = build_on_meta(mobilenet_v2).features[:-1]
     assert flop_counter_macs(ours, 224) == flop_counter_macs(reference, 224)
+
+
+@pytest.mark.parametrize("name,weights", [
+    ("lraspp_mobilenet_v3_large", "LRASPP_MobileNet_V3_Large_Weights"),
+    ("deeplabv3_mobilenet_v3_large", "DeepLabV3_MobileNet_V3_Large_Weights"),
+    ("ssdlite320_mobilenet_v3_large", "SSDLite320_MobileNet_V3_Large_Weights"),
+])
+def test_totals_equal_torchvisions_published_figures(costs, name: str, weights: str) -> None:
+    """torchvision's weights record the released network's parameters and GFLOPS (= G multiply-adds here).
+
+    DeepLabV3's released weights also hold the auxiliary FCN head used only in training (on the 40-channel
+    stride-8 features: a 3×3 conv to 10 channels with batch norm, a 1×1 conv to 21 classes with a bias);
+    our count, of the network that segments, leaves it out.
+    """
+    from torchvision.models import detection, segmentation
+
+    meta = getattr(segmentation, weights, None) or getattr(detection, weights)
+    meta = meta.DEFAULT.meta
+    count = costs[name].count
+    aux_params, aux_macs = 0, 0
+    if name.startswith("deeplabv3"):
+        aux_params = 40 * 10 * 9 + 2 * 10 + 10 * 21 + 21
+        aux_macs = (40 * 10 * 9 + 10 * 21) * 65 * 65
+    assert count.total_params + aux_params == meta["num_params"]
+    assert round((count.macs + aux_macs) / 1e9, 3) == meta["_ops"]

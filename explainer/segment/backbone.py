@@ -5,12 +5,15 @@ Every count comes from :func:`explainer.counting.count_module` on a real
 
 * torchvision's ``lraspp_mobilenet_v3_large`` and ``deeplabv3_mobilenet_v3_large``
   at 520×520 (their weights' transform resizes to 520) — backbone ``backbone``,
-  head ``classifier``;
+  head ``classifier`` (DeepLabV3's auxiliary head, used only in training, is not built);
+  the totals equal the parameters and GFLOPS torchvision publishes for the three
+  released models (tests/test_segment_backbone.py);
 * torchvision's ``ssdlite320_mobilenet_v3_large`` at 320×320 (its
   ``GeneralizedRCNNTransform`` has ``fixed_size=(320, 320)``: every photo is
   resized to exactly 320×320) — the MobileNet is ``backbone.features``; the
   extra feature layers ``backbone.extra`` and the box/class predictors
-  ``head`` form the detection head;
+  ``head`` form the detection head; built with ``weights_backbone=None``, as torchvision builds its released
+  COCO model, so the MobileNetV3 has the "reduced tail" (last stage halved, 480 channels out);
 * Google's released DeepLabV3-MobileNetV2 (the ``.tflite`` models the page
   runs) at 513×513, rebuilt here by :class:`DeepLabV3MobileNetV2` from
   torchvision's MobileNetV2 blocks. Its layers were checked against the
