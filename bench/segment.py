@@ -83,6 +83,8 @@ def run(repeats: int = 15) -> list[Figure]:
         Figure(f"segment: {seg_name}", ms["seg"], cls_name, ms["cls"]),
         Figure("segment: DeepLabV3-MobileNetV2 ×0.5 int8 invoke, 513×513 (LiteRT, 1 thread)", ms["seg05"],
                cls_name, ms["cls"]),
+        Figure(f"segment: {seg_name}", ms["seg"], "MobileNetV2 float forward, 1×3×224×224 (PyTorch, 1 thread)",
+               ms["torch"]),
         Figure("segment: MobileNetV2 int8 classification invoke (LiteRT, 1 thread)", ms["cls"],
                "MobileNetV2 float forward, 1×3×224×224 (PyTorch, 1 thread)", ms["torch"]),
         Figure(f"segment: a {photo.width}×{photo.height} photo end to end (prepare, invoke, map back, shares)",
