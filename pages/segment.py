@@ -12,7 +12,6 @@ import streamlit as st
 from explainer.assets import WEIGHTS_DIR_ENV
 from explainer.errors import AssetError
 from explainer.figures.segment import backbone_bar, shares_bar
-from explainer.i18n import t
 from explainer.images import preview
 from explainer.litert import litert_available
 from explainer.segment.backbone import BACKBONE_NETS, backbone_cost, classifier_cost, stage_sizes
@@ -37,12 +36,20 @@ def _load(name: str, weights_dir: str, kind: str):
     return model, min(times)
 
 
+#: After a failed download, don't try again for this long (a hall's broken Wi-Fi must not stall every rerun).
+RETRY_AFTER_S = 600.0
+_failed: dict[str, tuple[float, AssetError]] = {}  # per process, shared by all sessions
+
+
 def _segmenter(name: str):
     """(model, reference ms) or ``None`` with the reason shown; downloads once with a progress bar."""
     weights_dir = os.environ.get(WEIGHTS_DIR_ENV, "").strip()
     try:
         where = where_is(name, weights_dir or None)
         if where.kind == "download":
+            recent = _failed.get(name)
+            if recent is not None and time.monotonic() - recent[0] < RETRY_AFTER_S:
+                raise recent[1]
             filename = SEGMENTERS[name].filename
             bar = st.progress(0.0, text=tr("segment.downloading", file=filename, done="0.0", total="?"))
 
@@ -53,6 +60,9 @@ def _segmenter(name: str):
 
             try:
                 load_segmenter(name, weights_dir or None, progress, download=True)
+            except AssetError as err:
+                _failed[name] = (time.monotonic(), err)
+                raise
             finally:
                 bar.empty()
             where = where_is(name, weights_dir or None)
