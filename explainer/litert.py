@@ -1,7 +1,8 @@
 """Google's released int8 ``.tflite`` models, run on LiteRT — the runtime phones use.
 
 This is the only module that imports LiteRT (``pip install ai-edge-litert``;
-wheels for Linux x86_64, macOS arm64 and Windows x64). It is imported lazily:
+version 2.3.0 has wheels for Linux x86_64 and aarch64, macOS arm64 and Windows x64 — none for macOS on
+Intel or Windows on ARM). It is imported lazily:
 where LiteRT is missing, :func:`litert_available` says so and only the pages
 that need it show the message; the rest of the app works.
 
@@ -12,6 +13,9 @@ offline message). Records are data: :data:`TFLITE_MODELS`.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -71,6 +75,7 @@ class TFLiteModel:
     input: TensorInfo
     output: TensorInfo
     size_bytes: int
+    threads: int
     _interpreter: Any = field(repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -107,6 +112,25 @@ def load_tflite(key: str, folder: str | Path | None = None, progress: Progress |
     return load_tflite_file(path, key=key, threads=threads)
 
 
+@contextlib.contextmanager
+def _quiet_native_stderr():
+    """Silence LiteRT's native "INFO: Created TensorFlow Lite XNNPACK delegate for CPU." line (written to fd 2
+    when the interpreter allocates its tensors), so the command line's stderr holds only our own messages."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real fd 2 (e.g. an embedded interpreter): nothing to silence
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def load_tflite_file(path: str | Path, *, key: str | None = None, threads: int = 1) -> TFLiteModel:
     """Load a ``.tflite`` file with LiteRT's interpreter (``threads`` CPU threads)."""
     path = Path(path)
@@ -115,9 +139,53 @@ def load_tflite_file(path: str | Path, *, key: str | None = None, threads: int =
     except ImportError as err:
         raise AssetError("assets.no_litert") from err
     try:
-        interpreter = Interpreter(model_path=str(path), num_threads=threads)
-        interpreter.allocate_tensors()
+        with _quiet_native_stderr():
+            interpreter = Interpreter(model_path=str(path), num_threads=threads)
+            interpreter.allocate_tensors()
     except (ValueError, RuntimeError) as err:
         raise AssetError("assets.bad_tflite", file=path.name) from err
     return TFLiteModel(key or path.stem, path, _info(interpreter.get_input_details()[0]),
-                       _info(interpreter.get_output_details()[0]), path.stat().st_size, interpreter)
+                       _info(interpreter.get_output_details()[0]), path.stat().st_size, threads, interpreter)
+
+
+@dataclass(frozen=True)
+class GraphConv:
+    """One convolution of a ``.tflite`` graph, read from the file's own operator list."""
+
+    name: str  # the output tensor's first name, e.g. "MobilenetV2/expanded_conv_14/depthwise/Relu6"
+    kind: str  # "conv" or "depthwise"
+    out_shape: tuple[int, int, int]  # (C, H, W)
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    dilation: tuple[int, int]
+    same_padding: bool
+
+
+def graph_convolutions(path: str | Path) -> list[GraphConv]:
+    """Every ``CONV_2D`` / ``DEPTHWISE_CONV_2D`` of a ``.tflite`` file in graph order, with strides and dilations.
+
+    Parsed with the flatbuffer schema that ships with LiteRT (no interpreter
+    needed); raises :class:`AssetError` when LiteRT is missing.
+    """
+    try:
+        from ai_edge_litert import schema_py_generated as schema
+    except ImportError as err:
+        raise AssetError("assets.no_litert") from err
+    model = schema.ModelT.InitFromPackedBuf(Path(path).read_bytes(), 0)
+    graph = model.subgraphs[0]
+    kinds = {schema.BuiltinOperator.CONV_2D: "conv", schema.BuiltinOperator.DEPTHWISE_CONV_2D: "depthwise"}
+    convs = []
+    for op in graph.operators:
+        code = model.operatorCodes[op.opcodeIndex]
+        kind = kinds.get(max(code.builtinCode, code.deprecatedBuiltinCode))
+        if kind is None:
+            continue
+        options = op.builtinOptions
+        out = graph.tensors[op.outputs[0]]
+        weight = graph.tensors[op.inputs[1]]
+        _, height, width, channels = (int(s) for s in out.shape)
+        convs.append(GraphConv(
+            out.name.decode().split(";")[0], kind, (channels, height, width),
+            (int(weight.shape[1]), int(weight.shape[2])), (options.strideH, options.strideW),
+            (options.dilationHFactor, options.dilationWFactor), options.padding == schema.Padding.SAME))
+    return convs

@@ -1,0 +1,213 @@
+"""Page "Applications": MobileNet as a backbone — segment a photo with int8 DeepLabV3-MobileNetV2 on LiteRT,
+what the backbone and the head cost, and why segmentation keeps output stride 16."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+
+import streamlit as st
+
+from explainer.assets import WEIGHTS_DIR_ENV
+from explainer.errors import AssetError
+from explainer.figures.segment import backbone_bar, shares_bar
+from explainer.images import preview
+from explainer.litert import litert_available
+from explainer.segment.backbone import BACKBONE_NETS, backbone_cost, classifier_cost, stage_sizes
+from explainer.segment.deeplab import SEGMENTER_NAMES, SEGMENTERS, load_segmenter, segment_image, where_is
+from explainer.segment.labels import VOC_CLASSES
+from explainer.segment.masks import compare_masks, overlay
+from pages.image_input import image_source
+from pages.ui import current_language, fmt_millions, show_error, tr
+
+REFERENCE_RUNS = 3
+UNTINTED = (215, 215, 215)  # background is not tinted in the overlay: a light grey in the legend, not VOC's black
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _load(name: str, weights_dir: str, kind: str):
+    """One LiteRT interpreter per model and process (1 thread: many students' invokes side by side), timed once."""
+    model = load_segmenter(name, weights_dir or None, threads=1, download=False)
+    import numpy as np
+
+    blank = np.full(model.input.shape, 128, dtype=np.uint8)
+    times = [model.run(blank)[1] for _ in range(REFERENCE_RUNS + 1)][1:]  # the first invoke packs weights
+    return model, min(times)
+
+
+#: After a failed download, don't try again for this long (a hall's broken Wi-Fi must not stall every rerun).
+RETRY_AFTER_S = 600.0
+_failed: dict[str, tuple[float, AssetError]] = {}  # per process, shared by all sessions
+
+
+def _segmenter(name: str):
+    """(model, reference ms) or ``None`` with the reason shown; downloads once with a progress bar."""
+    weights_dir = os.environ.get(WEIGHTS_DIR_ENV, "").strip()
+    try:
+        where = where_is(name, weights_dir or None)
+        if where.kind == "download":
+            recent = _failed.get(name)
+            if recent is not None and time.monotonic() - recent[0] < RETRY_AFTER_S:
+                raise recent[1]
+            filename = SEGMENTERS[name].filename
+            bar = st.progress(0.0, text=tr("segment.downloading", file=filename, done="0.0", total="?"))
+
+            def progress(done: int, total: int) -> None:
+                bar.progress(min(1.0, done / total) if total else 0.0,
+                             text=tr("segment.downloading", file=filename, done=f"{done / 2**20:.1f}",
+                                     total=f"{total / 2**20:.1f}" if total else "?"))
+
+            try:
+                load_segmenter(name, weights_dir or None, progress, download=True)
+            except AssetError as err:
+                _failed[name] = (time.monotonic(), err)
+                raise
+            finally:
+                bar.empty()
+            where = where_is(name, weights_dir or None)
+        with st.spinner(tr("segment.loading", model=SEGMENTERS[name].display)):
+            return _load(name, weights_dir, where.kind)
+    except AssetError as err:
+        show_error(err)
+        return None
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _segment(digest: str, names: tuple[str, ...], _image, _models) -> dict:
+    """Both models on one photo (cached by the file's SHA-256): masks at preview size, shares, times, comparison."""
+    # The model sees 513 pixels across anyway: segment the preview (longer side at most 1024), so that a
+    # 40-megapixel upload does not hold 40 MB masks per model in a server shared by a whole lecture hall.
+    shown = preview(_image)
+    out: dict = {"preview": shown, "size": _image.size, "models": {}}
+    masks = {}
+    for name in names:
+        result = segment_image(shown, _models[name], name)
+        masks[name] = result.mask
+        out["models"][name] = {"mask": result.mask, "latency_ms": result.latency_ms, "fitted": result.fitted,
+                               "shares": [(c.index, c.fraction) for c in result.classes]}
+    if len(names) == 2:
+        out["comparison"] = compare_masks(masks[names[0]], masks[names[1]])
+    return out
+
+
+@st.cache_resource(show_spinner=False)
+def _costs() -> list[dict]:
+    return [backbone_cost(name).as_dict() for name in BACKBONE_NETS]
+
+
+@st.cache_resource(show_spinner=False)
+def _stages():
+    return stage_sizes(), classifier_cost(224).macs
+
+
+@st.fragment
+def masks_view(data: dict, names: tuple[str, ...], loaded: dict, lang: str) -> None:
+    """The part that changes often (opacity): reruns alone, from the cached masks — never invokes a model."""
+    opacity = st.slider(tr("segment.opacity"), 0, 100, 60, step=5, format="%d%%", key="opacity",
+                        bind="query-params")
+    columns = st.columns(len(names))
+    for column, name in zip(columns, names):
+        entry = data["models"][name]
+        model, reference_ms = loaded[name]
+        with column:
+            st.subheader(SEGMENTERS[name].display)
+            st.image(overlay(data["preview"], entry["mask"], opacity / 100.0), width="stretch",
+                     caption=tr("segment.overlay_caption", w=data["size"][0], h=data["size"][1],
+                                fw=entry["fitted"][0], fh=entry["fitted"][1]))
+            m1, m2 = st.columns(2)
+            m1.metric(tr("segment.size_on_disk"), f"{model.size_bytes / 1e6:.2f} MB")
+            m2.metric(tr("segment.invoke"), f"{reference_ms:.1f} ms",
+                      help=tr("segment.invoke_help", runs=REFERENCE_RUNS))
+            st.caption(tr("segment.this_photo", ms=f"{entry['latency_ms']:.1f}"))
+            shares = entry["shares"]
+            st.plotly_chart(shares_bar(
+                [VOC_CLASSES[i].name(lang) for i, _ in shares], [f for _, f in shares],
+                [VOC_CLASSES[i].color if i else UNTINTED for i, _ in shares], title=tr("segment.shares_title"),
+                axis_label=tr("segment.shares_axis")), width="stretch", key=f"segment_shares_{name}")
+
+lang = current_language()
+st.title(tr("segment.title"))
+st.markdown(tr("segment.intro"))
+
+# --- 1. Segment a photo -------------------------------------------------------------------------------
+st.header(tr("segment.try_header"))
+if not litert_available():
+    st.warning(AssetError("assets.no_litert").message(lang), icon="⚠️")
+else:
+    left, right = st.columns([1, 3], gap="large")
+    with left:
+        choice = image_source("segment")
+        st.caption(tr("segment.how"))
+    if choice is not None:
+        loaded = {name: _segmenter(name) for name in SEGMENTER_NAMES}
+        names = tuple(name for name in SEGMENTER_NAMES if loaded[name] is not None)
+        if names:
+            models = {name: loaded[name][0] for name in names}
+            digest = hashlib.sha256(choice.data).hexdigest()
+            data = _segment(digest, names, choice.image, models)
+            with right:
+                masks_view(data, names, {name: loaded[name] for name in names}, lang)
+                comparison = data.get("comparison")
+                if comparison is not None:
+                    st.markdown(f"**{tr('segment.compare_header')}**")
+                    c1, c2, c3 = st.columns(3)
+                    c1.metric(tr("segment.agreement"), f"{100 * comparison.agreement:.1f} %",
+                              help=tr("segment.agreement_help"))
+                    c2.metric(tr("segment.mean_iou"), f"{100 * comparison.mean_iou:.1f} %",
+                              help=tr("segment.iou_help"))
+                    c3.metric(tr("segment.foreground_iou"), f"{100 * comparison.foreground_iou:.1f} %",
+                              help=tr("segment.foreground_iou_help"))
+                    st.caption(tr("segment.compare_note"))
+
+# --- 2. MobileNet as a backbone -----------------------------------------------------------------------
+st.header(tr("segment.backbone_header"))
+st.markdown(tr("segment.backbone_intro"))
+costs = _costs()
+stages, classifier_224 = _stages()
+net_names = [BACKBONE_NETS[c["name"]].display for c in costs]
+st.plotly_chart(backbone_bar(net_names, [c["backbone_macs"] for c in costs], [c["head_macs"] for c in costs],
+                             backbone_label=tr("segment.part_backbone"), head_label=tr("segment.part_head"),
+                             axis_label=tr("segment.gmacs_axis"), title=tr("segment.backbone_chart_title")),
+                width="stretch", key="segment_backbone_chart")
+rows = []
+for c in costs:
+    net = BACKBONE_NETS[c["name"]]
+    fm = c["feature_map"]
+    rows.append({
+        tr("segment.col_net"): net.display,
+        tr("segment.col_task"): tr(f"segment.task_{net.task}"),
+        tr("segment.col_mobilenet"): net.mobilenet,
+        tr("segment.col_input"): f"{net.resolution}×{net.resolution}",
+        tr("segment.col_backbone_macs"): fmt_millions(c["backbone_macs"]),
+        tr("segment.col_head_macs"): fmt_millions(c["head_macs"]),
+        tr("segment.col_share"): f"{100 * c['backbone_share']:.1f} %",
+        tr("segment.col_backbone_params"): fmt_millions(c["backbone_params"], 2),
+        tr("segment.col_head_params"): fmt_millions(c["head_params"], 2),
+        tr("segment.col_feature_map"): f"{fm[1]}×{fm[2]}×{fm[0]}",
+        tr("segment.col_stride"): c["output_stride"],
+    })
+st.dataframe(rows, hide_index=True, width="stretch")
+st.caption(tr("segment.backbone_notes", classifier=fmt_millions(classifier_224)))
+
+# --- 3. Output stride 16 ------------------------------------------------------------------------------
+st.header(tr("segment.stride_header"))
+last = stages[-1]
+changed = [s for s in stages if s.classifier != s.deeplab]
+st.markdown(tr("segment.stride_text", h32=last.classifier[0], h16=last.deeplab[0],
+               first=changed[0].tf_name, n=len(changed) - 1,
+               macs32=fmt_millions(sum(s.macs_classifier for s in changed)),
+               macs16=fmt_millions(sum(s.macs_deeplab for s in changed))))
+st.dataframe([{
+    tr("segment.col_block"): f"{s.tf_name} (features[{s.index}])",
+    tr("segment.col_channels"): s.channels,
+    tr("segment.col_block_stride"): s.stride,
+    tr("segment.col_size32"): f"{s.classifier[0]}×{s.classifier[1]}",
+    tr("segment.col_size16"): f"{s.deeplab[0]}×{s.deeplab[1]}",
+    tr("segment.col_dilation"): s.dilation,
+    tr("segment.col_macs32"): fmt_millions(s.macs_classifier),
+    tr("segment.col_macs16"): fmt_millions(s.macs_deeplab),
+} for s in stages], hide_index=True, width="stretch")
+st.caption(tr("segment.stride_note", c224=fmt_millions(classifier_224),
+              b32=fmt_millions(sum(s.macs_classifier for s in stages)),
+              b16=fmt_millions(sum(s.macs_deeplab for s in stages))))

@@ -1,0 +1,55 @@
+"""The Applications page in a real Chromium: upload a photo, see both int8 models' masks, move the opacity slider."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bench.server import SHARED
+from explainer.i18n import t
+from explainer.segment.labels import VOC_CLASSES
+from tests.e2e.helpers import Tab
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+IMAGES = SHARED / "images"
+PAGE = "segment"
+
+
+def _plotly_labels(tab: Tab) -> list[list[str]]:
+    """The y labels of every single-trace plotly chart the browser drew (the per-model class legends)."""
+    return tab.page.evaluate(
+        "() => [...document.querySelectorAll('.js-plotly-plot')]"
+        ".filter(p => p.data && p.data.length === 1).map(p => p.data[0].y)")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_upload_bird_both_models_and_opacity(tab: Tab, lang: str, real_weights: Path) -> None:
+    if not (real_weights / "deeplabv3_mnv2_pascal_quant.tflite").is_file() or not (IMAGES / "bird.jpg").is_file():
+        pytest.skip("the .tflite models or the shared photos are not in ../shared")
+    tab.open(PAGE, lang)
+    heading = tab.page.locator('[data-testid="stMainBlockContainer"] h1').first
+    assert heading.inner_text().strip() == t("segment.title", lang)
+    tab.page.get_by_text(t("images.source_upload", lang), exact=True).first.click()
+    tab.page.locator('[data-testid="stFileUploader"] input[type="file"]').first.wait_for(state="attached")
+    tab.wait_idle()
+    tab.page.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(IMAGES / "bird.jpg")
+    caption = t("segment.overlay_caption", lang, w=512, h=343, fw=513, fh=344)
+    tab.page.get_by_text(caption).first.wait_for(timeout=120_000)
+    tab.wait_idle()
+    bird = VOC_CLASSES[3].name(lang)
+    legends = _plotly_labels(tab)
+    assert len(legends) == 2 and all(bird in labels for labels in legends), legends
+    assert len(tab.page.locator('[data-testid="stImage"] img').all()) >= 2
+    # The opacity slider: keyboard steps of 5 %, the value lands in the URL (a lecturer's link keeps it).
+    slider = tab.page.locator('[data-testid="stSlider"]').filter(has_text=t("segment.opacity", lang)).first
+    slider.locator('input[type="range"]').focus()
+    tab.page.keyboard.press("ArrowLeft")
+    tab.page.keyboard.press("ArrowLeft")
+    tab.page.wait_for_function("() => /[?&]opacity=50\\b/.test(window.location.search)", timeout=30_000)
+    tab.wait_idle()
+    assert re.search(r"[?&]opacity=50\b", tab.page.url)
+    tab.screenshot(f"segment_bird_{lang}")
+    assert tab.exceptions() == [] and tab.real_console_errors() == []
