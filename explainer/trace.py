@@ -40,7 +40,8 @@ from torch import nn
 
 from explainer.architectures import Layer, Network, build_network
 from explainer.errors import InvalidInputError
-from explainer.features import CONV_TYPES, FeatureMaps, capture_image
+from explainer import features as fm
+from explainer.features import CONV_TYPES, FeatureMaps
 
 if TYPE_CHECKING:  # pragma: no cover
     from PIL import Image
@@ -325,7 +326,7 @@ def folded(model: nn.Module, layer: Layer) -> FoldedConv:
 
 def capture_for_trace(image: Image.Image, loaded: LoadedModel) -> FeatureMaps:
     """The one forward pass a trace needs: every stage, and what every convolution received (float32)."""
-    return capture_image(image, loaded, keep_inputs=True)
+    return fm.capture_image(image, loaded, keep_inputs=True)
 
 
 def trace_image(image: Image.Image, loaded: LoadedModel, stage: str, channel: int, y: int, x: int) -> ConvTrace:
@@ -359,20 +360,42 @@ def padded_plane(maps: FeatureMaps, stage: str, input_channel: int, padding: int
 
 @dataclass(frozen=True)
 class WindowStep:
-    """One frame of the sliding window: output position and the window's top-left corner in the padded input."""
+    """One frame of the sliding window: output position and the window's top-left corner in input coordinates
+    (negative: on the padding)."""
 
     y: int
     x: int
-    top: int  # row in the padded input (0 = first padding row)
+    top: int
     left: int
     value: float  # the forward pass's output at (y, x)
 
 
-def slide_along_row(maps: FeatureMaps, tr: ConvTrace) -> list[WindowStep]:
-    """The window over every output position of row ``tr.y``, left to right (the page's animation)."""
+@dataclass(frozen=True)
+class SlideBand:
+    """What the animation shows: a band of output rows around ``tr.y`` and the input rows their windows read
+    (zero padding included), the window's steps along row ``tr.y``."""
+
+    input_band: np.ndarray = field(repr=False)  # [rows, W_in + 2p] float64, padding as zeros
+    input_top: int  # input row of the band's first row (-p: the top padding)
+    input_left: int  # input column of the band's first column (-p)
+    output_band: np.ndarray = field(repr=False)  # [rows, W] of the output channel
+    output_top: int
+    steps: tuple[WindowStep, ...]
+    input_channel: int
+
+
+def slide_band(maps: FeatureMaps, tr: ConvTrace, input_channel: int, half: int = 5) -> SlideBand:
+    """The window over every output position of row ``tr.y``, left to right, with ``half`` output rows above
+    and below for context (the page's animation)."""
     record = next(r for r in maps.records if r.name == tr.stage)
-    row = record.tensor[tr.channel, tr.y].double().numpy()
-    return [WindowStep(tr.y, x, tr.y * tr.stride, x * tr.stride, float(row[x])) for x in range(row.size)]
+    _, h, w = tr.output_shape
+    k, s, p = tr.kernel_size, tr.stride, tr.padding
+    out_top, out_end = max(0, tr.y - half), min(h, tr.y + half + 1)
+    padded = padded_plane(maps, tr.stage, input_channel, p)
+    in_top, in_end = out_top * s, (out_end - 1) * s + k  # rows of the padded plane
+    output = record.tensor[tr.channel].double().numpy()
+    steps = tuple(WindowStep(tr.y, x, tr.y * s - p, x * s - p, float(output[tr.y, x])) for x in range(w))
+    return SlideBand(padded[in_top:in_end], in_top - p, -p, output[out_top:out_end], out_top, steps, input_channel)
 
 
 @dataclass(frozen=True)
