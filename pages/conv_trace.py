@@ -77,6 +77,10 @@ def _num(value: float) -> str:
     return f"{value:.6f}"
 
 
+def _short(value: float) -> str:
+    return f"{value:.4f}"
+
+
 st.title(tr("conv_trace.title"))
 st.markdown(tr("conv_trace.intro"))
 lang = current_language()
@@ -172,12 +176,12 @@ def position_view(maps: FeatureMaps, model, stage: str, lang: str) -> None:
 
     act = tr(f"conv_trace.act_{result.activation}")
     cells = st.columns(6)
-    cells[0].metric(tr("conv_trace.m_sum"), _num(result.sum_of_products))
-    cells[1].metric(tr("conv_trace.m_bias"), _num(result.bias))
-    cells[2].metric(tr("conv_trace.m_pre"), _num(result.pre_activation))
+    cells[0].metric(tr("conv_trace.m_sum"), _short(result.sum_of_products))
+    cells[1].metric(tr("conv_trace.m_bias"), _short(result.bias))
+    cells[2].metric(tr("conv_trace.m_pre"), _short(result.pre_activation))
     cells[3].metric(tr("conv_trace.m_act"), act)
-    cells[4].metric(tr("conv_trace.m_output"), _num(result.output))
-    cells[5].metric(tr("conv_trace.m_reference"), _num(result.reference_output))
+    cells[4].metric(tr("conv_trace.m_output"), _short(result.output))
+    cells[5].metric(tr("conv_trace.m_reference"), _short(result.reference_output))
     st.markdown(tr("conv_trace.equation", sum=_num(result.sum_of_products), bias=_num(result.bias),
                    pre=_num(result.pre_activation), act=act, out=_num(result.output),
                    ref=_num(result.reference_output), err=f"{result.abs_error:.1e}"))

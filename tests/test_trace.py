@@ -355,18 +355,45 @@ def test_cost_link_is_the_layers_shape() -> None:
     assert T.cost_link(network.layer("b4.project")) == {"dk": 1, "m": 144, "n": 32, "df": 28, "s": 1}
 
 
-def test_sliding_window_steps_follow_the_stride(v2, v2_maps) -> None:
+def test_sliding_window_band_follows_the_stride(v2, v2_maps) -> None:
     maps = v2_maps[0]
-    tr = T.trace(maps, v2.model, "b2.dw", 3, 20, 30)
-    steps = T.slide_along_row(maps, tr)
+    tr = T.trace(maps, v2.model, "b2.dw", 3, 20, 30)  # 3×3, stride 2, padding 1: 112 → 56
+    band = T.slide_band(maps, tr, T.main_input_channel(tr), half=5)
     record = next(r for r in maps.records if r.name == "b2.dw")
-    assert len(steps) == 56 and [s.x for s in steps] == list(range(56))
-    assert all(s.top == 40 and s.left == 2 * s.x for s in steps)
-    assert steps[30].value == float(record.tensor[3, 20, 30])
-    plane = T.padded_plane(maps, "b2.dw", T.main_input_channel(tr), tr.padding)
-    assert plane.shape == (114, 114)
-    window = plane[steps[30].top:steps[30].top + 3, steps[30].left:steps[30].left + 3]
-    np.testing.assert_array_equal(window, tr.window[0])
+    assert band.input_channel == 3 and len(band.steps) == 56 and [s.x for s in band.steps] == list(range(56))
+    assert all(s.top == 39 and s.left == 2 * s.x - 1 for s in band.steps)
+    assert band.steps[30].value == float(record.tensor[3, 20, 30])
+    assert (band.output_top, band.output_band.shape) == (15, (11, 56))
+    np.testing.assert_array_equal(band.output_band, record.tensor[3, 15:26].double().numpy())
+    # input rows of output rows 15..25: 2·15 - 1 = 29 … 2·25 - 1 + 2 = 51, all 112 columns plus the padding
+    assert (band.input_top, band.input_left, band.input_band.shape) == (29, -1, (23, 114))
+    step = band.steps[30]
+    rows = slice(step.top - band.input_top, step.top - band.input_top + 3)
+    cols = slice(step.left - band.input_left, step.left - band.input_left + 3)
+    np.testing.assert_array_equal(band.input_band[rows, cols], tr.window[0])
+    first = T.slide_band(maps, T.trace(maps, v2.model, "b2.dw", 3, 0, 0), 3)
+    assert first.input_top == -1 and np.all(first.input_band[0] == 0) and np.all(first.input_band[:, 0] == 0)
+
+
+def test_figures_carry_the_trace(v2, v2_maps) -> None:
+    from explainer.figures import trace as figs
+
+    maps = v2_maps[0]
+    tr = T.trace(maps, v2.model, "stem", 4, 0, 5)
+    panels = figs.step_panels(tr, ["w", "k", "p"], "pad 0", ["a", "b", "c"]).to_dict()
+    texts = panels["data"][0]["text"]
+    assert len(texts) == 3 * 3 + 2 and texts[0] == ["pad 0"] * 3  # 3 channels of 3×3, blank rows between
+    assert sum(row.count("pad 0") for row in texts) == 3 * 3  # the top row of each channel is padding
+    plane = next(r for r in maps.records if r.name == "stem").tensor[4].numpy()
+    clickable = figs.output_map(plane, 0, 5, "t", "h").to_dict()["data"][1]
+    assert clickable["type"] == "scatter" and clickable["opacity"] == 0.01
+    band = T.slide_band(maps, tr, T.main_input_channel(tr))
+    anim = figs.slide_animation(band, 3, tr.x, tr.input_shape[1:], {k: k for k in
+                                                                    ("input", "output", "play", "pause", "step")})
+    spec = anim.to_dict()
+    assert len(spec["frames"]) == 112 and all(f["traces"] == [2, 3] for f in spec["frames"])
+    assert spec["frames"][7]["data"][1]["x"] == [6.5, 7.5, 7.5, 6.5, 6.5]  # the output cell x = 7
+    assert spec["layout"]["updatemenus"][0]["buttons"][0]["args"][1]["frame"]["redraw"] is True
 
 
 def test_errors_name_the_valid_range(v2, v2_maps) -> None:

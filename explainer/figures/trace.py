@@ -115,6 +115,11 @@ def _f32(values: np.ndarray) -> np.ndarray:
     return np.asarray(values, dtype=np.float32)
 
 
+def _list(values: np.ndarray) -> list:
+    """Nested lists (4 decimals): plotly.js drops heatmaps given as base64 typed arrays when it animates."""
+    return np.round(values.astype(np.float64), 4).tolist()
+
+
 def step_panels(tr: ConvTrace, titles: Sequence[str], pad_label: str, hover: Sequence[str]) -> go.Figure:
     """Window | kernel | products side by side (same layout); padding cells grey and labelled."""
     gap = 0.06
@@ -210,11 +215,12 @@ def slide_animation(band: SlideBand, kernel_size: int, start: int, input_size: t
     in_limit = float(np.abs(band.input_band).max()) or 1.0
     out_limit = float(np.abs(band.output_band).max()) or 1.0
     linear = bool((band.output_band < 0).any())
+    signed = bool((band.input_band < 0).any())
     data: list[dict] = [
-        {"type": "heatmap", "z": _f32(band.input_band), "x0": band.input_left, "dx": 1, "y0": band.input_top,
-         "dy": 1, "zmin": -in_limit, "zmax": in_limit, "colorscale": "RdBu", "reversescale": True,
-         "showscale": False, "hoverinfo": "skip", "xaxis": "x", "yaxis": "y"},
-        {"type": "heatmap", "z": _f32(band.output_band), "x0": 0, "dx": 1, "y0": band.output_top, "dy": 1,
+        {"type": "heatmap", "z": _list(band.input_band), "x0": band.input_left, "dx": 1, "y0": band.input_top,
+         "dy": 1, "zmin": -in_limit if signed else 0.0, "zmax": in_limit, "colorscale": "RdBu" if signed else "Viridis",
+         "reversescale": signed, "showscale": False, "hoverinfo": "skip", "xaxis": "x", "yaxis": "y"},
+        {"type": "heatmap", "z": _list(band.output_band), "x0": 0, "dx": 1, "y0": band.output_top, "dy": 1,
          "zmin": -out_limit if linear else 0.0, "zmax": out_limit, "colorscale": "RdBu" if linear else "Viridis",
          "reversescale": linear, "showscale": False, "hoverinfo": "skip", "xaxis": "x2", "yaxis": "y2"},
     ]
@@ -222,31 +228,28 @@ def slide_animation(band: SlideBand, kernel_size: int, start: int, input_size: t
     shapes = [{"type": "rect", "xref": "x", "yref": "y", "x0": -0.5, "x1": w_in - 0.5, "y0": -0.5,
                "y1": h_in - 0.5, "line": {"color": "grey", "width": 1, "dash": "dot"}}] if band.input_left < 0 else []
 
-    def moving(step: WindowStep, full: bool) -> list[dict]:
+    def moving(step: WindowStep) -> list[dict]:
         xs, ys = _rect(step.top, step.left, kernel_size)
         cell_x, cell_y = _rect(step.y, step.x, 1)
-        window = {"x": xs, "y": ys}
-        cell = {"x": cell_x, "y": cell_y}
-        if full:  # frames only carry the moving coordinates
-            style = {"type": "scatter", "mode": "lines", "line": {"color": MARK_COLOUR, "width": 3},
-                     "hoverinfo": "skip", "showlegend": False}
-            window.update(style, xaxis="x", yaxis="y")
-            cell.update(style, xaxis="x2", yaxis="y2")
-        return [window, cell]
+        style = {"type": "scatter", "mode": "lines", "line": {"color": MARK_COLOUR, "width": 3},
+                 "hoverinfo": "skip", "showlegend": False}
+        return [{"x": xs, "y": ys, "xaxis": "x", "yaxis": "y", **style},
+                {"x": cell_x, "y": cell_y, "xaxis": "x2", "yaxis": "y2", **style}]
 
-    data += moving(band.steps[start], True)
-    frames = [{"data": moving(step, False), "traces": [2, 3], "name": str(step.x)} for step in band.steps]
-    still = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate", "transition": {"duration": 0}}
-    play = {"frame": {"duration": 180, "redraw": False}, "fromcurrent": True, "transition": {"duration": 0},
+    data += moving(band.steps[start])
+    frames = [{"data": moving(step), "traces": [2, 3], "name": str(step.x)} for step in band.steps]
+    # redraw: plotly.js drops the heatmaps of the other traces when frames are animated without a redraw
+    still = {"frame": {"duration": 0, "redraw": True}, "mode": "immediate", "transition": {"duration": 0}}
+    play = {"frame": {"duration": 180, "redraw": True}, "fromcurrent": True, "transition": {"duration": 0},
             "mode": "immediate"}
     layout: dict = {
-        "height": 360, "margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "shapes": shapes,
+        "height": 400, "margin": {"l": 10, "r": 10, "t": 40, "b": 70}, "shapes": shapes,
         "annotations": _titles([labels["input"], labels["output"]], gap),
-        "updatemenus": [{"type": "buttons", "direction": "left", "x": 0.0, "y": -0.08, "xanchor": "left",
+        "updatemenus": [{"type": "buttons", "direction": "left", "x": 0.0, "y": -0.12, "xanchor": "left",
                          "yanchor": "top", "showactive": False, "pad": {"r": 10, "t": 0},
                          "buttons": [{"label": labels["play"], "method": "animate", "args": [None, play]},
                                      {"label": labels["pause"], "method": "animate", "args": [[None], still]}]}],
-        "sliders": [{"active": start, "x": 0.2, "len": 0.8, "y": -0.04, "yanchor": "top",
+        "sliders": [{"active": start, "x": 0.2, "len": 0.8, "y": -0.1, "yanchor": "top",
                      "currentvalue": {"prefix": labels["step"] + " "}, "pad": {"t": 0},
                      "steps": [{"label": str(step.x), "method": "animate", "args": [[str(step.x)], still]}
                                for step in band.steps]}],
