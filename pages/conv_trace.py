@@ -64,6 +64,17 @@ def _valid(key: str, valid: list, default) -> None:
     st.session_state[key] = value
 
 
+def _in_url(**values) -> None:
+    """Keep the view in the URL (``?model=…&stage=b4.dw&ch=81&y=10&x=12``) so a lecturer's link opens it.
+
+    Written by hand rather than with ``bind="query-params"``: a bound selectbox stores its translated label
+    (``stage=Depthwise+·+b4.dw+·+…``), and a bound number omits a value equal to its minimum, which this page
+    does not use as the default."""
+    changed = {key: str(value) for key, value in values.items() if st.query_params.get(key) != str(value)}
+    if changed:
+        st.query_params.update(changed)
+
+
 def _clicked() -> None:
     """A click on the output map: its cell becomes the position."""
     state = st.session_state.get("trace_map")
@@ -91,8 +102,7 @@ left, right = st.columns([1, 2], gap="large")
 with left:
     choice = image_source("trace")
     _valid("model", models, models[0])
-    name = st.selectbox(tr("conv_trace.model"), models, key="model", bind="query-params",
-                        format_func=DISPLAY_NAMES.__getitem__)
+    name = st.selectbox(tr("conv_trace.model"), models, key="model", format_func=DISPLAY_NAMES.__getitem__)
     if choice is not None:
         st.image(preview(choice.image), caption=choice.name, width="stretch")
 
@@ -121,9 +131,10 @@ with right:
         return t("conv_trace.layer_option", lang, group=t(f"conv_trace.group_{_group(layer)}", lang), name=stage,
                  inp=_shape(*layer.input), out=_shape(*layer.output))
 
-    stage = st.selectbox(tr("conv_trace.layer"), list(by_name), key="stage", bind="query-params",
-                         format_func=layer_label, help=tr("conv_trace.layer_help"))
+    stage = st.selectbox(tr("conv_trace.layer"), list(by_name), key="stage", format_func=layer_label,
+                         help=tr("conv_trace.layer_help"))
     layer = by_name[stage]
+    _in_url(model=name, stage=stage)
 
 
 @st.fragment
@@ -136,12 +147,12 @@ def position_view(maps: FeatureMaps, model, stage: str, lang: str) -> None:
     _valid("y", range(h), h // 2)
     _valid("x", range(w), w // 2)
     controls = st.columns(3)
-    channel = controls[0].number_input(tr("conv_trace.channel", high=c - 1), 0, c - 1, step=1, key="ch",
-                                       bind="query-params")
-    y = controls[1].number_input(tr("conv_trace.y", high=h - 1), 0, h - 1, step=1, key="y", bind="query-params",
+    channel = controls[0].number_input(tr("conv_trace.channel", high=c - 1), 0, c - 1, step=1, key="ch")
+    y = controls[1].number_input(tr("conv_trace.y", high=h - 1), 0, h - 1, step=1, key="y",
                                  help=tr("conv_trace.position_help"))
-    x = controls[2].number_input(tr("conv_trace.x", high=w - 1), 0, w - 1, step=1, key="x", bind="query-params",
+    x = controls[2].number_input(tr("conv_trace.x", high=w - 1), 0, w - 1, step=1, key="x",
                                  help=tr("conv_trace.position_help"))
+    _in_url(ch=int(channel), y=int(y), x=int(x))
     try:
         result = T.trace(maps, model, stage, int(channel), int(y), int(x))
     except ExplainerError as err:
@@ -202,7 +213,8 @@ def position_view(maps: FeatureMaps, model, stage: str, lang: str) -> None:
                    outputs=fmt_int(result.outputs), macs=fmt_int(layer.macs)))
     link = T.cost_link(layer)
     query = "&".join(f"{key}={value}" for key, value in link.items())
-    st.markdown(f"[{tr('conv_trace.cost_link', **link)}](cost?{query})")
+    label = tr("conv_trace.cost_link", **link).replace("_", "\\_")  # D_K, not an italic K
+    st.markdown(f"[{label}](cost?{query})")
 
     st.subheader(tr("conv_trace.compare_title"))
     pair = T.comparison(T.network_of(maps), stage)
