@@ -14,6 +14,7 @@ from explainer.i18n import t
 from tests.conftest import ROOT, run_page
 
 PAGE = "pages/conv_trace.py"
+pytestmark = pytest.mark.slow  # each test loads the page with a real model (about 5–10 s on an idle machine)
 LANGS = ["en", "zh"]
 
 

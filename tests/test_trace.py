@@ -113,6 +113,7 @@ def v1_maps(v1, photos) -> list:
     return [T.capture_for_trace(photo, v1) for photo in photos]
 
 
+@pytest.mark.slow
 def test_every_v2_convolution_reproduces_the_forward_pass(v2, v2_maps) -> None:
     rng = random.Random(9)
     network = T.network_of(v2_maps[0])
@@ -128,6 +129,7 @@ def test_every_v2_convolution_reproduces_the_forward_pass(v2, v2_maps) -> None:
     assert traced == 2 * 52 * 7
 
 
+@pytest.mark.slow
 def test_every_v1_convolution_of_the_released_weights(v1, v1_maps) -> None:
     rng = random.Random(1)
     network = T.network_of(v1_maps[0])
@@ -244,6 +246,7 @@ def _with_random_bn(name: str, seed: int) -> nn.Module:
     return model
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["mobilenet_v2", "mobilenet_v3_large"])
 def test_batch_norm_folding_matches_pytorch(name: str) -> None:
     from torch.nn.utils.fusion import fuse_conv_bn_eval
