@@ -238,8 +238,7 @@ class ConvTrace:
         """The JSON of ``python -m explainer trace --json``."""
         return {
             "model": self.model, "stage": self.stage, "kind": self.kind, "kernel_size": self.kernel_size,
-            "stride": self.stride, "channel": self.channel, "y": self.y, "x": self.x,
-            "multiplications": self.multiplications,
+            "stride": self.stride, "multiplications": self.multiplications,
             "window": self.window.tolist(), "kernel": self.kernel.tolist(),
             "sum_of_products": self.sum_of_products, "bias": self.bias, "pre_activation": self.pre_activation,
             "activation": self.activation, "output": self.output, "reference_output": self.reference_output,
