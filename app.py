@@ -28,6 +28,7 @@ SECTIONS = {
         page("home", "🏠", default=True),
         page("cost", "🧮"),
         page("architectures", "🏗️"),
+        page("conv_trace", "🔬"),
         page("feature_maps", "🗺️"),
     ],
     "try": [

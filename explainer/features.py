@@ -50,6 +50,8 @@ if TYPE_CHECKING:  # pragma: no cover
 STAGES: tuple[str, ...] = ("stem", "expand", "depthwise", "pointwise", "se", "project", "residual", "head")
 #: Layer-table stages that are captured (the classifier is a vector, not a feature map).
 CAPTURED_STAGES = frozenset(STAGES) - {"residual"}
+#: Layer-table types that are convolutions (their input can be kept, see :func:`capture`).
+CONV_TYPES = frozenset({"conv", "depthwise", "pointwise"})
 #: Channels a grid may show.
 K_RANGE: tuple[int, int] = (1, 64)
 
@@ -83,6 +85,9 @@ class StageRecord:
     module: str  # the PyTorch module whose output this is
     stats: StageStats | None = None
     activity: np.ndarray | None = field(default=None, repr=False, compare=False)  # float32 [C], see channel_activity
+    #: What the stage's convolution received, ``[C_in, H_in, W_in]`` (only with ``capture(keep_inputs=True)``,
+    #: for convolution stages; usually the very tensor object of the previous stage's output, so no extra memory).
+    input: torch.Tensor | None = field(default=None, repr=False, compare=False)
 
     @property
     def channels(self) -> int:
@@ -152,7 +157,8 @@ class FeatureMaps:
     def compact(self, dtype: torch.dtype = torch.float16) -> FeatureMaps:
         """Statistics from the exact float32 values, then the tensors stored as ``dtype`` (for caching)."""
         records = tuple(
-            replace(r, stats=r.summary(), activity=channel_activity(r), tensor=r.tensor.to(dtype, copy=True))
+            replace(r, stats=r.summary(), activity=channel_activity(r), tensor=r.tensor.to(dtype, copy=True),
+                    input=None if r.input is None else r.input.to(dtype, copy=True))
             for r in self.records
         )
         return replace(self, records=records, logits=self.logits.clone())
@@ -299,8 +305,12 @@ def _find_targets(model: nn.Module, network: Network) -> tuple[list[_Target], di
 # --------------------------------------------------------------------------
 
 
-def capture(model: nn.Module, batch: torch.Tensor, network: Network) -> FeatureMaps:
+def capture(model: nn.Module, batch: torch.Tensor, network: Network, keep_inputs: bool = False) -> FeatureMaps:
     """Run ``model`` once on ``batch`` ``[1, 3, S, S]`` and record every stage of ``network``.
+
+    With ``keep_inputs`` every convolution stage also keeps what its ``Conv2d``
+    received (:attr:`StageRecord.input`, hooked at the convolution itself), as
+    :mod:`explainer.trace` needs to recompute one output value by hand.
 
     ``network`` must describe ``model`` at this input size
     (``build_network(name, width, S)``). Hooks are removed before returning,
@@ -316,6 +326,7 @@ def capture(model: nn.Module, batch: torch.Tensor, network: Network) -> FeatureM
     except (AttributeError, ValueError) as err:  # a module named in the table is missing from this model
         raise InvalidInputError("features.not_run", name=network.model, module=str(err)) from err
     outputs: list[torch.Tensor | None] = [None] * len(stage_targets)
+    inputs: list[torch.Tensor | None] = [None] * len(stage_targets)
     handles = []
     # The model is shared by every session of the app: while these hooks are in place another thread may
     # run the same model (another student's capture or classification). Record only this thread's pass.
@@ -324,18 +335,27 @@ def capture(model: nn.Module, batch: torch.Tensor, network: Network) -> FeatureM
     # tensor: a projection followed by a residual sum is copied when recorded (V2 adds out of place).
     copied = {slot for slot, target in enumerate(stage_targets[:-1]) if stage_targets[slot + 1].stage == "residual"}
 
-    def hook_for(slot: int):
-        copy = slot in copied
-
+    def hook_for(slot: int, copy: bool):
         def hook(module: nn.Module, args: object, output: torch.Tensor) -> None:
             if threading.get_ident() == owner:
                 outputs[slot] = output.clone() if copy else output
 
         return hook
 
+    def input_hook_for(slot: int):
+        def hook(module: nn.Module, args: tuple[torch.Tensor, ...]) -> None:
+            if threading.get_ident() == owner:
+                inputs[slot] = args[0]
+
+        return hook
+
     try:
         for slot, target in enumerate(stage_targets):
-            handles.append(model.get_submodule(target.module_name).register_forward_hook(hook_for(slot)))
+            handles.append(model.get_submodule(target.module_name).register_forward_hook(
+                hook_for(slot, slot in copied)))
+            if keep_inputs and target.layer is not None and target.layer.type in CONV_TYPES:
+                conv = model.get_submodule(target.layer.module)
+                handles.append(conv.register_forward_pre_hook(input_hook_for(slot)))
         start = time.perf_counter()
         with torch.inference_mode():
             logits = model(batch)
@@ -348,10 +368,12 @@ def capture(model: nn.Module, batch: torch.Tensor, network: Network) -> FeatureM
         if tensor is None:  # a stage that did not run: the table does not describe this model
             raise InvalidInputError("features.not_run", name=target.name, module=target.module_name)
         macs, params = block_cost.get(target.block, (0, 0))
+        received = inputs[slot]
         records.append(StageRecord(
             index=slot, block=target.block, stage=target.stage, name=target.name, shape=target.shape,
             input_shape=target.input_shape, tensor=tensor[0], activation=target.activation, macs=target.macs, params=target.params,
             block_macs=macs, block_params=params, module=target.module_name,
+            input=None if received is None else received[0],
         ))
     return FeatureMaps(model=network.model, width=network.width, resolution=network.resolution,
                        records=tuple(records), logits=logits, forward_ms=forward_ms)
@@ -362,13 +384,14 @@ def network_for(loaded: LoadedModel, resolution: int | None = None) -> Network:
     return build_network(loaded.name, width=loaded.width, resolution=resolution or loaded.input_size)
 
 
-def capture_image(image: Image.Image, loaded: LoadedModel) -> FeatureMaps:
-    """Preprocess ``image`` with the weights' transform and capture every stage of ``loaded``'s model."""
+def capture_image(image: Image.Image, loaded: LoadedModel, keep_inputs: bool = False) -> FeatureMaps:
+    """Preprocess ``image`` with the weights' transform and capture every stage of ``loaded``'s model
+    (``keep_inputs``: see :func:`capture`)."""
     from explainer.classify import preprocess, tensor_to_image
 
     batch = preprocess(image, loaded)
     network = network_for(loaded, int(batch.shape[-1]))
-    maps = capture(loaded.model, batch, network)
+    maps = capture(loaded.model, batch, network, keep_inputs=keep_inputs)
     return replace(maps, input_image=tensor_to_image(batch, loaded), weights_id=loaded.weights_id,
                    pretrained=loaded.pretrained)
 
