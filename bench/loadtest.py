@@ -90,11 +90,9 @@ async def student(base_url: str, index: int, photo: Photo, lang: str, start_at: 
     outcome = SessionOutcome(index=index, photo=photo.name)
     await asyncio.sleep(max(0.0, start_at - time.perf_counter()))
     began = time.perf_counter()
-    session = StreamlitSession(base_url, timeout=SESSION_TIMEOUT)
-    step = "connect"
+    session = StreamlitSession(base_url, timeout=SESSION_TIMEOUT, browser_like=True)
+    step = "open the page"
     try:
-        await session.connect()
-        step = "open the page"
         opened = await session.open(PAGE, lang)
         if problem := _problems(opened):
             raise RuntimeError(problem)
@@ -297,10 +295,14 @@ async def _crowd(base_url: str, pid: int, sessions: int, lang: str, ramp: float,
 
 
 async def _warm_up(base_url: str, lang: str) -> SessionOutcome:
-    """One student first (as the lecturer tries the page before class): loads the model once."""
+    """As in real use: the first visitor opens Home (the lecturer's projector), then one student does the visit."""
     photo = shared_photos()[0]
-    async with StreamlitSession(base_url) as session:  # the entry page, so st.navigation has run
-        await session.open("", lang)
+    session = StreamlitSession(base_url, browser_like=True)  # the entry page (Home), as most first visitors
+    try:
+        if problem := _problems(await session.open("", lang)):
+            raise RuntimeError(f"Home: {problem}")
+    finally:
+        await session.close()
     return await student(base_url, 0, photo, lang, 0.0)
 
 
