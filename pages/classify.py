@@ -41,6 +41,18 @@ def _classified(digest: str, name: str, weights: str, top: int, _image, _loaded)
     return replace(result, input_tensor=None), fed, int(result.input_tensor.shape[-1])
 
 
+@st.cache_resource(show_spinner=False, max_entries=128, ttl=3600)
+def _top_chart(digest: str, name: str, weights: str, title: str, prob_label: str, height: int,
+               _result: Classification):
+    """The top-k chart of one cached result, built once per language (st.plotly_chart only reads it)."""
+    return top_k_bar(_result.predictions, title=title, prob_label=prob_label, height=height)
+
+
+def _chart(choice, loaded, result: Classification, title: str, height: int = 300):
+    weights = f"{loaded.kind}:{loaded.weights_id}:{loaded.source}"
+    return _top_chart(choice.digest, loaded.name, weights, title, tr("classify.prob_axis"), height, result)
+
+
 def _classify(choice, loaded) -> tuple[Classification, bytes, int]:
     weights = f"{loaded.kind}:{loaded.weights_id}:{loaded.source}"
     return _classified(choice.digest, loaded.name, weights, TOP, choice.image, loaded)
@@ -82,10 +94,7 @@ if choice is not None and view == "single":
                    + tr("classify.weights_source", source=source_text(loaded)))
         chart, fed = st.columns([3, 2])
         with chart:
-            st.plotly_chart(
-                top_k_bar(result.predictions, title=tr("classify.top_title", k=TOP), prob_label=tr("classify.prob_axis")),
-                width="stretch", key="classify_top",
-            )
+            st.plotly_chart(_chart(choice, loaded, result, tr("classify.top_title", k=TOP)), width="stretch", key="classify_top")
         with fed:
             st.markdown(f"**{tr('classify.fed')}**")
             st.image(fed_jpeg, width="stretch")
@@ -127,8 +136,5 @@ elif choice is not None:
     if compared:
         for column, (loaded, result, _, _) in zip(st.columns(len(compared)), compared):
             with column:
-                st.plotly_chart(
-                    top_k_bar(result.predictions, title=loaded.display_name, prob_label=tr("classify.prob_axis"),
-                              height=280),
-                    width="stretch", key=f"classify_compare_{loaded.name}",
-                )
+                st.plotly_chart(_chart(choice, loaded, result, loaded.display_name, height=280), width="stretch",
+                                key=f"classify_compare_{loaded.name}")
