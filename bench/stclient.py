@@ -292,7 +292,9 @@ class StreamlitSession:
         ws_url = "ws" + self.base_url[len("http"):] + "/_stcore/stream"
         self.ws = await connect(
             ws_url, subprotocols=["streamlit", self.xsrf], origin=self.base_url,
-            additional_headers={"Cookie": f"{XSRF_COOKIE}={self.xsrf}"},
+            # Every cookie the tab holds, as a browser sends them (behind the balancer: the `route` cookie
+            # that keeps this session's websocket on the worker its HTTP requests reach).
+            additional_headers={"Cookie": "; ".join(f"{c.name}={c.value}" for c in self.http.cookies)},
             max_size=None, compression=None, ping_interval=None, open_timeout=self.timeout,
         )
 
