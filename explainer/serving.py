@@ -64,8 +64,16 @@ class ServeError(ExplainerError):
     """Serving could not start (no nginx, a busy port, a worker that never became ready)."""
 
 
+#: Environment variable with the default number of workers (e.g. in a container whose CPU quota is not
+#: visible as CPU affinity).
+WORKERS_ENV = "EXPLAINER_WORKERS"
+
+
 def default_workers() -> int:
-    """One worker per usable core."""
+    """``EXPLAINER_WORKERS`` if set, else one worker per usable core."""
+    configured = os.environ.get(WORKERS_ENV, "").strip()
+    if configured.isdigit() and int(configured) > 0:
+        return int(configured)
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not Linux

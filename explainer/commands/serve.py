@@ -19,7 +19,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "that dies; Ctrl-C or SIGTERM stops everything. Needs nginx (apt-get install nginx).",
     )
     parser.add_argument("--workers", type=int, default=default_workers(),
-                        help="Streamlit processes (default: one per core, here %(default)s)")
+                        help="Streamlit processes (default: EXPLAINER_WORKERS, else one per core; here %(default)s)")
     parser.add_argument("--port", type=int, default=8501, help="port nginx listens on (default %(default)s)")
     parser.add_argument("--host", default="127.0.0.1",
                         help="address nginx listens on (default %(default)s; 0.0.0.0 for a lecture hall's network)")
