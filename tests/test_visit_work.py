@@ -47,7 +47,7 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
 
 
 def _image_urls(at) -> list[str]:
-    return [img.url for element in at.get("imgs") for img in element.proto.imgs]
+    return [img.url for element in at.image for img in element.proto.imgs]
 
 
 def test_second_student_reuses_the_first_students_work(with_weights, counted) -> None:
