@@ -247,7 +247,8 @@ class LoadReport:
         """The figures ``--json`` prints, named as the issue asks."""
         return {
             "sessions": self.sessions, "workers": self.workers, "errors": self.errors,
-            "upload_to_result_p50_s": round(self.result_p50_s, 3), "upload_to_result_p95_s": round(self.result_p95_s, 3),
+            "upload_to_result_p50_s": round(self.result_p50_s, 3),
+            "upload_to_result_p95_s": round(self.result_p95_s, 3),
             "whole_visit_p95_s": round(self.total_p95_s, 3), "whole_visit_p50_s": round(self.total_p50_s, 3),
             "open_page_p95_s": round(self.open_p95_s, 3),
             "server_cpu_s_per_visit": round(self.server_cpu_s / max(1, self.sessions), 4),

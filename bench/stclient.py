@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
+from concurrent.futures import ThreadPoolExecutor
 import time
 import uuid
 from urllib.parse import urljoin, urlsplit
@@ -79,6 +80,9 @@ class FrontendAssets:
     page_assets: list[str]  # absolute paths the HTML makes the browser load (scripts, preloads, CSS, fonts)
     chunks: dict[str, list[str]]  # component name -> paths of its chunk and the chunks it imports
 
+
+#: Connections a browser opens to one host (HTTP/1.1) and fetches a page's files on, at the same time.
+BROWSER_CONNECTIONS = 6
 
 _ASSETS: dict[str, FrontendAssets] = {}
 _ASSETS_LOCK = threading.Lock()
@@ -230,17 +234,20 @@ class StreamlitSession:
         return response
 
     def _get_all(self, paths: list[str], must_succeed: bool = True) -> int:
-        """GET each path not loaded yet in this tab; the bytes read."""
-        total = 0
-        for path in paths:
-            if path in self.loaded:
-                continue
-            self.loaded.add(path)
+        """GET each path not loaded yet in this tab, on up to 6 connections at once as a browser does; bytes read."""
+        fresh = [path for path in dict.fromkeys(paths) if path not in self.loaded]
+        self.loaded.update(fresh)
+
+        def get(path: str) -> int:
             response = self._http("GET", self.base_url + path)
             if must_succeed and response.status_code != 200:
                 raise ProtocolError(f"GET {path} answered {response.status_code}")
-            total += len(response.content)
-        return total
+            return len(response.content)
+
+        if len(fresh) <= 1:
+            return sum(map(get, fresh))
+        with ThreadPoolExecutor(max_workers=min(BROWSER_CONNECTIONS, len(fresh))) as pool:
+            return sum(pool.map(get, fresh))
 
     def _frontend(self, html: str) -> FrontendAssets:
         with _ASSETS_LOCK:

@@ -300,7 +300,8 @@ class Cluster:
         while time.monotonic() < deadline:
             if self.nginx.poll() is not None:
                 detail = (self.nginx.stderr.read() or b"").decode(errors="replace").strip().splitlines()
-                raise ServeError("serve.nginx_failed", detail=(detail[-1] if detail else f"status {self.nginx.returncode}"))
+                raise ServeError("serve.nginx_failed",
+                                 detail=detail[-1] if detail else f"status {self.nginx.returncode}")
             if health(self.url, timeout=1.0):
                 return
             time.sleep(0.1)

@@ -94,7 +94,8 @@ if choice is not None and view == "single":
                    + tr("classify.weights_source", source=source_text(loaded)))
         chart, fed = st.columns([3, 2])
         with chart:
-            st.plotly_chart(_chart(choice, loaded, result, tr("classify.top_title", k=TOP)), width="stretch", key="classify_top")
+            st.plotly_chart(_chart(choice, loaded, result, tr("classify.top_title", k=TOP)), width="stretch",
+                            key="classify_top")
         with fed:
             st.markdown(f"**{tr('classify.fed')}**")
             st.image(fed_jpeg, width="stretch")

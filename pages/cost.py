@@ -129,12 +129,14 @@ left, right = st.columns(2)
 with left:
     st.caption(tr("cost.sweep_n", d_k=inputs.d_k, m=m, d_f=d_f))
     points = costs.sweep_output_channels(inputs.d_k, m, d_f, inputs.t, inputs.stride, sweep_n_values)
-    st.plotly_chart(shared_chart(cost_figures.ratio_sweep, points, n, {**curve_labels, "x": tr("cost.axis_n")}, log_x=True),
+    st.plotly_chart(shared_chart(cost_figures.ratio_sweep, points, n, {**curve_labels, "x": tr("cost.axis_n")},
+                                 log_x=True),
                     width="stretch")
 with right:
     st.caption(tr("cost.sweep_dk", m=m, n=n, d_f=d_f))
     points = costs.sweep_kernel_size(m, n, d_f, inputs.t, inputs.stride, sweep_k_values)
-    st.plotly_chart(shared_chart(cost_figures.ratio_sweep, points, inputs.d_k, {**curve_labels, "x": tr("cost.axis_dk")}),
+    st.plotly_chart(shared_chart(cost_figures.ratio_sweep, points, inputs.d_k,
+                                 {**curve_labels, "x": tr("cost.axis_dk")}),
                     width="stretch")
 
 # --- theory vs this machine --------------------------------------------------
