@@ -83,17 +83,17 @@ def _call_run(module, quick: bool) -> list[Figure]:
 
 
 def load_figures(quick: bool) -> list[Figure]:
-    """The lecture hall: 20 and 60 students at the same second, 60 arriving within one minute, 120 on 2 workers."""
+    """The lecture hall: 20 and 60 at the same second, 60 arriving within a minute, 60 / 120 on 1 / 2 workers + nginx."""
     from bench.loadtest import TARGET_P95_S, TARGET_RSS_GROWTH_MB, run_load, visit_targets
 
-    scenarios = [([20], 0.0, 0)] if quick else [([20, 60], 0.0, 0), ([60], 60.0, 0), ([120], 0.0, 2)]
+    scenarios = [([20], 0.0, 0)] if quick else [([20, 60], 0.0, 0), ([60], 60.0, 0), ([60], 0.0, 1), ([120], 0.0, 2)]
     figures = []
     for sizes, ramp, workers in scenarios:
         info, reports = run_load(sizes, ramp=ramp, log=lambda s: print(s, file=sys.stderr), workers=workers)
         alone = info["alone_result_s"] * 1000.0
         for r in reports:
             crowd = (f"load {r.sessions} at once" if not ramp else f"load {r.sessions} arriving over {ramp:g} s")
-            crowd += f", {workers} workers + nginx" if workers else ""
+            crowd += f", {workers} worker{'s' if workers > 1 else ''} + nginx" if workers else ""
             limits = visit_targets(r.sessions, workers, ramp)
             figures += [
                 Figure(f"{crowd}: upload→result p50", r.result_p50_s * 1000.0,
