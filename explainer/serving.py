@@ -54,6 +54,8 @@ STREAMLIT_DEFAULT_UPLOAD_MB = 200
 BODY_MARGIN_MB = 1
 #: A student's websocket may stay idle for a whole lecture.
 READ_TIMEOUT_S = 3600
+#: nginx closes idle connections to a worker after this long, before the worker's own 5 s keep-alive timeout.
+UPSTREAM_KEEPALIVE_S = 3
 MAX_WORKERS = 32
 #: A worker that dies this many times within RESTART_WINDOW_S is not restarted again.
 MAX_RESTARTS = 5
@@ -136,7 +138,9 @@ def render_nginx_config(*, listen: str, worker_ports: list[int], run_dir: Path, 
     # As root nginx would switch its worker to "nobody", who may not read the run folder or the
     # package folder (e.g. under /root): keep the current user. Unprivileged, nginx needs no user line.
     user_line = f"user {pwd.getpwuid(os.geteuid()).pw_name};" if run_as_root else "# (not root: no user switch)"
-    servers = "\n".join(f"        server 127.0.0.1:{port} max_fails=1 fail_timeout=5s;" for port in worker_ports)
+    # max_fails=0: one failed request (e.g. a worker busy with a crowd resetting a connection) must not take the
+    # worker out of the hash for everyone: its browsers would be sent to another worker that has no session.
+    servers = "\n".join(f"        server 127.0.0.1:{port} max_fails=0;" for port in worker_ports)
     names = "\n".join(f'        "127.0.0.1:{port}" {worker_name(i)};' for i, port in enumerate(worker_ports))
     return fill_template(
         template.read_text(),
@@ -150,6 +154,7 @@ def render_nginx_config(*, listen: str, worker_ports: list[int], run_dir: Path, 
         client_max_body_mb=max_upload_mb + BODY_MARGIN_MB,
         static_dir=str(static_dir),
         read_timeout_s=READ_TIMEOUT_S,
+        upstream_keepalive_s=UPSTREAM_KEEPALIVE_S,
     )
 
 

@@ -69,6 +69,10 @@ def test_config_is_sticky_by_cookie_not_by_address(config: str) -> None:
     upstream = re.search(r"upstream explainer_workers \{(.*?)\}", active, re.S).group(1)
     assert re.search(r"hash \$route_key consistent;", upstream)
     assert re.findall(r"server 127\.0\.0\.1:(\d+)", upstream) == ["9101", "9102"]
+    # One failed request must not take a worker out of the hash (its sessions would move to a worker without them),
+    # and nginx must drop idle connections to a worker before the worker does (uvicorn: 5 s).
+    assert re.findall(r"server 127\.0\.0\.1:\d+ max_fails=0;", upstream) and "fail_timeout" not in upstream
+    assert int(re.search(r"keepalive_timeout (\d+)s;", upstream).group(1)) < 5
     assert re.search(r'map \$cookie_route \$route_key \{\s*""\s+\$request_id;\s*default\s+\$cookie_route;', active)
     assert 'Set-Cookie "route=$route_key;' in active
 
