@@ -61,10 +61,11 @@ ELEMENT_CHUNKS = {
     "plotly_chart": "PlotlyChart", "file_uploader": "FileUploader", "slider": "Slider",
     "number_input": "NumberInput", "checkbox": "Checkbox", "multiselect": "Multiselect",
     "text_input": "TextInput", "text_area": "TextArea", "camera_input": "CameraInput",
-    "graphviz_chart": "GraphVizChart", "arrow_data_frame": "ArrowDataFrame", "button_group": "ButtonGroup",
-    "spinner": "Spinner", "progress": "Progress", "code": "CodeBlock", "json": "Json", "tabs": "Tabs",
-    "expandable": "Expander", "vega_lite_chart": "ArrowVegaLiteChart", "download_button": "DownloadButton",
-    "toast": "Toast", "date_input": "DateInput", "color_picker": "ColorPicker",
+    "graphviz_chart": "GraphVizChart", "arrow_data_frame": "DataFrame", "arrow_table": "Table",
+    "button_group": "ButtonGroup", "button": "Button", "page_link": "PageLink", "html": "Html",
+    "spinner": "Spinner", "progress": "Progress", "code": "StreamlitSyntaxHighlighter", "json": "Json",
+    "arrow_vega_lite_chart": "ArrowVegaLiteChart", "download_button": "DownloadButton", "toast": "Toast",
+    "date_input": "DateInput", "color_picker": "ColorPicker", "audio": "Audio", "video": "Video",
 }
 
 _SRC_HREF = re.compile(r'<(?:script|link)\b[^>]*?\b(?:src|href)="([^"]+)"[^>]*>', re.I)
