@@ -3,6 +3,7 @@
     python bench/profile_visit.py                  # 10 visits one after another: CPU per visit
     python bench/profile_visit.py --py-spy         # the same, sampled by py-spy (200 Hz): shares by area
     python bench/profile_visit.py --visits 20 --at-once
+    python bench/profile_visit.py --workers 1 --py-spy   # one worker behind nginx (static files off Python)
 
 A fresh server on 127.0.0.1 (``bench.server``), warmed up as in real use (the
 first visitor opens Home, then one student does the whole visit), then
@@ -34,7 +35,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # `python bench/profile_visit.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.server import ROOT, StreamlitServer, cpu_seconds
+from bench.server import ROOT
 
 FOLDED = ROOT / "test-artifacts" / "profile-visit.folded"
 
@@ -100,28 +101,37 @@ async def _visits(base_url: str, count: int, at_once: bool) -> list:
 
 
 def profile(visits: int = 10, at_once: bool = False, py_spy: bool = False, rate: int = 200,
-            server_env: dict[str, str] | None = None, log=print) -> dict:
-    """Measure (and with ``py_spy`` sample) ``visits`` visits on a fresh warmed-up server."""
-    from bench.loadtest import _warm_up
+            server_env: dict[str, str] | None = None, log=print, workers: int = 0) -> dict:
+    """Measure (and with ``py_spy`` sample) ``visits`` visits on fresh warmed-up server(s).
+
+    ``workers`` ≥ 1: that many workers behind nginx (as ``python -m explainer serve``), each warmed by one
+    visit; CPU is summed over the workers and py-spy samples the first one.
+    """
+    from bench.loadtest import _cpu, _warm_up, serving, shared_photos, student
 
     spy = None
-    with StreamlitServer(log_path=ROOT / "test-artifacts" / "profile-visit-streamlit.log",
-                         extra_env=server_env) as server:
-        first = asyncio.run(_warm_up(server.base_url, "en"))
+    name = "profile-visit" + (f"-w{workers}" if workers else "")
+    with serving(workers, name, server_env) as (base_url, worker_pids, _balancer, worker_urls):
+        first = asyncio.run(_warm_up(base_url, "en"))
         if not first.ok:
             raise RuntimeError(f"warm-up visit failed: {first.error}")
+        for url in worker_urls:
+            warm = asyncio.run(student(url, 0, shared_photos()[0], "en", 0.0))
+            if not warm.ok:
+                raise RuntimeError(f"warm-up visit on {url} failed: {warm.error}")
+        pids = worker_pids()
         if py_spy:
             exe = shutil.which("py-spy")
             if exe is None:
                 raise RuntimeError("--py-spy needs py-spy (pip install py-spy)")
             FOLDED.parent.mkdir(parents=True, exist_ok=True)
-            spy = subprocess.Popen([exe, "record", "--pid", str(server.pid), "--rate", str(rate), "--format", "raw",
+            spy = subprocess.Popen([exe, "record", "--pid", str(pids[0]), "--rate", str(rate), "--format", "raw",
                                     "--output", str(FOLDED), "--threads", "--nonblocking"],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(1.0)  # py-spy attaches
-        cpu_before, wall_before = cpu_seconds(server.pid), time.perf_counter()
-        outcomes = asyncio.run(_visits(server.base_url, visits, at_once))
-        cpu = cpu_seconds(server.pid) - cpu_before
+        cpu_before, wall_before = _cpu(pids), time.perf_counter()
+        outcomes = asyncio.run(_visits(base_url, visits, at_once))
+        cpu = _cpu(pids) - cpu_before
         wall = time.perf_counter() - wall_before
         if spy is not None:
             spy.send_signal(signal.SIGINT)
@@ -131,10 +141,11 @@ def profile(visits: int = 10, at_once: bool = False, py_spy: bool = False, rate:
                 spy.kill()
                 spy.wait()
     errors = [o.error for o in outcomes if not o.ok]
-    result = {"visits": visits, "at_once": at_once, "errors": len(errors), "server_cpu_s": cpu,
+    result = {"visits": visits, "workers": workers, "at_once": at_once, "errors": len(errors), "server_cpu_s": cpu,
               "cpu_per_visit_s": cpu / visits, "wall_s": wall,
               "whole_visit_s": sorted(o.total_s for o in outcomes if o.ok)}
-    log(f"{visits} visits {'at once' if at_once else 'one after another'}: {len(errors)} errors, server CPU "
+    where = f" on {workers} worker{'s' if workers > 1 else ''} behind nginx" if workers else " on one server"
+    log(f"{visits} visits {'at once' if at_once else 'one after another'}{where}: {len(errors)} errors, server CPU "
         f"{cpu:.2f} s = {cpu / visits:.3f} s per visit, wall {wall:.1f} s")
     for e in errors[:3]:
         log(f"  error: {e}")
@@ -152,10 +163,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--at-once", action="store_true", help="all visits at the same moment")
     parser.add_argument("--py-spy", action="store_true", help="sample the server with py-spy")
     parser.add_argument("--rate", type=int, default=200, help="py-spy samples per second")
+    parser.add_argument("--workers", type=int, default=0, help="N workers behind nginx (0: one server, no nginx)")
     args = parser.parse_args(argv)
     if not 1 <= args.visits <= 100:
         parser.error("--visits must be between 1 and 100")
-    result = profile(args.visits, args.at_once, args.py_spy, args.rate)
+    if not 0 <= args.workers <= 8:
+        parser.error("--workers must be between 0 and 8")
+    result = profile(args.visits, args.at_once, args.py_spy, args.rate, workers=args.workers)
     return 0 if result["errors"] == 0 else 1
 
 
