@@ -8,11 +8,12 @@ all computing happens in the ``explainer`` package.
 import streamlit as st
 
 from explainer.threads import configure_torch_threads
-from pages.resources import freeze_startup_heap
+from pages.resources import freeze_when_heap_grew, tune_static_files
 from pages.ui import language_selector, tr
 
 st.set_page_config(page_title="MobileNet Explainer", page_icon="📱", layout="wide")
 configure_torch_threads()
+tune_static_files()
 
 language_selector()
 
@@ -38,4 +39,4 @@ SECTIONS = {
 }
 
 st.navigation({tr(f"nav.sec_{section}"): pages for section, pages in SECTIONS.items()}).run()
-freeze_startup_heap()  # after the first page: its libraries (plotly, …) are loaded by then
+freeze_when_heap_grew()  # after a run that imported libraries or loaded a model: spare the collector

@@ -11,9 +11,22 @@ fetch the images the page shows. A session counts as an error if anything fails,
 an exception is rendered, or none of the photo's acceptable labels
 (``../shared/images/expected.json``) is in the result.
 
+A simulated student costs the server what a browser tab costs it: it loads the
+page's HTML, scripts, stylesheet and fonts, the component chunks and the images
+(``browser_like`` in :mod:`bench.stclient`), sends every widget's state on each
+rerun, and the server is warmed up as in real use (the first visitor opens Home).
+
+``--workers N`` starts N workers behind nginx (``python -m explainer serve``'s
+:class:`explainer.serving.Cluster`, loopback only) and sends the students
+through it; server CPU and RSS are then the sums over the workers. ``--json``
+prints one JSON object on the last line (``sessions``, ``workers``, ``errors``,
+``upload_to_result_p50_s``, ``upload_to_result_p95_s``, ``whole_visit_p95_s``,
+``server_cpu_s_per_visit``, ``rss_growth_mb``, … and, for several crowd sizes,
+``runs`` with one such object per size).
+
 Bounded: one run per session, a per-session timeout and an overall deadline;
-the server is started on 127.0.0.1 with ``--server.fileWatcherType none`` and
-stopped by its PID. Server RSS is read from ``/proc/<pid>/status``.
+the servers are started on 127.0.0.1 with ``--server.fileWatcherType none`` and
+stopped by their PIDs. Server RSS is read from ``/proc/<pid>/status``.
 """
 
 from __future__ import annotations
@@ -26,8 +39,10 @@ import statistics
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, Iterator
 
 if __package__ in (None, ""):  # `python bench/loadtest.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -41,6 +56,15 @@ SOURCE_KEY = "classify_source"  # the photo-source radio of pages/image_input.py
 SESSION_TIMEOUT = 180.0  # seconds, per session
 TARGET_P95_S = 15.0
 TARGET_RSS_GROWTH_MB = 300.0
+
+
+def visit_targets(sessions: int, workers: int, ramp: float) -> dict[str, float]:
+    """The lecture-hall targets (issue 14) for a crowd: p95 limits in seconds (absent: no target)."""
+    if workers >= 2:
+        return {"whole_visit_p95_s": 10.0, "upload_to_result_p95_s": TARGET_P95_S}
+    if sessions <= 60:
+        return {"whole_visit_p95_s": 5.0, "upload_to_result_p95_s": 2.0}
+    return {"upload_to_result_p95_s": TARGET_P95_S}
 
 
 @dataclass
@@ -90,11 +114,9 @@ async def student(base_url: str, index: int, photo: Photo, lang: str, start_at: 
     outcome = SessionOutcome(index=index, photo=photo.name)
     await asyncio.sleep(max(0.0, start_at - time.perf_counter()))
     began = time.perf_counter()
-    session = StreamlitSession(base_url, timeout=SESSION_TIMEOUT)
-    step = "connect"
+    session = StreamlitSession(base_url, timeout=SESSION_TIMEOUT, browser_like=True)
+    step = "open the page"
     try:
-        await session.connect()
-        step = "open the page"
         opened = await session.open(PAGE, lang)
         if problem := _problems(opened):
             raise RuntimeError(problem)
@@ -195,6 +217,7 @@ def percentile(values: list[float], q: float) -> float:
 @dataclass
 class LoadReport:
     sessions: int
+    workers: int  # 0: one Streamlit server without a balancer; N: N workers behind nginx
     lang: str
     ramp_s: float
     errors: int
@@ -207,7 +230,7 @@ class LoadReport:
     total_p50_s: float
     total_p95_s: float
     wall_s: float
-    server_cpu_s: float  # CPU time the server used during the crowd (all its threads)
+    server_cpu_s: float  # CPU time the server used during the crowd (all its threads; all workers)
     generator_cpu_s: float  # CPU time this load generator used (it shares the cores)
     rss_before_mb: float
     rss_peak_mb: float
@@ -217,24 +240,60 @@ class LoadReport:
     browser_visits: list[tuple[float, float, float]] = field(default_factory=list)  # (open, result, whole visit)
     http_retries: int = 0  # requests re-sent on a just-closed keep-alive connection (as browsers do)
     retry_samples: list[str] = field(default_factory=list)
+    balancer_cpu_s: float = 0.0  # CPU time nginx used (with --workers)
     outcomes: list[SessionOutcome] = field(default_factory=list, repr=False)
+
+    def summary(self) -> dict:
+        """The figures ``--json`` prints, named as the issue asks."""
+        return {
+            "sessions": self.sessions, "workers": self.workers, "errors": self.errors,
+            "upload_to_result_p50_s": round(self.result_p50_s, 3),
+            "upload_to_result_p95_s": round(self.result_p95_s, 3),
+            "whole_visit_p95_s": round(self.total_p95_s, 3), "whole_visit_p50_s": round(self.total_p50_s, 3),
+            "open_page_p95_s": round(self.open_p95_s, 3),
+            "server_cpu_s_per_visit": round(self.server_cpu_s / max(1, self.sessions), 4),
+            "balancer_cpu_s_per_visit": round(self.balancer_cpu_s / max(1, self.sessions), 4),
+            "rss_growth_mb": round(self.rss_growth_mb, 1), "rss_before_mb": round(self.rss_before_mb, 1),
+            "wall_s": round(self.wall_s, 2), "ramp_s": self.ramp_s, "error_samples": self.error_samples,
+            "load_average": [round(x, 2) for x in os.getloadavg()],
+        }
 
     @property
     def meets_target(self) -> bool:
         return self.errors == 0 and self.result_p95_s < TARGET_P95_S and self.rss_growth_mb < TARGET_RSS_GROWTH_MB
 
 
-async def _sample_rss(pid: int, peak: list[float], stop: asyncio.Event) -> None:
+def _rss(pids: list[int]) -> float:
+    return sum(rss_mb(pid) for pid in pids)
+
+
+def _cpu(pids: list[int]) -> float:
+    return sum(cpu_seconds(pid) for pid in pids)
+
+
+def _children(pid: int) -> list[int]:
+    """``pid`` and its direct children (nginx: the master and its worker)."""
+    found = [pid]
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            children = (task / "children").read_text().split()
+            found += [int(c) for c in children]
+    except OSError:
+        pass
+    return found
+
+
+async def _sample_rss(pids: list[int], peak: list[float], stop: asyncio.Event) -> None:
     while not stop.is_set():
-        peak[0] = max(peak[0], rss_mb(pid))
+        peak[0] = max(peak[0], _rss(pids))
         try:
             await asyncio.wait_for(stop.wait(), timeout=0.25)
         except asyncio.TimeoutError:
             pass
 
 
-async def _crowd(base_url: str, pid: int, sessions: int, lang: str, ramp: float, deadline_s: float,
-                 browsers: int = 0) -> LoadReport:
+async def _crowd(base_url: str, pids: list[int], sessions: int, lang: str, ramp: float, deadline_s: float,
+                 browsers: int = 0, balancer_pids: list[int] | None = None) -> LoadReport:
     """``sessions`` students; the first ``browsers`` of them (spread over the crowd) use real Chromium tabs."""
     asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=sessions + 4))
     photos = shared_photos()
@@ -251,11 +310,13 @@ async def _crowd(base_url: str, pid: int, sessions: int, lang: str, ramp: float,
         playwright = await async_playwright().start()
         chromium = await playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
         in_browser = {round(k * sessions / browsers) for k in range(browsers)}
-    rss_before = rss_mb(pid)
-    server_cpu_before, own_cpu_before = cpu_seconds(pid), time.process_time()
+    balancer_pids = balancer_pids or []
+    rss_before = _rss(pids)
+    server_cpu_before, own_cpu_before = _cpu(pids), time.process_time()
+    balancer_before = _cpu(balancer_pids)
     peak = [rss_before]
     stop = asyncio.Event()
-    sampler = asyncio.create_task(_sample_rss(pid, peak, stop))
+    sampler = asyncio.create_task(_sample_rss(pids, peak, stop))
     start = time.perf_counter() + 0.5
     tasks = []
     for i in range(sessions):
@@ -270,17 +331,18 @@ async def _crowd(base_url: str, pid: int, sessions: int, lang: str, ramp: float,
     outcomes = [task.result() for task in done]
     outcomes += [SessionOutcome(index=-1, photo="?", error="overall deadline reached") for _ in pending]
     wall = time.perf_counter() - start
-    server_cpu, own_cpu = cpu_seconds(pid) - server_cpu_before, time.process_time() - own_cpu_before
+    server_cpu, own_cpu = _cpu(pids) - server_cpu_before, time.process_time() - own_cpu_before
+    balancer_cpu = _cpu(balancer_pids) - balancer_before
     stop.set()
     await sampler
     if playwright is not None:
         await chromium.close()
         await playwright.stop()
-    rss_after = rss_mb(pid)
+    rss_after = _rss(pids)
     failed = [o for o in outcomes if not o.ok]
     good = [o for o in outcomes if o.ok]
     return LoadReport(
-        sessions=sessions, lang=lang, ramp_s=ramp, errors=len(failed),
+        sessions=sessions, workers=0, lang=lang, balancer_cpu_s=balancer_cpu, ramp_s=ramp, errors=len(failed),
         error_samples=sorted({o.error for o in failed})[:5],
         open_p50_s=percentile([o.open_s for o in good], 0.5), open_p95_s=percentile([o.open_s for o in good], 0.95),
         result_p50_s=percentile([o.result_s for o in good], 0.5),
@@ -297,37 +359,76 @@ async def _crowd(base_url: str, pid: int, sessions: int, lang: str, ramp: float,
 
 
 async def _warm_up(base_url: str, lang: str) -> SessionOutcome:
-    """One student first (as the lecturer tries the page before class): loads the model once."""
+    """As in real use: the first visitor opens Home (the lecturer's projector), then one student does the visit."""
     photo = shared_photos()[0]
-    async with StreamlitSession(base_url) as session:  # the entry page, so st.navigation has run
-        await session.open("", lang)
+    session = StreamlitSession(base_url, browser_like=True)  # the entry page (Home), as most first visitors
+    try:
+        if problem := _problems(await session.open("", lang)):
+            raise RuntimeError(f"Home: {problem}")
+    finally:
+        await session.close()
     return await student(base_url, 0, photo, lang, 0.0)
 
 
+@contextmanager
+def serving(workers: int, log_name: str, server_env: dict[str, str] | None = None
+            ) -> Iterator[tuple[str, Callable[[], list[int]], list[int], list[str]]]:
+    """``(base_url, worker_pids(), balancer_pids, worker_urls)``: one server (``workers=0``) or N behind nginx."""
+    if workers <= 0:
+        with StreamlitServer(log_path=ROOT / "test-artifacts" / f"{log_name}.log", extra_env=server_env) as server:
+            yield server.base_url, (lambda: [server.pid]), [], []
+        return
+    from bench.server import free_port, weights_dir
+    from explainer.serving import Cluster
+
+    env = dict(server_env or {})
+    folder = weights_dir()
+    if folder is not None and "EXPLAINER_WEIGHTS_DIR" not in os.environ:
+        env.setdefault("EXPLAINER_WEIGHTS_DIR", str(folder.resolve()))
+    run_dir = ROOT / "test-artifacts" / log_name
+    with Cluster(workers=workers, port=free_port(), host="127.0.0.1", run_dir=run_dir, extra_env=env,
+                 log=lambda line: None) as cluster:
+        yield (cluster.url, (lambda: [w.pid for w in cluster.workers]), _children(cluster.nginx.pid),
+               [w.url for w in cluster.workers])
+
+
 def run_load(sizes: list[int], lang: str = "en", ramp: float = 0.0, deadline_s: float = 600.0,
-             log=print, server_env: dict[str, str] | None = None, browsers: int = 0) -> tuple[dict, list[LoadReport]]:
-    """For each crowd size: a fresh server, one warm-up student, then the crowd; the server is stopped by PID.
+             log=print, server_env: dict[str, str] | None = None, browsers: int = 0,
+             workers: int = 0) -> tuple[dict, list[LoadReport]]:
+    """For each crowd size: fresh server(s), warm-up (Home, then one student), then the crowd; stopped by PID.
 
     Returns ``(info, reports)``; ``info`` has the first server's cold and warm RSS
     and one student's times alone on a warm server (the baseline for the crowd).
+    With ``workers`` ≥ 1 the students go through nginx to that many workers.
     """
     info: dict = {}
     reports = []
     for size in sizes:
-        with StreamlitServer(log_path=ROOT / "test-artifacts" / f"loadtest-streamlit-{size}.log",
-                             extra_env=server_env) as server:
-            cold = rss_mb(server.pid)
-            first = asyncio.run(_warm_up(server.base_url, lang))
+        name = f"loadtest-{size}" + (f"-w{workers}" if workers else "")
+        with serving(workers, name, server_env) as (base_url, worker_pids, balancer_pids, worker_urls):
+            cold = _rss(worker_pids())
+            first = asyncio.run(_warm_up(base_url, lang))
             if not first.ok:
                 raise RuntimeError(f"a single student already fails: {first.error}")
-            alone = asyncio.run(student(server.base_url, 0, shared_photos()[1], lang, 0.0))
+            for url in worker_urls:  # each worker as after its first student (the model loaded once per process)
+                warm = asyncio.run(student(url, 0, shared_photos()[0], lang, 0.0))
+                if not warm.ok:
+                    raise RuntimeError(f"a single student on worker {url} fails: {warm.error}")
+            cpu_before = _cpu(worker_pids())
+            alone = asyncio.run(student(base_url, 0, shared_photos()[1], lang, 0.0))
+            alone_cpu = _cpu(worker_pids()) - cpu_before
+            if not alone.ok:
+                raise RuntimeError(f"a single student already fails: {alone.error}")
             if not info:
-                info = {"rss_cold_mb": cold, "rss_warm_mb": rss_mb(server.pid), "alone_open_s": alone.open_s,
-                        "alone_result_s": alone.result_s, "alone_total_s": alone.total_s}
-                log(f"server: RSS {cold:.0f} MB cold, {info['rss_warm_mb']:.0f} MB after two students; "
-                    f"one student alone: open {alone.open_s:.2f} s, upload→result {alone.result_s:.2f} s, "
-                    f"whole visit {alone.total_s:.2f} s")
-            report = asyncio.run(_crowd(server.base_url, server.pid, size, lang, ramp, deadline_s, browsers))
+                info = {"rss_cold_mb": cold, "rss_warm_mb": _rss(worker_pids()), "alone_open_s": alone.open_s,
+                        "alone_result_s": alone.result_s, "alone_total_s": alone.total_s,
+                        "alone_cpu_s": alone_cpu}
+                log(f"server{'s' if workers > 1 else ''}: RSS {cold:.0f} MB cold, {info['rss_warm_mb']:.0f} MB "
+                    f"after two students; one student alone: open {alone.open_s:.2f} s, upload→result "
+                    f"{alone.result_s:.2f} s, whole visit {alone.total_s:.2f} s")
+            report = asyncio.run(_crowd(base_url, worker_pids(), size, lang, ramp, deadline_s, browsers,
+                                        balancer_pids=balancer_pids))
+            report.workers = workers
         reports.append(report)
         log(format_report(report))
     return info, reports
@@ -336,12 +437,16 @@ def run_load(sizes: list[int], lang: str = "en", ramp: float = 0.0, deadline_s: 
 def format_report(r: LoadReport) -> str:
     verdict = "meets" if r.meets_target else "MISSES"
     lines = [
-        f"{r.sessions} sessions ({r.lang}, ramp {r.ramp_s:g} s): {r.errors} errors; "
+        f"{r.sessions} sessions ({r.lang}, ramp {r.ramp_s:g} s"
+        + (f", {r.workers} worker{'s' if r.workers > 1 else ''} behind nginx" if r.workers else ", one server")
+        + f"): {r.errors} errors; "
         f"upload→result p50 {r.result_p50_s:.2f} s, p95 {r.result_p95_s:.2f} s (max {r.result_max_s:.2f} s); "
         f"open page p50 {r.open_p50_s:.2f} s, p95 {r.open_p95_s:.2f} s; "
         f"whole visit p50 {r.total_p50_s:.2f} s, p95 {r.total_p95_s:.2f} s; wall {r.wall_s:.1f} s",
         f"  CPU: server {r.server_cpu_s:.1f} s ({r.server_cpu_s / r.sessions:.2f} s per visit), "
-        f"load generator {r.generator_cpu_s:.1f} s, over {r.wall_s:.1f} s of wall time on {os.cpu_count()} cores",
+        + (f"nginx {r.balancer_cpu_s:.1f} s, " if r.workers else "")
+        + f"load generator {r.generator_cpu_s:.1f} s, over {r.wall_s:.1f} s of wall time on {os.cpu_count()} cores"
+        + f" (load average {' / '.join(f'{x:.1f}' for x in os.getloadavg())})",
         f"  server RSS {r.rss_before_mb:.0f} MB before, {r.rss_peak_mb:.0f} MB peak, {r.rss_after_mb:.0f} MB after "
         f"(growth {r.rss_growth_mb:+.0f} MB) — {verdict} the target (0 errors, p95 < {TARGET_P95_S:g} s, "
         f"growth < {TARGET_RSS_GROWTH_MB:g} MB)",
@@ -368,24 +473,28 @@ def main(argv: list[str] | None = None) -> int:
                         help="extra environment for the server, e.g. OMP_NUM_THREADS=1 (repeatable)")
     parser.add_argument("--browsers", type=int, default=0,
                         help="of the sessions, this many are real Chromium tabs (a realism check; ~0.3 GB each)")
-    parser.add_argument("--json", action="store_true", help="print the reports as JSON")
+    parser.add_argument("--workers", type=int, default=0,
+                        help="N workers behind nginx (python -m explainer serve's setup); 0: one server, no balancer")
+    parser.add_argument("--json", action="store_true",
+                        help="progress on stderr; the last line of stdout is one JSON object with the figures")
     args = parser.parse_args(argv)
     sizes = args.sessions or [20, 60]
     if any(not 1 <= n <= 200 for n in sizes):
         parser.error("sessions must be between 1 and 200")
+    if not 0 <= args.workers <= 8:
+        parser.error("--workers must be between 0 and 8")
     if not (SHARED / "images" / "expected.json").is_file():
         parser.error(f"shared test photos not found in {SHARED / 'images'}")
     server_env = dict(item.split("=", 1) for item in args.server_env if "=" in item)
     info, reports = run_load(sizes, args.lang, args.ramp, args.deadline,
                              log=(lambda s: print(s, file=sys.stderr)) if args.json else print, server_env=server_env,
-                             browsers=max(0, min(args.browsers, 5)))
+                             browsers=max(0, min(args.browsers, 5)), workers=args.workers)
     if args.json:
-        out = {"info": info, "reports": []}
-        for r in reports:
-            entry = asdict(r)
-            entry.pop("outcomes")
-            out["reports"].append(entry)
-        print(json.dumps(out, indent=2))
+        last = reports[-1].summary()
+        last["alone"] = {key: round(value, 3) for key, value in info.items()}
+        if len(reports) > 1:
+            last["runs"] = [r.summary() for r in reports]
+        print(json.dumps(last))
     return 0 if all(r.meets_target for r in reports) else 1
 
 

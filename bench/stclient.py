@@ -7,6 +7,19 @@ reads ``ForwardMsg``s until ``script_finished``, and uploads files exactly as a
 ``st.file_uploader`` does (``file_urls_request`` → HTTP PUT multipart with the
 ``X-Xsrftoken`` header → rerun carrying the uploader's ``uploaded_file_info``).
 
+With ``browser_like=True`` it also costs the server what a browser tab costs
+it: :meth:`StreamlitSession.load_page` GETs the page's HTML and every asset the
+HTML references (scripts, module preloads, the stylesheet, preloaded fonts and
+the icon font the stylesheet names, the favicon), the probes the frontend makes
+(``/<page>/_stcore/health`` and ``host-config``, then ``/_stcore/host-config``
+and ``/_stcore/health``); after each script run it GETs the JavaScript chunk of
+every element type seen for the first time, with the chunks it imports (read
+from the ``__vite__mapDeps`` table of the frontend's entry script), and the
+images the run shows; every rerun carries the state of every widget on the
+page (their shown values, as the browser sends them), not only the changed ones.
+``tests/e2e/test_loadtest_fidelity.py`` checks that one simulated visit makes
+the same script runs and about the same HTTP requests as one Chromium visit.
+
 It is about 20–50× lighter than a Chromium page, so the load test can run
 60 sessions on the same two cores as the server. Used by ``bench/loadtest.py``
 and ``bench/startup.py``; aimed at 127.0.0.1 only.
@@ -15,9 +28,13 @@ and ``bench/startup.py``; aimed at 127.0.0.1 only.
 from __future__ import annotations
 
 import asyncio
+import http.client
+import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 import time
 import uuid
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +52,77 @@ _TEXT_FIELDS = {
     "metric": ("label", "body"), "exception": ("type", "message"), "code": ("code_text",),
     "progress": ("text",),
 }
+
+
+# Element type (ForwardMsg delta) -> the frontend component chunk that renders it (loaded lazily by the
+# browser the first time such an element appears). Types not listed here are part of the entry bundle.
+ELEMENT_CHUNKS = {
+    "selectbox": "Selectbox", "radio": "Radio", "imgs": "ImageList", "metric": "Metric",
+    "plotly_chart": "PlotlyChart", "file_uploader": "FileUploader", "slider": "Slider",
+    "number_input": "NumberInput", "checkbox": "Checkbox", "multiselect": "Multiselect",
+    "text_input": "TextInput", "text_area": "TextArea", "camera_input": "CameraInput",
+    "graphviz_chart": "GraphVizChart", "arrow_data_frame": "DataFrame", "arrow_table": "Table",
+    "button_group": "ButtonGroup", "button": "Button", "page_link": "PageLink", "html": "Html",
+    "spinner": "Spinner", "progress": "Progress", "code": "StreamlitSyntaxHighlighter", "json": "Json",
+    "arrow_vega_lite_chart": "ArrowVegaLiteChart", "download_button": "DownloadButton", "toast": "Toast",
+    "date_input": "DateInput", "color_picker": "ColorPicker", "audio": "Audio", "video": "Video",
+}
+
+_SRC_HREF = re.compile(r'<(?:script|link)\b[^>]*?\b(?:src|href)="([^"]+)"[^>]*>', re.I)
+_REL = re.compile(r'\brel="([^"]+)"', re.I)
+_LAZY = re.compile(r"import\(`\./([^`]+?\.js)`\)[^`]{0,80}?__vite__mapDeps\(\[([\d,]*)\]")
+_DEP_FILES = re.compile(r"m\.f=\[([^\]]*)\]")
+_ICON_FONT = re.compile(r'url\(["\']?([^)"\']*MaterialSymbols[^)"\']*\.woff2)')
+
+
+@dataclass
+class FrontendAssets:
+    """What the frontend's entry files say a browser loads: per server, parsed once (the same for every tab)."""
+
+    page_assets: list[str]  # absolute paths the HTML makes the browser load (scripts, preloads, CSS, fonts)
+    chunks: dict[str, list[str]]  # component name -> paths of its chunk and the chunks it imports
+
+
+#: Connections a browser opens to one host (HTTP/1.1) and fetches a page's files on, at the same time.
+BROWSER_CONNECTIONS = 6
+
+_ASSETS: dict[str, FrontendAssets] = {}
+_ASSETS_LOCK = threading.Lock()
+
+
+def _parse_frontend(base_url: str, html: str, get) -> FrontendAssets:
+    """Read the asset list out of the HTML, the entry script and the stylesheet (``get(path) -> bytes``)."""
+    assets, entry, css = [], "", []
+    for match in _SRC_HREF.finditer(html):
+        tag, href = match.group(0), match.group(1)
+        rel = (_REL.search(tag) or [None, ""])[1].lower() if tag.lower().startswith("<link") else "script"
+        if href.startswith(("http:", "https:", "data:")) or rel in ("service-desc", "shortcut icon", "icon"):
+            continue
+        path = urlsplit(urljoin(base_url + "/", href)).path
+        if rel == "script" and "/static/js/" in path and not entry:
+            entry = path
+        if rel == "stylesheet":
+            css.append(path)
+        if path not in assets:
+            assets.append(path)
+    chunks: dict[str, list[str]] = {}
+    if entry:
+        code = get(entry).decode("utf-8", "replace")
+        deps = _DEP_FILES.search(code)
+        files = [f.strip().strip('"').strip("'") for f in deps.group(1).split(",")] if deps else []
+        folder = entry.rsplit("/", 1)[0] + "/"
+        for match in _LAZY.finditer(code):
+            name = match.group(1)
+            indices = [int(i) for i in match.group(2).split(",") if i]
+            paths = [folder + name] + [folder + files[i][2:] for i in indices if i < len(files)]
+            chunks.setdefault(name.split(".")[0], paths)
+    for sheet in css:
+        text = get(sheet).decode("utf-8", "replace")
+        for font in _ICON_FONT.findall(text):
+            path = urlsplit(urljoin(base_url + sheet, font)).path
+            if path not in assets:
+                assets.append(path)
+    return FrontendAssets(page_assets=assets, chunks=chunks)
 
 
 class ProtocolError(RuntimeError):
@@ -64,12 +152,50 @@ class RunResult:
         return found[index]
 
 
+def _shown_state(etype: str, proto: Any):
+    """The ``WidgetState`` a browser sends for widget ``proto`` showing its current value (None: sends none)."""
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    state = WidgetState(id=proto.id)
+    forced = getattr(proto, "set_value", False)
+    if etype in ("selectbox", "radio"):
+        if forced and proto.HasField("raw_value"):
+            state.string_value = proto.raw_value
+        elif proto.HasField("default") and 0 <= proto.default < len(proto.options):
+            state.string_value = proto.options[proto.default]
+        else:
+            return None
+    elif etype == "slider":
+        state.double_array_value.data.extend(proto.value if forced and proto.value else proto.default)
+    elif etype == "number_input":
+        value = proto.value if forced else proto.default
+        if proto.data_type == proto.INT:
+            state.int_value = int(value)
+        else:
+            state.double_value = value
+    elif etype in ("checkbox",):
+        state.bool_value = proto.value if forced else proto.default
+    elif etype in ("text_input", "text_area"):
+        state.string_value = proto.value if forced else proto.default
+    elif etype == "multiselect":
+        values = list(proto.raw_values) if forced else [proto.options[i] for i in proto.default]
+        state.string_array_value.data.extend(values)
+    else:  # buttons, uploaders, charts: nothing until the student uses them
+        return None
+    return state
+
+
 class StreamlitSession:
     """One browser-tab-like session against ``base_url`` (``http://127.0.0.1:<port>``)."""
 
-    def __init__(self, base_url: str, timeout: float = 120.0) -> None:
+    def __init__(self, base_url: str, timeout: float = 120.0, browser_like: bool = False) -> None:
         if not base_url.startswith(("http://127.0.0.1", "http://localhost")):
             raise ValueError("the protocol client only talks to a local server")
+        self.browser_like = browser_like
+        self.requests: list[tuple[str, str, int]] = []  # (method, path, status) of every HTTP request sent
+        self.script_runs = 0  # script runs this session asked for and saw finish
+        self.loaded: set[str] = set()  # asset paths this tab already loaded (the browser's memory cache)
+        self.seen_elements: set[str] = set()
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.http = requests.Session()
@@ -94,18 +220,119 @@ class StreamlitSession:
         too, and counts it in ``http_retries``.
         """
         idle = time.perf_counter() - self._last_http
+        path = urlsplit(url).path
         try:
-            return self.http.request(method, url, timeout=self.timeout, **kwargs)
+            response = self.http.request(method, url, timeout=self.timeout, **kwargs)
         except requests.ConnectionError as error:
             if "Connection aborted" not in str(error):
                 raise
             self.http_retries += 1
-            path = urlsplit(url).path
             what = path.split("/_stcore/")[-1].split("/")[0] if "/_stcore/" in path else path.split("/")[1]
             self.retry_log.append(f"{method} {what} after {idle:.1f} s idle: {error}"[:200])
-            return self.http.request(method, url, timeout=self.timeout, **kwargs)
+            response = self.http.request(method, url, timeout=self.timeout, **kwargs)
         finally:
             self._last_http = time.perf_counter()
+        self.requests.append((method, path, response.status_code))
+        return response
+
+    def _get_all(self, paths: list[str], must_succeed: bool = True) -> int:
+        """GET each path not loaded yet in this tab, on up to 6 connections at once as a browser does; bytes read."""
+        fresh = [path for path in dict.fromkeys(paths) if path not in self.loaded]
+        self.loaded.update(fresh)
+
+        def get(path: str) -> int:
+            response = self._http("GET", self.base_url + path)
+            if must_succeed and response.status_code != 200:
+                raise ProtocolError(f"GET {path} answered {response.status_code}")
+            return len(response.content)
+
+        static = [path for path in fresh if path.startswith("/static/")]
+        other = [path for path in fresh if not path.startswith("/static/")]
+        total = sum(map(get, other))
+        if static:
+            total += self._get_static(static)
+        return total
+
+    def _get_static(self, paths: list[str]) -> int:
+        """The frontend's files on up to 6 keep-alive connections, with ``http.client``: a browser's C++ network
+        stack costs little CPU per request, and ``requests`` about 1.5 ms, which made the load generator
+        cost more CPU than the server it measures (the generator shares the server's cores)."""
+        host, port = urlsplit(self.base_url).hostname, urlsplit(self.base_url).port
+        cookie = "; ".join(f"{c.name}={c.value}" for c in self.http.cookies)
+        headers = {"Cookie": cookie, "Accept": "*/*", "Connection": "keep-alive"} if cookie else {"Accept": "*/*"}
+        queue = list(reversed(paths))
+        lock = threading.Lock()
+
+        def worker() -> int:
+            total = 0
+            connection = http.client.HTTPConnection(host, port, timeout=self.timeout)
+            try:
+                while True:
+                    with lock:
+                        if not queue:
+                            return total
+                        path = queue.pop()
+                    for attempt in (1, 2):
+                        try:
+                            connection.request("GET", path, headers=headers)
+                            response = connection.getresponse()
+                            body = response.read()
+                            break
+                        except (ConnectionError, http.client.HTTPException):
+                            connection.close()  # the server closed an idle keep-alive connection: reconnect
+                            if attempt == 2:
+                                raise
+                            self.http_retries += 1
+                            self.retry_log.append(f"GET static: reconnected"[:200])
+                    self.requests.append(("GET", path, response.status))
+                    if response.status != 200:
+                        raise ProtocolError(f"GET {path} answered {response.status}")
+                    total += len(body)
+            finally:
+                connection.close()
+
+        count = min(BROWSER_CONNECTIONS, len(paths))
+        if count == 1:
+            return worker()
+        with ThreadPoolExecutor(max_workers=count) as pool:
+            return sum(pool.map(lambda _: worker(), range(count)))
+
+    def _frontend(self, html: str) -> FrontendAssets:
+        with _ASSETS_LOCK:
+            found = _ASSETS.get(self.base_url)
+            if found is None:
+                found = _parse_frontend(self.base_url, html, lambda p: requests.get(self.base_url + p,
+                                                                                   timeout=self.timeout).content)
+                _ASSETS[self.base_url] = found
+        return found
+
+    async def load_page(self, page: str, query: str = "") -> int:
+        """GET ``/<page>?<query>`` and everything a browser loads before it opens the websocket; the bytes read."""
+
+        def load() -> int:
+            response = self._http("GET", f"{self.base_url}/{page}" + (f"?{query}" if query else ""))
+            if response.status_code != 200:
+                raise ProtocolError(f"GET /{page} answered {response.status_code}")
+            total = len(response.content)
+            assets = self._frontend(response.text)
+            total += self._get_all(assets.page_assets)
+            if page:  # a sub-page URL: the frontend first probes its endpoints under that path (404s)
+                self._get_all([f"/{page}/_stcore/health", f"/{page}/_stcore/host-config"], must_succeed=False)
+            total += self._get_all(["/favicon.png", "/_stcore/host-config"])
+            return total
+
+        return await asyncio.to_thread(load)
+
+    async def fetch_components(self, result: "RunResult") -> int:
+        """GET the JavaScript chunks for element types this tab has not shown before; the bytes read."""
+        new = [etype for etype in dict.fromkeys(result.element_types + list(result.widgets))
+               if etype not in self.seen_elements]
+        self.seen_elements.update(new)
+        if not new or not _ASSETS.get(self.base_url):
+            return 0
+        chunks = _ASSETS[self.base_url].chunks
+        paths = [p for etype in new if ELEMENT_CHUNKS.get(etype) in chunks for p in chunks[ELEMENT_CHUNKS[etype]]]
+        return await asyncio.to_thread(self._get_all, paths) if paths else 0
 
     # --- connection ----------------------------------------------------------
     async def connect(self) -> None:
@@ -120,7 +347,9 @@ class StreamlitSession:
         ws_url = "ws" + self.base_url[len("http"):] + "/_stcore/stream"
         self.ws = await connect(
             ws_url, subprotocols=["streamlit", self.xsrf], origin=self.base_url,
-            additional_headers={"Cookie": f"{XSRF_COOKIE}={self.xsrf}"},
+            # Every cookie the tab holds, as a browser sends them (behind the balancer: the `route` cookie
+            # that keeps this session's websocket on the worker its HTTP requests reach).
+            additional_headers={"Cookie": "; ".join(f"{c.name}={c.value}" for c in self.http.cookies)},
             max_size=None, compression=None, ping_interval=None, open_timeout=self.timeout,
         )
 
@@ -219,25 +448,37 @@ class StreamlitSession:
                     continue
                 result.status = status
                 break
+        self.script_runs += 1
         result.seconds = time.perf_counter() - start
+        if self.browser_like:
+            if result.status == "FINISHED_SUCCESSFULLY":
+                self._keep_shown_widgets(result)
+            await self.fetch_components(result)
+            await self.fetch_media(result)
         return result
+
+    def _keep_shown_widgets(self, result: RunResult) -> None:
+        """As the browser: from now on send the shown value of every widget on the page, and only those."""
+        shown = {}
+        for etype, protos in result.widgets.items():
+            for proto in protos:
+                state = self.widget_states.get(proto.id)
+                forced = getattr(proto, "set_value", False)
+                if state is None or forced:
+                    state = _shown_state(etype, proto) or state
+                if state is not None:
+                    shown[proto.id] = state
+        self.widget_states = shown
 
     async def fetch_media(self, result: RunResult) -> int:
         """GET the images a run rendered, as the browser does to show them; returns the bytes read."""
-
-        def get_all() -> int:
-            total = 0
-            for url in result.media:
-                response = self._http("GET", self.base_url + url)
-                if response.status_code != 200:
-                    raise ProtocolError(f"GET {url} answered {response.status_code}")
-                total += len(response.content)
-            return total
-
-        return await asyncio.to_thread(get_all) if result.media else 0
+        fresh = [url for url in result.media if url not in self.loaded]
+        return await asyncio.to_thread(self._get_all, fresh) if fresh else 0
 
     async def open(self, page: str, lang: str = "en") -> RunResult:
-        """Open ``/<page>?lang=<lang>`` like a browser tab (connect first)."""
+        """Open ``/<page>?lang=<lang>`` like a browser tab (in browser-like mode: load the page first)."""
+        if self.browser_like and self.ws is None:
+            await self.load_page(page, f"lang={lang}")
         if self.ws is None:
             await self.connect()
         return await self.rerun(page=page, query=f"lang={lang}")
@@ -279,6 +520,8 @@ class StreamlitSession:
             if answer.status_code not in (200, 204):
                 raise ProtocolError(f"upload PUT answered {answer.status_code}: {answer.text[:200]}")
 
+        if self.browser_like and _ASSETS.get(self.base_url):  # the uploader loads its HTTP client on first use
+            await asyncio.to_thread(self._get_all, _ASSETS[self.base_url].chunks.get("axios", []))
         await asyncio.to_thread(put)
         from streamlit.proto.WidgetStates_pb2 import WidgetState
 

@@ -191,3 +191,19 @@ def preview(image: Image.Image, max_side: int = PREVIEW_MAX_SIDE) -> Image.Image
         return image
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     return image.resize(size, Image.BILINEAR, reducing_gap=3.0)
+
+
+def jpeg_bytes(image: Image.Image | np.ndarray, quality: int = 90) -> bytes:
+    """``image`` (PIL or ``uint8`` ``H×W×3``) encoded once as a JPEG, for showing it without re-encoding.
+
+    The app caches these bytes per photo: Streamlit passes JPEG bytes that fit the page
+    through unchanged and stores one media file per distinct content, so 60 students
+    shown the same sample photo cost one encoding and one stored file.
+    """
+    if isinstance(image, np.ndarray):
+        image = Image.fromarray(image)
+    if image.mode != "RGB":
+        image = image.convert("RGB")
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=quality)
+    return out.getvalue()

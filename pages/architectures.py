@@ -6,6 +6,7 @@ from explainer import architectures as arch
 from explainer import published
 from explainer.errors import ExplainerError
 from explainer.figures import architecture as figs
+from pages.charts import shared_chart
 from pages.ui import fmt_int, fmt_millions, show_error, tr
 
 WIDTHS = [0.25, 0.35, 0.5, 0.75, 1.0, 1.25, 1.3, 1.4, 1.5, 2.0]
@@ -103,9 +104,9 @@ if block is not None:
 st.subheader(tr("arch.charts_title"))
 labels = {**type_names, "macs": tr("common.macs"), "params": tr("common.params"),
           "cumulative": tr("arch.cumulative")}
-st.plotly_chart(figs.layer_costs(network, labels, chosen.name), width="stretch")
+st.plotly_chart(shared_chart(figs.layer_costs, network, labels, chosen.name), width="stretch")
 st.markdown(f"**{tr('arch.breakdown_title')}**")
-st.plotly_chart(figs.breakdown_bars(network, labels), width="stretch")
+st.plotly_chart(shared_chart(figs.breakdown_bars, network, labels), width="stretch")
 if model == "mobilenet_v1" and width == 1.0:
     shares = network.breakdown(weights_only=True)
     st.dataframe([
@@ -116,7 +117,7 @@ if model == "mobilenet_v1" and width == 1.0:
     ], hide_index=True)
     st.caption(tr("arch.table2_note"))
 st.markdown(f"**{tr('arch.strip_title')}**")
-st.plotly_chart(figs.shape_strip(network, {"size": tr("arch.size"), "channels": tr("arch.channels")}),
+st.plotly_chart(shared_chart(figs.shape_strip, network, {"size": tr("arch.size"), "channels": tr("arch.channels")}),
                 width="stretch")
 st.caption(tr("arch.strip_caption", first=resolution, last=network.layers[-2].output[0],
               channels=network.layers[-2].output[2]))
@@ -128,8 +129,9 @@ t = st.columns(3)
 t[0].metric(tr("arch.twin_macs"), fmt_millions(twin.macs), help=fmt_int(twin.macs))
 t[1].metric(tr("arch.twin_params"), fmt_millions(twin.params, 2), help=fmt_int(twin.params))
 t[2].metric(tr("arch.twin_factor"), f"{twin.macs / network.macs:.1f}×")
-st.plotly_chart(figs.twin_per_block(network, twin, {"original": arch.DISPLAY_NAMES[model], "twin": tr("arch.twin"),
-                                                    "macs": tr("common.macs"), "block": tr("arch.col_block")}),
+st.plotly_chart(shared_chart(figs.twin_per_block, network, twin,
+                             {"original": arch.DISPLAY_NAMES[model], "twin": tr("arch.twin"),
+                              "macs": tr("common.macs"), "block": tr("arch.col_block")}),
                 width="stretch")
 if model == "mobilenet_v1" and width == 1.0 and resolution == 224:
     conv_macs = sum(share.macs for kind, share in twin.breakdown().items() if kind != "fc")
@@ -144,7 +146,7 @@ scatter_labels = {"macs_m": tr("arch.macs_m"), "top1": tr("arch.top1"), "current
                   "table": tr("arch.table_word"), "params_m": tr("arch.params_m")}
 show_twin = st.toggle(tr("arch.show_conv_v1"), key="arch_show_twin")
 entries = [p for p in published.PUBLISHED if show_twin or not p.twin]
-st.plotly_chart(figs.published_scatter(entries, (network.macs, current_label), scatter_labels, display),
+st.plotly_chart(shared_chart(figs.published_scatter, entries, (network.macs, current_label), scatter_labels, display),
                 width="stretch")
 st.caption(tr("arch.published_caption", v1=published.V1_PAPER, v2=published.V2_PAPER, v3=published.V3_PAPER))
 
@@ -161,26 +163,34 @@ with st.expander(tr("arch.check_title")):
     st.dataframe(check_rows, hide_index=True, width="stretch")
 
 # --- memory --------------------------------------------------------------------------------
-st.subheader(tr("arch.memory_title"))
-st.markdown(tr("arch.memory_intro"))
-mc = st.columns(2)
-dtype = mc[0].radio(tr("arch.dtype"), ["float32", "int8"], horizontal=True, key="arch_dtype")
-streamed = mc[1].toggle(tr("arch.streamed"), key="arch_streamed", help=tr("arch.streamed_help"))
-profiles, peaks = {}, {}
-for name in ("mobilenet_v1", "mobilenet_v2"):
-    steps = arch.memory_profile(arch.build_network(name, width, resolution), streamed=streamed)
-    profiles[arch.DISPLAY_NAMES[name]] = steps
-    peaks[arch.DISPLAY_NAMES[name]] = arch.peak(steps)
-st.plotly_chart(figs.memory_chart(profiles, peaks, dtype, {"step": tr("arch.step"), "memory": tr("arch.memory"),
-                                                           "peak": tr("arch.peak")}), width="stretch")
-mem = st.columns(2)
-for column, (name, steps) in zip(mem, profiles.items()):
-    top = steps[peaks[name]]
-    column.metric(tr("arch.peak_metric", name=name), f"{top.bytes(dtype) / 1024:,.0f} KiB",
-                  help=tr("arch.peak_help", step=top.label, elements=fmt_int(top.elements)))
-st.markdown(tr("arch.memory_streamed_note" if streamed else "arch.memory_naive_note"))
-v1_name, v1_shape = arch.largest_tensor(arch.build_network("mobilenet_v1"))
-v2_name, v2_shape = arch.largest_tensor(arch.build_network("mobilenet_v2"))
-st.caption(tr("arch.table3_note", v1="×".join(map(str, v1_shape)), v2="×".join(map(str, v2_shape)),
-              v1_kb=f"{arch.tensor_bytes(v1_shape, 'float16') / 1000:,.0f}",
-              v2_kb=f"{arch.tensor_bytes(v2_shape, 'float16') / 1000:,.0f}"))
+
+
+@st.fragment
+def memory_section() -> None:
+    """Activation memory of V1 vs V2; its two controls rerun only this part of the page."""
+    st.subheader(tr("arch.memory_title"))
+    st.markdown(tr("arch.memory_intro"))
+    mc = st.columns(2)
+    dtype = mc[0].radio(tr("arch.dtype"), ["float32", "int8"], horizontal=True, key="arch_dtype")
+    streamed = mc[1].toggle(tr("arch.streamed"), key="arch_streamed", help=tr("arch.streamed_help"))
+    profiles, peaks = {}, {}
+    for name in ("mobilenet_v1", "mobilenet_v2"):
+        steps = arch.memory_profile(arch.build_network(name, width, resolution), streamed=streamed)
+        profiles[arch.DISPLAY_NAMES[name]] = steps
+        peaks[arch.DISPLAY_NAMES[name]] = arch.peak(steps)
+    memory_labels = {"step": tr("arch.step"), "memory": tr("arch.memory"), "peak": tr("arch.peak")}
+    st.plotly_chart(shared_chart(figs.memory_chart, profiles, peaks, dtype, memory_labels), width="stretch")
+    mem = st.columns(2)
+    for column, (name, steps) in zip(mem, profiles.items()):
+        top = steps[peaks[name]]
+        column.metric(tr("arch.peak_metric", name=name), f"{top.bytes(dtype) / 1024:,.0f} KiB",
+                      help=tr("arch.peak_help", step=top.label, elements=fmt_int(top.elements)))
+    st.markdown(tr("arch.memory_streamed_note" if streamed else "arch.memory_naive_note"))
+    v1_name, v1_shape = arch.largest_tensor(arch.build_network("mobilenet_v1"))
+    v2_name, v2_shape = arch.largest_tensor(arch.build_network("mobilenet_v2"))
+    st.caption(tr("arch.table3_note", v1="×".join(map(str, v1_shape)), v2="×".join(map(str, v2_shape)),
+                  v1_kb=f"{arch.tensor_bytes(v1_shape, 'float16') / 1000:,.0f}",
+                  v2_kb=f"{arch.tensor_bytes(v2_shape, 'float16') / 1000:,.0f}"))
+
+
+memory_section()

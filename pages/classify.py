@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
-from explainer.classify import REFERENCE_RUNS, classify_image, model_cost, tensor_to_image
+from explainer.classify import REFERENCE_RUNS, Classification, classify_image, model_cost, tensor_to_image
 from explainer.figures.classify import top_k_bar
-from explainer.images import preview
+from explainer.images import jpeg_bytes
 from explainer.models import DISPLAY_NAMES, MODEL_NAMES
 from pages.image_input import image_source
 from pages.resources import get_model, model_selector, pretrained_available, source_text, untrained_banner
@@ -27,6 +29,35 @@ def _cost_of(loaded):
     return _cost(loaded.name, loaded.weights_id, loaded.width, loaded.input_size, loaded)
 
 
+@st.cache_data(show_spinner=False, max_entries=64, ttl=3600)
+def _classified(digest: str, name: str, weights: str, top: int, _image, _loaded) -> tuple[Classification, bytes, int]:
+    """One photo (by the sha256 of its bytes) through one model, once for all sessions.
+
+    Returns the result without its input tensor, the tensor the network saw as JPEG
+    bytes (shown without re-encoding) and its side in pixels.
+    """
+    result = classify_image(_image, _loaded, top)
+    fed = jpeg_bytes(tensor_to_image(result.input_tensor, _loaded))
+    return replace(result, input_tensor=None), fed, int(result.input_tensor.shape[-1])
+
+
+@st.cache_resource(show_spinner=False, max_entries=128, ttl=3600)
+def _top_chart(digest: str, name: str, weights: str, title: str, prob_label: str, height: int,
+               _result: Classification):
+    """The top-k chart of one cached result, built once per language (st.plotly_chart only reads it)."""
+    return top_k_bar(_result.predictions, title=title, prob_label=prob_label, height=height)
+
+
+def _chart(choice, loaded, result: Classification, title: str, height: int = 300):
+    weights = f"{loaded.kind}:{loaded.weights_id}:{loaded.source}"
+    return _top_chart(choice.digest, loaded.name, weights, title, tr("classify.prob_axis"), height, result)
+
+
+def _classify(choice, loaded) -> tuple[Classification, bytes, int]:
+    weights = f"{loaded.kind}:{loaded.weights_id}:{loaded.source}"
+    return _classified(choice.digest, loaded.name, weights, TOP, choice.image, loaded)
+
+
 st.title(tr("classify.title"))
 st.markdown(tr("classify.intro"))
 
@@ -41,16 +72,15 @@ with left:
     if view == "single":
         name = model_selector(tr("classify.model"), key="classify_model")
     if choice is not None:
-        st.image(preview(choice.image), caption=tr("classify.photo_caption", name=choice.name, width=choice.image.width,
+        st.image(choice.preview_jpeg(), caption=tr("classify.photo_caption", name=choice.name, width=choice.image.width,
                                           height=choice.image.height), width="stretch")
 
 if choice is not None and view == "single":
     loaded = get_model(name)
     with right:
         untrained_banner(loaded)
-        result = classify_image(choice.image, loaded, TOP)
+        result, fed_jpeg, crop = _classify(choice, loaded)
         macs, params, cost_source = _cost_of(loaded)
-        crop = int(result.input_tensor.shape[-1])
         resize = int(loaded.transform.resize_size[0])
         m1, m2, m3 = st.columns(3)
         m1.metric(tr("classify.inference"), f"{loaded.reference_ms:.1f} ms",
@@ -64,13 +94,11 @@ if choice is not None and view == "single":
                    + tr("classify.weights_source", source=source_text(loaded)))
         chart, fed = st.columns([3, 2])
         with chart:
-            st.plotly_chart(
-                top_k_bar(result.predictions, title=tr("classify.top_title", k=TOP), prob_label=tr("classify.prob_axis")),
-                width="stretch", key="classify_top",
-            )
+            st.plotly_chart(_chart(choice, loaded, result, tr("classify.top_title", k=TOP)), width="stretch",
+                            key="classify_top")
         with fed:
             st.markdown(f"**{tr('classify.fed')}**")
-            st.image(tensor_to_image(result.input_tensor, loaded), width="stretch")
+            st.image(fed_jpeg, width="stretch")
             st.caption(tr("classify.fed_caption", crop=crop, resize=resize))
 
 elif choice is not None:
@@ -81,7 +109,7 @@ elif choice is not None:
         loaded = get_model(model_name)
         if loaded.pretrained:
             macs, params, _ = _cost_of(loaded)
-            compared.append((loaded, classify_image(choice.image, loaded, TOP), macs, params))
+            compared.append((loaded, _classify(choice, loaded)[0], macs, params))
     with right:
         st.markdown(tr("classify.compare_intro"))
         if not compared:
@@ -109,8 +137,5 @@ elif choice is not None:
     if compared:
         for column, (loaded, result, _, _) in zip(st.columns(len(compared)), compared):
             with column:
-                st.plotly_chart(
-                    top_k_bar(result.predictions, title=loaded.display_name, prob_label=tr("classify.prob_axis"),
-                              height=280),
-                    width="stretch", key=f"classify_compare_{loaded.name}",
-                )
+                st.plotly_chart(_chart(choice, loaded, result, loaded.display_name, height=280), width="stretch",
+                                key=f"classify_compare_{loaded.name}")

@@ -6,6 +6,7 @@ from explainer import costs, formulas
 from explainer.errors import ExplainerError
 from explainer.figures import cost as cost_figures
 from explainer.timing import time_convolutions
+from pages.charts import shared_chart
 from pages.ui import fmt_int, show_error, tr
 
 KEYS = ("d_k", "m", "n", "d_f", "t", "stride", "alpha", "rho")
@@ -95,7 +96,7 @@ log_scale = st.toggle(tr("cost.log_scale"), key="cost_log")
 bar_labels = {key: tr(f"cost.{key}") for key in ("standard", "separable", "inverted", "depthwise", "pointwise",
                                                  "expand", "project")}
 bar_labels.update(macs=tr("common.macs"), params=tr("common.params"))
-st.plotly_chart(cost_figures.cost_bars(result, bar_labels, log_scale), width="stretch")
+st.plotly_chart(shared_chart(cost_figures.cost_bars, result, bar_labels, log_scale), width="stretch")
 
 # --- formulas ----------------------------------------------------------------
 st.subheader(tr("cost.formulas_title"))
@@ -128,12 +129,14 @@ left, right = st.columns(2)
 with left:
     st.caption(tr("cost.sweep_n", d_k=inputs.d_k, m=m, d_f=d_f))
     points = costs.sweep_output_channels(inputs.d_k, m, d_f, inputs.t, inputs.stride, sweep_n_values)
-    st.plotly_chart(cost_figures.ratio_sweep(points, n, {**curve_labels, "x": tr("cost.axis_n")}, log_x=True),
+    st.plotly_chart(shared_chart(cost_figures.ratio_sweep, points, n, {**curve_labels, "x": tr("cost.axis_n")},
+                                 log_x=True),
                     width="stretch")
 with right:
     st.caption(tr("cost.sweep_dk", m=m, n=n, d_f=d_f))
     points = costs.sweep_kernel_size(m, n, d_f, inputs.t, inputs.stride, sweep_k_values)
-    st.plotly_chart(cost_figures.ratio_sweep(points, inputs.d_k, {**curve_labels, "x": tr("cost.axis_dk")}),
+    st.plotly_chart(shared_chart(cost_figures.ratio_sweep, points, inputs.d_k,
+                                 {**curve_labels, "x": tr("cost.axis_dk")}),
                     width="stretch")
 
 # --- theory vs this machine --------------------------------------------------

@@ -7,15 +7,12 @@ stage, the colour scale and the enlarged channel only choose what to draw.
 
 from __future__ import annotations
 
-import hashlib
-
 import streamlit as st
 
 from explainer import features as fm
 from explainer.errors import ExplainerError
 from explainer.figures import features as figs
 from explainer.i18n import t
-from explainer.images import preview
 from pages.image_input import image_source
 from pages.resources import get_model, model_selector, source_text, untrained_banner
 from pages.ui import current_language, fmt_int, show_error, tr
@@ -31,9 +28,12 @@ def _capture(digest: str, name: str, weights: str, _image, _loaded) -> fm.Featur
     return fm.capture_image(_image, _loaded).compact()
 
 
-@st.cache_data(show_spinner=False, max_entries=4 * CACHE_ENTRIES, ttl=3600)
+@st.cache_resource(show_spinner=False, max_entries=4 * CACHE_ENTRIES, ttl=3600)
 def _journey(digest: str, name: str, weights: str, lang: str, _maps: fm.FeatureMaps):
-    """The journey strip does not depend on the sliders: drawn once per capture and language."""
+    """The journey strip does not depend on the sliders: drawn once per capture and language.
+
+    Shared, not copied: unpickling a plotly figure (``st.cache_data``) validates it all again.
+    """
     return figs.journey_strip(_maps, lang=lang)
 
 
@@ -62,11 +62,11 @@ with left:
     choice = image_source("features")
     name = model_selector(tr("features.model"), key="features_model")
     if choice is not None:
-        st.image(preview(choice.image), caption=choice.name, width="stretch")
+        st.image(choice.preview_jpeg(), caption=choice.name, width="stretch")
 
 if choice is not None:
     loaded = get_model(name)
-    digest = hashlib.sha256(choice.data).hexdigest()
+    digest = choice.digest
     weights = f"{loaded.kind}:{loaded.weights_id}:{loaded.source}"
     try:
         maps = _capture(digest, name, weights, choice.image, loaded)

@@ -16,20 +16,23 @@ the loader from the content, not the extension; Streamlit caps uploads at
 (no network). The chosen file goes through :func:`explainer.images.load_image`
 (decoded at :data:`explainer.images.WORKING_MIN_SIDE`); if it is not a usable
 photo the widget shows the one-line error with :func:`pages.ui.show_error`
-and returns ``None``, as it does while nothing is chosen yet. Widget keys
+and returns ``None``, as it does while nothing is chosen yet. Decoding is cached
+by the sha256 of the bytes (``ImageChoice.digest``, the key for every per-photo
+cache of a page; ``ImageChoice.preview_jpeg()`` is the preview encoded once). Widget keys
 start with ``key_prefix`` so two pages never share state:
 ``<prefix>_source``, ``<prefix>_upload``, ``<prefix>_camera``, ``<prefix>_sample``.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import streamlit as st
 from PIL import Image
 
 from explainer.errors import ImageError
-from explainer.images import WORKING_MIN_SIDE, load_image
+from explainer.images import WORKING_MIN_SIDE, jpeg_bytes, load_image, preview
 from explainer.samples import available_samples, sample_bytes
 from explainer.i18n import t
 from pages.ui import current_language, show_error, tr
@@ -45,6 +48,22 @@ class ImageChoice:
     name: str
     source: str  # "upload", "camera" or "sample"
     image: Image.Image  # RGB, upright, shorter side reduced towards WORKING_MIN_SIDE for large JPEGs
+    digest: str = ""  # sha256 of ``data``: the key of every per-photo cache
+
+    def preview_jpeg(self) -> bytes:
+        """The preview (longer side at most 1024) as JPEG bytes, encoded once per photo for all sessions."""
+        return _preview_jpeg(self.digest, self.image)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32, ttl=3600)
+def _decoded(digest: str, name: str, _data: bytes) -> Image.Image:
+    """The photo with these bytes, decoded once per process and shared read-only (never mutate it)."""
+    return load_image(_data, name, min_side=WORKING_MIN_SIDE)
+
+
+@st.cache_data(show_spinner=False, max_entries=32, ttl=3600)
+def _preview_jpeg(digest: str, _image: Image.Image) -> bytes:
+    return jpeg_bytes(preview(_image))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -92,9 +111,10 @@ def image_source(key_prefix: str, *, default_sample: str = "chelsea") -> ImageCh
     if data is None:
         st.caption(tr("images.waiting"))
         return None
+    digest = hashlib.sha256(data).hexdigest()
     try:
-        image = load_image(data, name, min_side=WORKING_MIN_SIDE)
+        image = _decoded(digest, name, data)  # a sample photo opened by the whole class is decoded once
     except ImageError as err:
         show_error(err)
         return None
-    return ImageChoice(data=data, name=name, source=str(source), image=image)
+    return ImageChoice(data=data, name=name, source=str(source), image=image, digest=digest)

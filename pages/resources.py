@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
+import threading
 import time
 from dataclasses import replace
 
@@ -41,20 +43,68 @@ def freeze_long_lived_objects() -> None:
     gc.freeze()
 
 
-@st.cache_resource(show_spinner=False)
-def freeze_startup_heap() -> bool:
-    """:func:`freeze_long_lived_objects` once per process, after the first page has run (``app.py``).
+#: Freeze again once this many modules were imported since the last freeze (plotly alone brings hundreds).
+FREEZE_AFTER_NEW_MODULES = 25
+_freeze_lock = threading.Lock()
+_heap = {"models_loaded": 0, "frozen_modules": 0, "frozen_models": -1, "freezes": 0}  # per process
 
-    Only once: freezing later, in the middle of students' sessions, would also
-    exempt their short-lived objects from collection.
+
+def freeze_when_heap_grew() -> bool:
+    """:func:`freeze_long_lived_objects` after a script run that left new long-lived objects (``app.py``).
+
+    Called at the end of every run; it freezes only when libraries were imported
+    (``len(sys.modules)`` grew by :data:`FREEZE_AFTER_NEW_MODULES`) or a model was
+    loaded since the last freeze — a handful of times per process: after the first
+    page, after the first page that imports plotly, after each model's first load.
+    Freezing only after the first page served was not enough: when that page is Home
+    (as for most first visitors) the models and plotly are loaded later and every
+    collection walked them again (0.3 s of CPU per visit, bench/profile_visit.py).
+    Memory: a frozen object is still freed by reference counting; only cyclic
+    garbage among the objects alive at a freeze (e.g. another session's half-run
+    script at that instant) is never collected, a bounded, one-time amount.
+    Returns whether it froze (for tests).
     """
-    freeze_long_lived_objects()
+    modules = len(sys.modules)
+    if (modules - _heap["frozen_modules"] < FREEZE_AFTER_NEW_MODULES
+            and _heap["models_loaded"] == _heap["frozen_models"]):
+        return False
+    with _freeze_lock:
+        modules = len(sys.modules)
+        if (modules - _heap["frozen_modules"] < FREEZE_AFTER_NEW_MODULES
+                and _heap["models_loaded"] == _heap["frozen_models"]):
+            return False
+        freeze_long_lived_objects()
+        _heap.update(frozen_modules=modules, frozen_models=_heap["models_loaded"], freezes=_heap["freezes"] + 1)
+        return True
+
+
+#: Bytes per read when the server sends a static file or image (Starlette's default is 64 KB).
+STATIC_CHUNK_BYTES = 1 << 20
+
+
+@st.cache_resource(show_spinner=False)
+def tune_static_files() -> bool:
+    """Send static files (the frontend's 7.7 MB per first visit) in 1 MB reads instead of 64 KB.
+
+    Streamlit serves its JavaScript, fonts and images with Starlette's ``FileResponse``,
+    which reads each file in ``chunk_size`` pieces, each read a hop to a worker thread
+    and back: the 4.7 MB plotly bundle alone took 72. Behind ``python -m explainer
+    serve`` nginx serves ``/static/`` itself and this matters less.
+    """
+    try:
+        from starlette.responses import FileResponse
+    except ImportError:  # another server implementation: nothing to tune
+        return False
+    if getattr(FileResponse, "chunk_size", 0) < STATIC_CHUNK_BYTES:
+        FileResponse.chunk_size = STATIC_CHUNK_BYTES
     return True
 
 
 def _warm_up(loaded: LoadedModel) -> LoadedModel:
     """Warm the model up and time it once per process: ``reference_ms`` (best of 5 forward passes)."""
     loaded.reference_ms = reference_latency_ms(loaded)
+    with _freeze_lock:
+        _heap["models_loaded"] += 1  # the next run's end freezes it (freeze_when_heap_grew)
     return loaded
 
 
