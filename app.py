@@ -33,6 +33,7 @@ SECTIONS = {
     "try": [
         page("classify", "🔍"),
     ],
+    "deploy": [page("zoo", "🦁")],
 }
 
 st.navigation({tr(f"nav.sec_{section}"): pages for section, pages in SECTIONS.items()}).run()

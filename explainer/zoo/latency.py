@@ -130,18 +130,24 @@ def cheapest_first(models: tuple[str, ...] | None = None) -> tuple[str, ...]:
 
 @dataclass
 class BackgroundZoo:
-    """Measures every model's latency once, in a daemon thread; safe to read from any thread.
+    """Measures this machine's roofs, then every model's latency, once, in a daemon thread.
 
-    ``start()`` is idempotent; :meth:`snapshot` returns what is measured so far. One instance per process
-    (the app keeps it with ``st.cache_resource``), so many visitors never measure twice.
+    ``start()`` is idempotent; :meth:`snapshot` returns the latencies measured so far and :attr:`machine` the
+    roofs (``None`` until measured). One instance per process (the app keeps it with ``st.cache_resource``), so
+    many visitors never measure twice. Everything runs one after the other in the one thread, so the
+    measurements do not compete with each other (they still share the CPU with everything else).
     """
 
     repeats: int = 7
     order: tuple[str, ...] = field(default_factory=cheapest_first)
+    measure_roofs: bool = True
+    machine: object | None = None  # explainer.zoo.roofline.Machine once measured
+    error: str | None = None
     _results: dict[str, Latency] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _thread: threading.Thread | None = None
-    error: str | None = None
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _roofs_done: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> None:
         with self._lock:
@@ -150,14 +156,27 @@ class BackgroundZoo:
             self._thread = threading.Thread(target=self._run, name="zoo-latency", daemon=True)
             self._thread.start()
 
+    def stop(self) -> None:
+        """Stop after the model being measured (tests; a server shutting down)."""
+        self._stop.set()
+
     def _run(self) -> None:
         try:
+            if self.measure_roofs:
+                from explainer.zoo.roofline import measure_machine
+
+                self.machine = measure_machine()
+            self._roofs_done.set()
             for name in self.order:
+                if self._stop.is_set():
+                    return
                 result = measure(name, None, self.repeats)
                 with self._lock:
                     self._results[name] = result
         except Exception as error:  # noqa: BLE001 - reported on the page, the app keeps working
             self.error = f"{type(error).__name__}: {error}"
+        finally:
+            self._roofs_done.set()
 
     def snapshot(self) -> dict[str, Latency]:
         with self._lock:
@@ -169,7 +188,12 @@ class BackgroundZoo:
 
     @property
     def done(self) -> bool:
-        return len(self.snapshot()) == self.total or self.error is not None
+        return len(self.snapshot()) == self.total or self.error is not None or self._stop.is_set()
+
+    def wait_roofs(self, timeout: float | None = None) -> object | None:
+        """The machine's roofs, waiting up to ``timeout`` seconds for their measurement."""
+        self._roofs_done.wait(timeout)
+        return self.machine
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until all models are measured (tests, the command line); ``True`` when done."""
