@@ -266,7 +266,7 @@ summary_rows = [{
     tr("zoo.col_memory_bound"): s.memory_bound,
     tr("zoo.col_intensity"): f"{s.min_intensity:.2f} – {s.max_intensity:.2f}",
     tr("zoo.col_macs_share"): round(100 * s.macs / max(1, sum(p.macs for p in points)), 1),
-    tr("zoo.col_rate"): None if s.median_gmacs is None else round(s.median_gmacs, 1),
+    tr("zoo.col_rate"): None if s.median_gmacs is None else round(s.median_gmacs, 2),
 } for s in summarise(points)]
 st.dataframe(summary_rows, hide_index=True, width="stretch")
 st.markdown(tr("zoo.roof_explain"))
