@@ -442,7 +442,7 @@ class Part:
     """One step of a block: a convolution (``macs`` > 0) or a pure data movement (0 MACs)."""
 
     name: str  # e.g. "squeeze", "expand3x3", "depthwise", "concat", "shuffle", "se_reduce"
-    kind: str  # "standard" | "pointwise" | "depthwise" | "se" | "memory"
+    kind: str  # "standard" | "pointwise" | "depthwise" | "memory" (computes nothing, moves data)
     macs: int
     params: int  # weights + biases (batch norm apart, in ``bn_params``)
     reads: int  # elements read: input tensor(s) + weights

@@ -124,10 +124,9 @@ def table_and_scatters(was_measuring: bool) -> None:
                                                   {**labels, "x": tr("zoo.axis_latency")}), width="stretch",
                             key="sc_latency")
             st.caption(tr("zoo.front_list", models=", ".join(r.display for r in front)))
-        else:
+        elif runner is not None:
             st.info(tr("zoo.no_latency_yet"))
-    picked = next((r for r in rows if r.model == pick), None)
-    if picked is not None and picked.ms_per_gmac is not None:
+    if sum(r.ms_per_gmac is not None for r in rows) >= 2:
         slowest = max((r for r in rows if r.ms_per_gmac is not None), key=lambda r: r.ms_per_gmac)
         fastest = min((r for r in rows if r.ms_per_gmac is not None), key=lambda r: r.ms_per_gmac)
         st.markdown(tr("zoo.ms_per_gmac_text", slow=slowest.display, slow_v=f"{slowest.ms_per_gmac:.0f}",
