@@ -180,11 +180,13 @@ def key_blocks() -> None:
             with st.container(border=True):
                 family = blocks.BLOCK_FAMILY[key]
                 st.markdown(f"**{tr(f'zoo.block_{key}')}** · {tr(f'zoo.family_{family}')}")
-                st.graphviz_chart(figs.block_dot(block, part_labels), width="stretch")
+                st.graphviz_chart(figs.block_dot(block, part_labels))
                 m1, m2, m3 = st.columns(3)
-                m1.metric(tr("common.macs"), fmt_int(block.macs),
-                          delta=tr("zoo.vs_standard", factor=f"{standard.macs / block.macs:.1f}") if block.macs else None,
-                          delta_color="off")
+                if block.macs <= standard.macs:
+                    delta = tr("zoo.vs_standard", factor=f"{standard.macs / block.macs:.1f}")
+                else:
+                    delta = tr("zoo.vs_standard_more", factor=f"{block.macs / standard.macs:.1f}")
+                m1.metric(tr("common.macs"), fmt_int(block.macs), delta=delta, delta_color="off")
                 m2.metric(tr("common.params"), fmt_int(block.params))
                 m3.metric(tr("zoo.bytes_moved"), f"{block.bytes_moved / 1e6:.2f} MB",
                           help=tr("zoo.bytes_help"))
@@ -248,6 +250,7 @@ if roof_model not in times and st.button(tr("zoo.roof_measure", model=DISPLAY[ro
         times[roof_model] = time_layers(roof_model, repeats=7)
         if "vgg16" not in times:
             times["vgg16"] = time_layers("vgg16", repeats=3)
+    st.rerun()  # draw the measured rates (and drop the button)
 timings = times.get(roof_model)
 points = roofline_points(count_network(roof_model), machine, timings)
 reference = roofline_points(count_network("vgg16"), machine, times.get("vgg16")) if roof_model != "vgg16" else []

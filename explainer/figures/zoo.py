@@ -38,15 +38,17 @@ def accuracy_scatter(rows: Sequence[ZooRow], cost: Callable[[ZooRow], float | No
     line, the student's pick ringed. ``labels``: ``x``, ``y``, ``front``, ``pick`` and one per family key."""
     fig = go.Figure()
     usable = [r for r in rows if r.top1 is not None and cost(r) is not None]
+    named = {r.model for r in front} | {pick}  # the others are named on hover (labels would overlap)
     for family, color in FAMILY_COLORS.items():
         chosen = [r for r in usable if r.family == family]
         if not chosen:
             continue
         fig.add_trace(go.Scatter(
             x=[cost(r) for r in chosen], y=[r.top1 for r in chosen], mode="markers+text",
-            text=[r.display for r in chosen], textposition="top center", textfont={"size": 10},
+            text=[r.display if r.model in named else "" for r in chosen], hovertext=[r.display for r in chosen],
+            textposition="top center", textfont={"size": 10},
             marker={"size": 10, "color": color, "symbol": ["diamond" if r.reference else "circle" for r in chosen]},
-            name=labels[family], hovertemplate="%{text}<br>%{x:,.4g}<br>top-1 %{y:.1f} %<extra></extra>"))
+            name=labels[family], hovertemplate="%{hovertext}<br>%{x:,.4g}<br>top-1 %{y:.1f} %<extra></extra>"))
     if len(front) > 1:
         xs, ys = [], []
         for i, row in enumerate(front):
