@@ -29,7 +29,9 @@ def latency_runner() -> BackgroundZoo | None:
     """The one background measurement of this process (roofs, then every model), started on first use."""
     if os.environ.get(LATENCY_ENV, "on").strip().lower() in ("0", "off", "no", "false"):
         return None
-    runner = BackgroundZoo()
+    import torch
+
+    runner = BackgroundZoo(threads=torch.get_num_threads())  # the app's setting (explainer.threads)
     runner.start()
     return runner
 

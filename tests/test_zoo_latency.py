@@ -38,7 +38,8 @@ def test_measure_restores_threads_and_times_a_real_pass():
 
 
 def test_background_zoo_measures_each_model_once():
-    runner = latency.BackgroundZoo(repeats=1, order=("squeezenet1_1", "shufflenet_v2_x0_5"), measure_roofs=False)
+    runner = latency.BackgroundZoo(repeats=1, order=("squeezenet1_1", "shufflenet_v2_x0_5"), measure_roofs=False,
+                                   threads=1)
     before = torch.get_num_threads()
     torch.set_num_threads(1)  # as in the app (explainer.threads)
     try:
@@ -48,6 +49,7 @@ def test_background_zoo_measures_each_model_once():
     finally:
         torch.set_num_threads(before)
     assert set(runner.snapshot()) == {"squeezenet1_1", "shufflenet_v2_x0_5"} and runner.error is None
+    assert all(measured.threads == 1 for measured in runner.snapshot().values())
     rows = [latency.with_latency(latency.static_row(name), measured) for name, measured in runner.snapshot().items()]
     assert all(r.ms_per_gmac == pytest.approx(r.latency_ms / (r.macs / 1e9)) for r in rows)
 

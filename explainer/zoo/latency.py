@@ -141,6 +141,7 @@ class BackgroundZoo:
     repeats: int = 7
     order: tuple[str, ...] = field(default_factory=cheapest_first)
     measure_roofs: bool = True
+    threads: int | None = None  # intra-op threads in the worker (the app passes its own setting)
     machine: object | None = None  # explainer.zoo.roofline.Machine once measured
     error: str | None = None
     _results: dict[str, Latency] = field(default_factory=dict)
@@ -162,6 +163,11 @@ class BackgroundZoo:
 
     def _run(self) -> None:
         try:
+            if self.threads is not None:
+                import torch
+
+                if torch.get_num_threads() != self.threads:
+                    torch.set_num_threads(self.threads)
             if self.measure_roofs:
                 from explainer.zoo.roofline import measure_machine
 
@@ -170,7 +176,7 @@ class BackgroundZoo:
             for name in self.order:
                 if self._stop.is_set():
                     return
-                result = measure(name, None, self.repeats)
+                result = measure(name, self.threads, self.repeats)
                 with self._lock:
                     self._results[name] = result
         except Exception as error:  # noqa: BLE001 - reported on the page, the app keeps working
