@@ -183,7 +183,7 @@ def key_blocks() -> None:
                 family = blocks.BLOCK_FAMILY[key]
                 st.markdown(f"**{tr(f'zoo.block_{key}')}** · {tr(f'zoo.family_{family}')}")
                 st.graphviz_chart(figs.block_dot(block, part_labels))
-                m1, m2, m3 = st.columns(3)
+                m1, m2, m3 = st.columns([3, 2, 2])
                 if block.macs <= standard.macs:
                     delta = tr("zoo.vs_standard", factor=f"{standard.macs / block.macs:.1f}")
                 else:
