@@ -11,7 +11,6 @@ import re
 import pytest
 
 from explainer.i18n import t
-from explainer.zoo import registry
 from tests.e2e.helpers import LANGS, Tab
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -62,6 +61,5 @@ def test_latency_is_measured_and_the_roofline_filled(tab: Tab) -> None:
     page.get_by_role("button", name=t("zoo.roof_measure", "en", model="MobileNetV2")).click()
     page.get_by_text(t("zoo.roof_unmeasured", "en")).wait_for(state="detached", timeout=MEASURE_TIMEOUT_MS)
     tab.wait_idle()
-    assert len(registry.MODEL_NAMES) == 18
     tab.screenshot("zoo_measured")
     _clean(tab, "zoo measured")
