@@ -36,6 +36,7 @@ SECTIONS = {
         page("classify", "🔍"),
         page("segment", "🧩"),
     ],
+    "deploy": [page("zoo", "🦁")],
 }
 
 st.navigation({tr(f"nav.sec_{section}"): pages for section, pages in SECTIONS.items()}).run()

@@ -418,3 +418,202 @@ def sweep_output_channels(d_k: int, m: int, d_f: int, t: int, stride: int, ns: l
 def sweep_kernel_size(m: int, n: int, d_f: int, t: int, stride: int, kernels: list[int]) -> list[SweepPoint]:
     """The same ratios for each odd kernel size D_K in ``kernels``."""
     return [_sweep_point(d_k, d_k, m, n, d_f, t, stride) for d_k in kernels]
+
+
+# --------------------------------------------------------------------------
+# The lightweight family's building blocks, part by part, with memory traffic
+# --------------------------------------------------------------------------
+#
+# Memory traffic (the roofline's denominator) follows one rule everywhere:
+# a step reads its input tensor(s) and its weights once and writes its output
+# once (elements; × 4 bytes in float32). That is the least any implementation
+# must move when nothing stays in cache between steps. Steps that compute
+# nothing still move data: ShuffleNet's concatenation and channel shuffle are
+# 0 MACs but copy every value (``torch.cat``; ``transpose(...).contiguous()``),
+# SE's pooling reads the whole map and its scaling reads and writes it again.
+# A channel split (``chunk``) is a view: it moves nothing.
+
+#: Bytes per value in float32 (the app's and torchvision's models).
+FLOAT32_BYTES = 4
+
+
+@dataclass(frozen=True)
+class Part:
+    """One step of a block: a convolution (``macs`` > 0) or a pure data movement (0 MACs)."""
+
+    name: str  # e.g. "squeeze", "expand3x3", "depthwise", "concat", "shuffle", "se_reduce"
+    kind: str  # "standard" | "pointwise" | "depthwise" | "memory" (computes nothing, moves data)
+    macs: int
+    params: int  # weights + biases (batch norm apart, in ``bn_params``)
+    reads: int  # elements read: input tensor(s) + weights
+    writes: int  # elements written: the output tensor
+    out_shape: tuple[int, int, int]  # (C, H, W)
+    bn_params: int = 0
+
+    @property
+    def bytes_moved(self) -> int:
+        return (self.reads + self.writes) * FLOAT32_BYTES
+
+    @property
+    def intensity(self) -> float:
+        """Arithmetic intensity: MACs per byte moved (float32)."""
+        return self.macs / self.bytes_moved if self.bytes_moved else 0.0
+
+
+def conv_part(name: str, k: int, m: int, n: int, d_f: int, stride: int = 1, groups: int = 1, bias: bool = False,
+              bn: bool = True) -> Part:
+    """A ``k×k`` convolution M → N at input ``D_F`` ("same" padding, stride ``s``) as a :class:`Part`."""
+    d_g = output_size(d_f, stride)
+    cost = conv2d(k, k, m, n, d_g, d_g, groups=groups, bias=bias)
+    if groups > 1 and groups == m:
+        kind = "depthwise"
+    else:
+        kind = "pointwise" if k == 1 else "standard"
+    return Part(name, kind, cost.macs, cost.params, m * d_f * d_f + cost.params, n * d_g * d_g, (n, d_g, d_g),
+                2 * n if bn else 0)
+
+
+def copy_part(name: str, c: int, h: int, w: int | None = None) -> Part:
+    """A step that reads and writes a C×H×W tensor once and computes nothing (concat, shuffle)."""
+    w = h if w is None else w
+    return Part(name, "memory", 0, 0, c * h * w, c * h * w, (c, h, w))
+
+
+@dataclass(frozen=True)
+class BlockCost:
+    """A whole block: its parts in order, its tensors and its totals."""
+
+    name: str  # "fire" | "shufflenet_v2" | "inverted_residual" | "mbconv_se"
+    parts: tuple[Part, ...]
+    in_shape: tuple[int, int, int]  # (C, H, W)
+    out_shape: tuple[int, int, int]
+    residual_adds: int = 0  # element-wise additions of a shortcut (not MACs)
+
+    @property
+    def total(self) -> Cost:
+        return Cost(sum(p.macs for p in self.parts), sum(p.params for p in self.parts))
+
+    @property
+    def macs(self) -> int:
+        return self.total.macs
+
+    @property
+    def params(self) -> int:
+        return self.total.params
+
+    @property
+    def bn_params(self) -> int:
+        return sum(p.bn_params for p in self.parts)
+
+    @property
+    def bytes_moved(self) -> int:
+        return sum(p.bytes_moved for p in self.parts)
+
+    @property
+    def memory_only_bytes(self) -> int:
+        """Bytes moved by the steps that compute nothing (concat, shuffle, SE pooling and scaling)."""
+        return sum(p.bytes_moved for p in self.parts if p.macs == 0)
+
+    @property
+    def intensity(self) -> float:
+        return self.macs / self.bytes_moved if self.bytes_moved else 0.0
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "block": self.name, "in_shape": list(self.in_shape), "out_shape": list(self.out_shape),
+            "macs": self.macs, "params": self.params, "bn_params": self.bn_params,
+            "bytes_moved": self.bytes_moved, "residual_adds": self.residual_adds,
+            "parts": [{"name": p.name, "kind": p.kind, "macs": p.macs, "params": p.params,
+                       "bytes_moved": p.bytes_moved, "out_shape": list(p.out_shape)} for p in self.parts],
+        }
+
+
+def fire_module(m: int, squeeze: int, expand1x1: int, expand3x3: int, d_f: int) -> BlockCost:
+    """SqueezeNet's Fire module: squeeze 1×1 (M → s), then expand 1×1 (s → e1) ‖ expand 3×3 (s → e3), concat.
+
+    All three convolutions have a bias and no batch norm; stride 1 ("same"), so the map stays D_F×D_F.
+    MACs = D_F²·(M·s + s·e1 + 9·s·e3); params = M·s + s + s·e1 + e1 + 9·s·e3 + e3.
+    """
+    out = expand1x1 + expand3x3
+    parts = (
+        conv_part("squeeze", 1, m, squeeze, d_f, bias=True, bn=False),
+        conv_part("expand1x1", 1, squeeze, expand1x1, d_f, bias=True, bn=False),
+        conv_part("expand3x3", 3, squeeze, expand3x3, d_f, bias=True, bn=False),
+        copy_part("concat", out, d_f),
+    )
+    return BlockCost("fire", parts, (m, d_f, d_f), (out, d_f, d_f))
+
+
+def shufflenet_v2_unit(m: int, n: int, d_f: int, stride: int = 1) -> BlockCost:
+    """ShuffleNet V2's unit (Ma et al., 2018, Fig. 3c/d) as in torchvision.
+
+    * stride 1 (M = N): split the channels in halves (a view, free); the second half goes through
+      1×1 → depthwise 3×3 → 1×1 (N/2 channels each); concat with the untouched half; shuffle.
+    * stride 2: branch 1 = depthwise 3×3 /2 on all M channels → 1×1 (M → N/2); branch 2 = 1×1 (M → N/2)
+      → depthwise 3×3 /2 → 1×1; concat; shuffle.
+
+    Split, concat and shuffle are 0 MACs; concat and shuffle each copy the N×D_G×D_G output once.
+    Every convolution is followed by batch norm (no bias).
+    """
+    if n % 2:
+        raise ValueError(f"a ShuffleNet V2 unit needs an even number of output channels, got N={n}")
+    if stride == 1 and m != n:
+        raise ValueError(f"a stride-1 ShuffleNet V2 unit keeps its channels: M={m} must equal N={n}")
+    half = n // 2
+    d_g = output_size(d_f, stride)
+    if stride == 1:
+        parts = [
+            Part("split", "memory", 0, 0, 0, 0, (half, d_f, d_f)),
+            conv_part("branch2_1x1", 1, half, half, d_f),
+            conv_part("branch2_depthwise", 3, half, half, d_f, groups=half),
+            conv_part("branch2_1x1_out", 1, half, half, d_f),
+        ]
+    else:
+        parts = [
+            conv_part("branch1_depthwise", 3, m, m, d_f, stride, groups=m),
+            conv_part("branch1_1x1", 1, m, half, d_g),
+            conv_part("branch2_1x1", 1, m, half, d_f),
+            conv_part("branch2_depthwise", 3, half, half, d_f, stride, groups=half),
+            conv_part("branch2_1x1_out", 1, half, half, d_g),
+        ]
+    parts += [copy_part("concat", n, d_g), copy_part("shuffle", n, d_g)]
+    return BlockCost("shufflenet_v2", tuple(parts), (m, d_f, d_f), (n, d_g, d_g))
+
+
+def squeeze_excitation_parts(c: int, squeeze: int, d_f: int) -> tuple[Part, ...]:
+    """Squeeze-and-excitation (Hu et al., 2018) on a C×D_F×D_F map, as torchvision's ``SqueezeExcitation``.
+
+    Global average pool (0 MACs, reads the map) → 1×1 conv C → s with bias → 1×1 conv s → C with bias →
+    scale the map channel by channel (0 MACs: reads the map and the C scales, writes the map).
+    MACs = 2·C·s; params = 2·C·s + s + C.
+    """
+    area = d_f * d_f
+    return (
+        Part("se_pool", "memory", 0, 0, c * area, c, (c, 1, 1)),
+        conv_part("se_reduce", 1, c, squeeze, 1, bias=True, bn=False),
+        conv_part("se_expand", 1, squeeze, c, 1, bias=True, bn=False),
+        Part("se_scale", "memory", 0, 0, c * area + c, c * area, (c, d_f, d_f)),
+    )
+
+
+def mbconv(d_k: int, m: int, n: int, d_f: int, expand: float, stride: int = 1, se_squeeze: int | None = None,
+           hidden: int | None = None) -> BlockCost:
+    """MBConv (MnasNet, EfficientNet): expand 1×1 → depthwise k×k /s → [SE] → linear project 1×1.
+
+    ``hidden`` defaults to ``expand·M`` (MnasNet; EfficientNet rounds it to a multiple of 8); no expansion
+    layer when ``hidden == M``. ``se_squeeze`` adds squeeze-and-excitation on the hidden tensor (EfficientNet:
+    ``max(1, M // 4)``; MnasNet as released in torchvision has none). Without SE and with k = 3 this is
+    MobileNetV2's inverted residual (:func:`inverted_residual`). The shortcut exists when s = 1 and M = N.
+    """
+    hidden = int(round(m * expand)) if hidden is None else hidden
+    d_g = output_size(d_f, stride)
+    parts: list[Part] = []
+    if hidden != m:
+        parts.append(conv_part("expand", 1, m, hidden, d_f))
+    parts.append(conv_part("depthwise", d_k, hidden, hidden, d_f, stride, groups=hidden))
+    if se_squeeze:
+        parts += squeeze_excitation_parts(hidden, se_squeeze, d_g)
+    parts.append(conv_part("project", 1, hidden, n, d_g))
+    adds = n * d_g * d_g if (stride == 1 and m == n) else 0
+    name = "mbconv_se" if se_squeeze else "inverted_residual"
+    return BlockCost(name, tuple(parts), (m, d_f, d_f), (n, d_g, d_g), residual_adds=adds)

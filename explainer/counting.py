@@ -136,14 +136,18 @@ def _shape(value: object) -> tuple[int, ...]:
 
 
 def count_module(model: nn.Module, input_shape: tuple[int, int, int] = (3, 224, 224),
-                 *, device: str | torch.device = "meta") -> Count:
+                 *, device: str | torch.device = "meta", rules: dict[type, CountRule] | None = None) -> Count:
     """Count ``model`` on one input of ``input_shape`` (C, H, W), batch 1.
 
     The forward pass runs on ``device`` (``"meta"``: shapes only, instant even
     for VGG-16; the model is moved there with ``to_empty`` on a copy when it
     is not there yet, so the caller's model is untouched). The model is put in
-    eval mode for the pass and restored afterwards.
+    eval mode for the pass and restored afterwards. ``rules`` replaces
+    :data:`COUNT_RULES` for this call (e.g. to add a 0-MAC row for a block
+    whose data movement matters, as :mod:`explainer.zoo.network` does for
+    ShuffleNet's concat + shuffle).
     """
+    rules = COUNT_RULES if rules is None else rules
     device = torch.device(device)
     total = sum(p.numel() for p in model.parameters())
     first = next(iter(model.parameters()), None)
@@ -156,9 +160,9 @@ def count_module(model: nn.Module, input_shape: tuple[int, int, int] = (3, 224, 
     seen: set[int] = set()
 
     def hook(module: nn.Module, inputs: tuple, output: object) -> None:
-        rule = COUNT_RULES.get(type(module))
+        rule = rules.get(type(module))
         if rule is None:
-            for kind, candidate in COUNT_RULES.items():
+            for kind, candidate in rules.items():
                 if isinstance(module, kind):
                     rule = candidate
                     break
@@ -176,7 +180,7 @@ def count_module(model: nn.Module, input_shape: tuple[int, int, int] = (3, 224, 
                                    cost.macs, params, **extra))
 
     handles = [m.register_forward_hook(hook) for m in model.modules()
-               if any(isinstance(m, kind) for kind in COUNT_RULES)]
+               if any(isinstance(m, kind) for kind in rules)]
     was_training = model.training
     try:
         model.eval()

@@ -162,3 +162,8 @@ if stored is not None and stored[0] == shape:
                   dw=f"{timing.depthwise.gmacs_per_second:.1f}", pw=f"{timing.pointwise.gmacs_per_second:.1f}",
                   threads=timing.threads, reps=timing.standard.repeats))
     st.markdown(tr("cost.machine_explain"))
+st.caption(tr("zoo.cost_link_text"))
+try:
+    st.page_link("pages/zoo.py", label=tr("zoo.cost_link"), icon="🦁")
+except st.errors.StreamlitAPIException:  # this page run on its own, without app.py's navigation
+    st.markdown(f"🦁 [{tr('zoo.cost_link')}](zoo)")
