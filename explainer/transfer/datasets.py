@@ -12,6 +12,9 @@ when it is not a photo our loader accepts (read from its header:
 :func:`explainer.images.image_header`) or when it is a GIF — GIFs are drawings,
 animations or placeholders more often than photos (the ants/bees set's
 ``imageNotFound.gif``), and torchvision's ``ImageFolder`` skips them too.
+In a zip, the class root is the folder whose subfolders hold the photos (``train/``
+when there are several, e.g. ``train/`` and ``val/``; files beside it are not read);
+a file outside every class folder, or with an absolute or ``..`` path, is reported.
 A file whose pixels turn out broken later (a truncated JPEG) is skipped and
 reported by :func:`explainer.transfer.embed.embed_photos`.
 
@@ -25,11 +28,11 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
+
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Callable, Iterable, Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -214,7 +217,7 @@ def holdout_split(labels: Sequence[int] | np.ndarray) -> tuple[np.ndarray, np.nd
 
 
 def _ignored(part: str) -> bool:
-    return part.startswith(".") or part == "__MACOSX" or part == "Thumbs.db"
+    return (part.startswith(".") and part != "..") or part == "__MACOSX" or part == "Thumbs.db"
 
 
 def check_photo(data: bytes, name: str) -> None:
@@ -328,9 +331,11 @@ def read_zip(source: bytes | str | Path, name: str = "photos.zip") -> LabelledSe
             outside: list[str] = []
             for member in members:
                 path = PurePosixPath(member.filename)
-                if path.is_absolute() or ".." in path.parts or not member.filename.startswith(prefix):
+                if path.is_absolute() or ".." in path.parts:
                     outside.append(member.filename)
                     continue
+                if not member.filename.startswith(prefix):
+                    continue  # beside the class root, e.g. val/ when train/ is used
                 rest = PurePosixPath(member.filename[len(prefix):]).parts
                 if len(rest) < 2:
                     outside.append(member.filename)
@@ -414,9 +419,5 @@ def demo_folder(progress: Progress | None = None, *, download: bool = True) -> P
     return find_class_root(unpacked)
 
 
-#: The callback type of the embedding/training progress: ``(done, total)``.
-StepProgress = Callable[[int, int], None]
 
 
-def data_dir_configured() -> bool:
-    return bool(os.environ.get(DATA_DIR_ENV, "").strip())

@@ -53,7 +53,8 @@ def _pooled(loaded: LoadedModel, batch: torch.Tensor) -> torch.Tensor:
 def pooled_features(loaded: LoadedModel, batch: torch.Tensor) -> torch.Tensor:
     """``[N, D]`` pooled features of a prepared batch ``[N, 3, S, S]`` (no autograd)."""
     with torch.inference_mode():
-        return _pooled(loaded, batch).float().clone()
+        pooled = _pooled(loaded, batch).float()
+    return pooled.clone()  # an ordinary tensor outside inference mode
 
 
 class FeatureCache:
@@ -174,3 +175,24 @@ def embed_image_bytes(data: bytes, name: str, loaded: LoadedModel, cache: Featur
     if result.skipped:
         raise result.skipped[0].error
     return result.features[0]
+
+
+def classify_with_head(image, loaded: LoadedModel, head, top: int = 5):
+    """:class:`explainer.classify.Classification` of ``image`` over ``head``'s classes (probabilities of the
+    head on the pooled features; ``top`` at most the number of classes). The CLI's ``classify --head``."""
+    from explainer.classify import Classification, Prediction, check_top
+    from explainer.transfer.head import check_head_fits
+
+    check_top(top)
+    start = time.perf_counter()
+    batch = preprocess(image, loaded)
+    prepared = time.perf_counter()
+    vector = pooled_features(loaded, batch)
+    check_head_fits(head, loaded.name, int(vector.shape[1]))
+    probs = head.probabilities(vector.numpy())[0]
+    done = time.perf_counter()
+    order = np.lexsort((np.arange(probs.size), -probs))[:min(top, probs.size)]
+    predictions = [Prediction(int(i), head.classes[int(i)], float(probs[int(i)])) for i in order]
+    return Classification(model=loaded.name, weights=loaded.weights, pretrained=loaded.pretrained,
+                          predictions=predictions, forward_ms=(done - prepared) * 1000.0,
+                          preprocess_ms=(prepared - start) * 1000.0, input_tensor=batch)
