@@ -32,6 +32,7 @@ SECTIONS = {
     ],
     "try": [
         page("classify", "🔍"),
+        page("transfer", "🎓"),
     ],
 }
 

@@ -46,6 +46,7 @@ class ClassMap:
     cam: np.ndarray  # float32 [h, w], 0…1 (all zeros when nothing speaks for the class)
     raw_max: float  # the map's largest value before scaling
     input_image: np.ndarray  # uint8 [S, S, 3]: what the network saw
+    probabilities: np.ndarray | None = None  # float64 [C]: every class's probability for this photo
 
     def upsampled(self) -> np.ndarray:
         """The map resized to the input image (bilinear), float32 0…1."""
@@ -81,7 +82,7 @@ def head_cam(image: Image.Image, loaded: LoadedModel, head: Head, class_index: i
     c = int(np.argmax(probs)) if class_index is None else _check_class(class_index, len(head.classes))
     raw = torch.einsum("k,khw->hw", head.weight[c].float(), fmap.float()) / (fmap.shape[1] * fmap.shape[2])
     cam, top = _scaled(raw)
-    return ClassMap(c, head.classes[c], float(probs[c]), cam, top, tensor_to_image(batch, loaded))
+    return ClassMap(c, head.classes[c], float(probs[c]), cam, top, tensor_to_image(batch, loaded), probs)
 
 
 def imagenet_cam(image: Image.Image, loaded: LoadedModel, class_index: int | None = None) -> ClassMap:

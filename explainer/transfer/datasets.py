@@ -385,6 +385,31 @@ def _read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, limit: int) 
     return b"".join(chunks)
 
 
+#: Uploads are kept as a JPEG of at most this shorter side (the networks resize to 232–256 anyway).
+COMPACT_SIDE = 320
+COMPACT_QUALITY = 90
+
+
+def compact_photo(data: bytes, name: str) -> bytes:
+    """An upload as the page keeps it: decoded safely, shrunk to a shorter side of :data:`COMPACT_SIDE`,
+    re-encoded as JPEG (a 4 MB phone photo becomes about 30 KB). Raises :class:`ImageError` for a non-photo
+    or a GIF."""
+    from PIL import Image
+
+    from explainer.images import load_image
+
+    check_photo(data, name)
+    image = load_image(data, name, min_side=COMPACT_SIDE)
+    short = min(image.size)
+    if short > COMPACT_SIDE:
+        scale = COMPACT_SIDE / short
+        image = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))),
+                             Image.BILINEAR, reducing_gap=3.0)
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=COMPACT_QUALITY)
+    return out.getvalue()
+
+
 def read_data(source: str | Path) -> LabelledSet:
     """A folder (see :func:`read_image_folder`) or a ``.zip`` file (see :func:`read_zip`)."""
     path = Path(source).expanduser()
