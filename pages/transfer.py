@@ -161,8 +161,9 @@ for i in range(n_classes):
             st.image(thumbs, width=64)
 
 with st.expander(tr("transfer.camera_title")):
+    current = _names()  # captured: format_func may be called after the run
     target = st.selectbox(tr("transfer.camera_target"), list(range(n_classes)), key="tl_cam_target",
-                          format_func=lambda k: _names()[k] or str(k + 1))
+                          format_func=lambda k: current[k] or str(k + 1))
     shot = st.camera_input(tr("transfer.camera"), key="tl_camera")
     if shot is not None and shot.file_id not in state["tl_seen"]:
         state["tl_seen"].add(shot.file_id)

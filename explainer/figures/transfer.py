@@ -38,8 +38,8 @@ def confusion_matrix(matrix: np.ndarray, classes: Sequence[str], *, title: str, 
                      predicted_label: str, height: int = 320) -> go.Figure:
     """Counts, rows = true class, columns = predicted class, the diagonal (correct) darkest when right."""
     matrix = np.asarray(matrix)
-    figure = go.Figure(go.Heatmap(z=matrix, x=list(classes), y=list(classes), colorscale="Blues", showscale=False,
-                                  text=matrix, texttemplate="%{text}",
+    figure = go.Figure(go.Heatmap(z=matrix.tolist(), x=list(classes), y=list(classes), colorscale="Blues", showscale=False,
+                                  text=matrix.tolist(), texttemplate="%{text}",
                                   hovertemplate=f"{true_label}: %{{y}}<br>{predicted_label}: %{{x}}<br>%{{z}}<extra></extra>"))
     figure.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=40, b=30),
                          xaxis=dict(title=predicted_label, side="bottom"),
