@@ -82,3 +82,14 @@ def test_bad_upload_is_one_line(with_weights) -> None:
     assert not at.exception
     assert at.error and t("errors.transfer.empty_class", "zh", name=t("transfer.default_class", "zh", k=1)) in [
         e.value for e in at.error]
+
+
+def test_classify_page_cam_toggle(with_weights) -> None:
+    at = run_page("pages/classify.py", "en", timeout=120)
+    assert not at.exception
+    images = len(at.image)
+    at.toggle(key="classify_cam").set_value(True).run()
+    assert not at.exception and not at.error
+    assert len(at.image) == images + 1
+    assert any(t("classify_cam.caption", "en", label="") .split("{")[0][:10] in (im.proto.imgs[0].caption or "")
+               for im in at.image)
