@@ -319,8 +319,10 @@ else:
                                       title=tr("transfer.probs_title"), prob_label=tr("transfer.prob")),
                             width="stretch", key="tl_probs")
         with right:
+            # One selector per photo, so each new photo starts at its own most probable class.
             cls = st.selectbox(tr("transfer.cam_class"), list(range(len(active.classes))), index=mapped.class_index,
-                               key="tl_cam_class", format_func=lambda k: active.classes[k])
+                               key=f"tl_cam_class_{ds.sha256_bytes(choice.data)[:16]}",
+                               format_func=lambda k: active.classes[k])
             if cls != mapped.class_index:
                 mapped = cams.head_cam(choice.image, loaded, active, int(cls))
             opacity = st.slider(tr("transfer.opacity"), 0.0, 1.0, 0.5, 0.05, key="tl_opacity")

@@ -29,6 +29,7 @@ PAGES = {
     "architectures": "pages/architectures.py",
     "classify": "pages/classify.py",
     "feature_maps": "pages/feature_maps.py",
+    "transfer": "pages/transfer.py",
 }
 DEFAULT_PAGE = "home"
 LANGS = ("en", "zh")
