@@ -88,11 +88,23 @@ def _replace_all(data: ds.LabelledSet, names: list[str]) -> None:
         state.pop(key, None)
 
 
-def _thumb(photo: ds.Photo):
+@st.cache_data(show_spinner=False, max_entries=256)
+def _thumb_of(digest: str, _photo: ds.Photo):
+    """A 160-pixel preview per photo content (shared by sessions: the demo set's previews are made once)."""
     try:
-        return preview(load_image(photo.read(), photo.name, min_side=160), 160)
+        return preview(load_image(_photo.read(), _photo.name, min_side=160), 160)
     except ImageError:
         return None
+
+
+def _thumb(photo: ds.Photo):
+    return _thumb_of(photo.digest, photo)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _class_map(photo_digest: str, head_digest: str, class_index: int | None, model: str, _image, _loaded, _head):
+    """The try-it photo's class probabilities and CAM, once per photo, head and class (reruns reuse it)."""
+    return cams.head_cam(_image, _loaded, _head, class_index)
 
 
 # ---------------------------------------------------------------- model
@@ -312,7 +324,9 @@ else:
     if choice is not None:
         left, right = st.columns(2)
         with left:
-            mapped = cams.head_cam(choice.image, loaded, active)
+            photo_digest = ds.sha256_bytes(choice.data)
+            head_digest = ds.sha256_bytes(head_bytes(active))
+            mapped = _class_map(photo_digest, head_digest, None, embed.model_key(loaded), choice.image, loaded, active)
             probs = mapped.probabilities
             order = np.argsort(-probs, kind="stable")
             st.plotly_chart(top_k_bar([Prediction(int(i), active.classes[int(i)], float(probs[int(i)])) for i in order],
@@ -321,10 +335,11 @@ else:
         with right:
             # One selector per photo, so each new photo starts at its own most probable class.
             cls = st.selectbox(tr("transfer.cam_class"), list(range(len(active.classes))), index=mapped.class_index,
-                               key=f"tl_cam_class_{ds.sha256_bytes(choice.data)[:16]}",
+                               key=f"tl_cam_class_{photo_digest[:16]}",
                                format_func=lambda k: active.classes[k])
             if cls != mapped.class_index:
-                mapped = cams.head_cam(choice.image, loaded, active, int(cls))
+                mapped = _class_map(photo_digest, head_digest, int(cls), embed.model_key(loaded), choice.image,
+                                    loaded, active)
             opacity = st.slider(tr("transfer.opacity"), 0.0, 1.0, 0.5, 0.05, key="tl_opacity")
             st.image(cams.overlay(mapped.input_image, mapped.cam, opacity), width="stretch",
                      caption=tr("transfer.cam_caption", name=mapped.class_name, p=f"{100 * mapped.probability:.1f}"))
