@@ -197,7 +197,9 @@ balance = ds.balance(data)
 if state["tl_photos"] and not balance.balanced and min(counts) > 0:
     st.warning(tr("transfer.unbalanced", ratio=f"{balance.ratio:.1f}"))
 st.caption(tr("transfer.holdout_rule"))
-if st.button(tr("transfer.train_button"), key="tl_train", type="primary"):
+if not loaded.pretrained:
+    st.info(tr("transfer.needs_pretrained", model=DISPLAY_NAMES[model_name]))
+if st.button(tr("transfer.train_button"), key="tl_train", type="primary", disabled=not loaded.pretrained):
     try:
         ds.check_trainable(data)
         bar = st.progress(0.0, text=tr("transfer.extracting", done=0, total=len(data.photos)))

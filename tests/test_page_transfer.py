@@ -8,6 +8,7 @@ import json
 import pytest
 
 from explainer.i18n import t
+from explainer.models import DISPLAY_NAMES
 from explainer.transfer import teach
 from tests.conftest import SHARED, run_page
 
@@ -93,3 +94,13 @@ def test_classify_page_cam_toggle(with_weights) -> None:
     assert len(at.image) == images + 1
     assert any(t("classify_cam.caption", "en", label="") .split("{")[0][:10] in (im.proto.imgs[0].caption or "")
                for im in at.image)
+
+
+def test_untrained_backbone_cannot_train(with_weights, monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))  # no V3 weights anywhere
+    at = run_page(PAGE, "en", timeout=300)
+    assert not at.button(key="tl_train").disabled
+    at.selectbox(key="tl_model").set_value("mobilenet_v3_small").run()
+    assert not at.exception
+    assert at.button(key="tl_train").disabled
+    assert t("transfer.needs_pretrained", "en", model=DISPLAY_NAMES["mobilenet_v3_small"]) in [i.value for i in at.info]
