@@ -202,8 +202,9 @@ def read_head(data: bytes, name: str = "head.pt") -> Head:
     """A head from a file's bytes; :class:`InvalidInputError` for anything that is not one of our head files."""
     if len(data) > MAX_HEAD_BYTES:
         raise InvalidInputError("transfer.corrupt_head", name=name)
+    buffer = io.BytesIO(data)
     try:
-        obj = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+        obj = torch.load(buffer, map_location="cpu", weights_only=True)
     except Exception as err:  # noqa: BLE001 - unpickling/zip/EOF errors all mean a broken or unsafe file
         raise InvalidInputError("transfer.corrupt_head", name=name) from err
     if not isinstance(obj, dict) or obj.get("format") != FORMAT:
