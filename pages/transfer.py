@@ -18,7 +18,6 @@ from explainer.classify import Prediction
 from explainer.errors import AssetError, ExplainerError, ImageError
 from explainer.figures.classify import top_k_bar
 from explainer.figures.transfer import confusion_matrix, pca_map, training_curve
-from explainer.i18n import t
 from explainer.images import load_image, preview
 from explainer.models import DISPLAY_NAMES
 from explainer.transfer import cam as cams

@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from explainer.transfer.datasets import LabelledSet, Skipped, check_trainable, holdout_split
+from explainer.transfer.datasets import LabelledSet, check_trainable, holdout_split
 from explainer.transfer.embed import embed_photos
 from explainer.transfer.head import CurvePoint, Evaluation, TrainedHead, evaluate, train_head
 from explainer.weights import LoadedModel
@@ -75,7 +75,3 @@ def fit(data: LabelledSet, loaded: LoadedModel, *, embed_progress: Callable[[int
                          callback=callback)
     result = evaluate(trained.head, features[holdout_idx], labels[holdout_idx])
     return TrainingRun(kept, features, train_idx, holdout_idx, trained, result, feature_seconds, embedded.computed)
-
-
-def skipped_names(skipped: tuple[Skipped, ...]) -> list[str]:
-    return [s.name for s in skipped]
