@@ -35,6 +35,7 @@ SECTIONS = {
     "try": [
         page("classify", "🔍"),
         page("segment", "🧩"),
+        page("transfer", "🎓"),
     ],
     "deploy": [page("zoo", "🦁")],
 }

@@ -31,7 +31,7 @@ if __package__ in (None, ""):  # `python bench/run.py`
 
 from bench.common import Figure
 
-MODULES = ("cost", "classify", "features", "trace", "segment", "startup", "zoo")
+MODULES = ("cost", "classify", "features", "trace", "transfer", "segment", "startup", "zoo")
 
 
 def machine() -> dict[str, str]:

@@ -17,7 +17,8 @@ from typing import NoReturn, Sequence
 from explainer.errors import ExplainerError
 
 #: Command modules under explainer/commands, in the order ``--help`` lists them.
-COMMANDS: tuple[str, ...] = ("cost", "network", "classify", "weights", "features", "trace", "segment", "zoo", "serve")
+COMMANDS: tuple[str, ...] = ("cost", "network", "classify", "weights", "features", "trace", "train", "evaluate",
+                            "segment", "zoo", "serve")
 
 USAGE_ERROR = 2
 

@@ -100,6 +100,12 @@ if choice is not None and view == "single":
             st.markdown(f"**{tr('classify.fed')}**")
             st.image(fed_jpeg, width="stretch")
             st.caption(tr("classify.fed_caption", crop=crop, resize=resize))
+        if st.toggle(tr("classify_cam.toggle"), key="classify_cam", help=tr("classify_cam.help")):
+            from explainer.transfer.cam import imagenet_cam, overlay
+
+            looked = imagenet_cam(choice.image, loaded, result.predictions[0].index)
+            st.image(overlay(looked.input_image, looked.cam, 0.5), width=320,
+                     caption=tr("classify_cam.caption", label=looked.class_name))
 
 elif choice is not None:
     available = pretrained_available()

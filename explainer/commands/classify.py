@@ -23,11 +23,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "then torchvision's cache, then a download (see `python -m explainer weights status`).",
     )
     parser.add_argument("image", help="a JPEG, PNG, WebP, BMP or GIF file")
-    parser.add_argument("--model", default="mobilenet_v2", choices=MODEL_NAMES, help="default %(default)s")
+    parser.add_argument("--model", default=None, choices=MODEL_NAMES,
+                        help="default mobilenet_v2, or the model of the --head file")
     parser.add_argument("--weights-dir", default=None, help="folder with <model>.pth files (default: $EXPLAINER_WEIGHTS_DIR)")
     parser.add_argument("--top", type=int, default=5, help="how many classes to list (default %(default)s)")
     parser.add_argument("--untrained", action="store_true",
                         help="run with random weights when no pretrained weights are available (predictions are meaningless)")
+    parser.add_argument("--head", default=None, metavar="HEAD_FILE",
+                        help="classify into the classes of a head trained with `train` (or the Teach page)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     parser.set_defaults(run=run)
 
@@ -38,12 +41,25 @@ def run(args: argparse.Namespace) -> int:
     from explainer.weights import load_pretrained
 
     check_top(args.top)
+    head = None
+    if args.head is not None:
+        from explainer.transfer.head import check_head_fits, load_head
+
+        head = load_head(args.head)  # a bad head file fails first, before the photo and the weights
+        if args.model is not None and args.model != head.model:
+            check_head_fits(head, args.model, 0)
+    name = args.model or (head.model if head is not None else "mobilenet_v2")
     start = time.perf_counter()
     image = load_image(args.image, min_side=WORKING_MIN_SIDE)  # a bad image fails first, before any weights
     decode_ms = (time.perf_counter() - start) * 1000.0
-    loaded = load_pretrained(args.model, args.weights_dir, text_progress(args.model), fallback=args.untrained)
+    loaded = load_pretrained(name, args.weights_dir, text_progress(name), fallback=args.untrained and head is None)
     warm_up(loaded)  # the first pass of a fresh process allocates and picks kernels: don't time that one
-    result = classify_image(image, loaded, args.top)
+    if head is not None:
+        from explainer.transfer.embed import classify_with_head
+
+        result = classify_with_head(image, loaded, head, args.top)
+    else:
+        result = classify_image(image, loaded, args.top)
     result.decode_ms = decode_ms
     if args.json:
         print(json.dumps(result.as_dict()))

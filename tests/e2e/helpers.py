@@ -30,6 +30,9 @@ PAGES = {
     "classify": "pages/classify.py",
     "feature_maps": "pages/feature_maps.py",
     "conv_trace": "pages/conv_trace.py",
+    "transfer": "pages/transfer.py",
+    "segment": "pages/segment.py",
+    "zoo": "pages/zoo.py",
 }
 DEFAULT_PAGE = "home"
 LANGS = ("en", "zh")

@@ -1,0 +1,347 @@
+"""Page "Teach it new classes": transfer learning on a frozen MobileNet, Teachable-Machine style.
+
+Everything lives in this session (``st.session_state``) and is bounded: at most
+:data:`MAX_SESSION_PHOTOS` photos. Uploads and snapshots are kept as small
+JPEGs (:func:`explainer.transfer.datasets.compact_photo`, about 30 KB each);
+the demo set's photos stay in the server's folder and only their names are
+kept. Features are cached per process by photo hash (:mod:`explainer.transfer.embed`),
+so a training run reads the network only for new photos, and a rerun of the
+page after training never trains again (the result is kept in the session).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from explainer.classify import Prediction
+from explainer.errors import AssetError, ExplainerError, ImageError
+from explainer.figures.classify import top_k_bar
+from explainer.figures.transfer import confusion_matrix, pca_map, training_curve
+from explainer.images import load_image, preview
+from explainer.models import DISPLAY_NAMES
+from explainer.transfer import cam as cams
+from explainer.transfer import datasets as ds
+from explainer.transfer import embed, finetune, teach
+from explainer.transfer.head import STEPS, Head, check_head_fits, head_bytes, read_head
+from explainer.transfer.pca import pca_2d
+from pages.image_input import image_source
+from pages.resources import get_model, untrained_banner
+from pages.ui import current_language, show_error, tr
+
+#: Most photos one session keeps (uploads, snapshots, zip, demo set together).
+MAX_SESSION_PHOTOS = 400
+#: Models offered (those with torchvision ImageNet weights).
+MODELS = ("mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small")
+THUMBS = 12
+
+lang = current_language()
+st.title(tr("transfer.title"))
+st.markdown(tr("transfer.intro"))
+
+state = st.session_state
+state.setdefault("tl_photos", [])  # list[ds.Photo]; label = class slot
+state.setdefault("tl_seen", set())  # upload file ids already taken in
+state.setdefault("tl_n", 2)
+
+
+def _names() -> list[str]:
+    return [str(state.get(f"tl_name_{i}", "")).strip() for i in range(int(state["tl_n"]))]
+
+
+def _add_photo(data: bytes, name: str, label: int) -> bool:
+    if len(state["tl_photos"]) >= MAX_SESSION_PHOTOS:
+        show_error(ExplainerError("transfer.session_full", limit=MAX_SESSION_PHOTOS))
+        return False
+    try:
+        small = ds.compact_photo(data, name)
+    except ImageError as err:
+        show_error(err)
+        return False
+    digest = ds.sha256_bytes(small)
+    if any(p.digest == digest and p.label == label for p in state["tl_photos"]):
+        return True
+    state["tl_photos"].append(ds.Photo(name, label, digest, small))
+    return True
+
+
+def _replace_all(data: ds.LabelledSet, names: list[str]) -> None:
+    if len(data.photos) > MAX_SESSION_PHOTOS:
+        show_error(ExplainerError("transfer.session_full", limit=MAX_SESSION_PHOTOS))
+        return
+    state["tl_n"] = max(ds.MIN_CLASSES, len(names))
+    for i, name in enumerate(names):
+        state[f"tl_name_{i}"] = name
+    photos = list(data.photos)
+    if any(p.data is not None for p in photos):  # a zip: keep small copies only
+        photos = []
+        for p in data.photos:
+            try:
+                small = ds.compact_photo(p.data or b"", p.name)
+            except ImageError:
+                continue
+            photos.append(ds.Photo(p.name, p.label, ds.sha256_bytes(small), small))
+    state["tl_photos"] = photos
+    state["tl_skipped"] = list(data.skipped)
+    for key in ("tl_run", "tl_ft"):
+        state.pop(key, None)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _thumb_of(digest: str, _photo: ds.Photo):
+    """A 160-pixel preview per photo content (shared by sessions: the demo set's previews are made once)."""
+    try:
+        return preview(load_image(_photo.read(), _photo.name, min_side=160), 160)
+    except ImageError:
+        return None
+
+
+def _thumb(photo: ds.Photo):
+    return _thumb_of(photo.digest, photo)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _class_map(photo_digest: str, head_digest: str, class_index: int | None, model: str, _image, _loaded, _head):
+    """The try-it photo's class probabilities and CAM, once per photo, head and class (reruns reuse it)."""
+    return cams.head_cam(_image, _loaded, _head, class_index)
+
+
+# ---------------------------------------------------------------- model
+model_name = st.selectbox(tr("transfer.model"), MODELS, key="tl_model", format_func=DISPLAY_NAMES.__getitem__,
+                          help=tr("transfer.model_help"))
+loaded = get_model(model_name)
+untrained_banner(loaded)
+
+# ---------------------------------------------------------------- data
+st.subheader(tr("transfer.data_title"))
+st.caption(tr("transfer.memory_note", limit=MAX_SESSION_PHOTOS, side=ds.COMPACT_SIDE))
+demo_col, zip_col, clear_col = st.columns([1, 2, 1])
+with demo_col:
+    if st.button(tr("transfer.demo_button"), key="tl_demo", help=tr("transfer.demo_help")):
+        bar = st.progress(0.0, text=tr("transfer.demo_loading"))
+
+        def _download_progress(done: int, total: int) -> None:
+            bar.progress(min(1.0, done / total) if total else 0.0,
+                         text=tr("transfer.demo_downloading", done=f"{done / 2**20:.1f}",
+                                 total=f"{total / 2**20:.1f}" if total else "?"))
+
+        try:
+            folder = ds.demo_folder(_download_progress)
+            demo = ds.read_image_folder(folder)
+            _replace_all(demo, [tr(f"transfer.demo_class_{c}") for c in demo.classes])
+        except (AssetError, ExplainerError) as err:
+            show_error(err)
+        finally:
+            bar.empty()
+with zip_col:
+    zipped = st.file_uploader(tr("transfer.zip_upload"), type=["zip"], key="tl_zip", help=tr("transfer.zip_help"))
+    if zipped is not None and zipped.file_id not in state["tl_seen"]:
+        state["tl_seen"].add(zipped.file_id)
+        try:
+            from_zip = ds.read_zip(zipped.getvalue(), zipped.name)
+            ds.check_class_names(from_zip.classes)
+            _replace_all(from_zip, list(from_zip.classes))
+        except ExplainerError as err:
+            show_error(err)
+with clear_col:
+    if st.button(tr("transfer.clear"), key="tl_clear"):
+        state["tl_photos"] = []
+        state["tl_skipped"] = []
+        for key in ("tl_run", "tl_ft"):
+            state.pop(key, None)
+
+st.number_input(tr("transfer.n_classes"), min_value=ds.MIN_CLASSES, max_value=ds.MAX_CLASSES, step=1, key="tl_n")
+n_classes = int(state["tl_n"])
+state["tl_photos"] = [p for p in state["tl_photos"] if p.label < n_classes]
+columns = st.columns(min(n_classes, 5))
+for i in range(n_classes):
+    with columns[i % len(columns)]:
+        if f"tl_name_{i}" not in state:
+            state[f"tl_name_{i}"] = tr("transfer.default_class", k=i + 1)
+        st.text_input(tr("transfer.class_name", k=i + 1), key=f"tl_name_{i}", max_chars=ds.MAX_CLASS_NAME)
+        files = st.file_uploader(tr("transfer.upload"), accept_multiple_files=True, key=f"tl_up_{i}",
+                                 help=tr("transfer.upload_help"))
+        for file in files or []:
+            if file.file_id not in state["tl_seen"]:
+                state["tl_seen"].add(file.file_id)
+                _add_photo(file.getvalue(), file.name, i)
+        mine = [p for p in state["tl_photos"] if p.label == i]
+        st.caption(tr("transfer.count", n=len(mine)))
+        thumbs = [im for im in (_thumb(p) for p in mine[-4:]) if im is not None]
+        if thumbs:
+            st.image(thumbs, width=64)
+
+with st.expander(tr("transfer.camera_title")):
+    current = _names()  # captured: format_func may be called after the run
+    target = st.selectbox(tr("transfer.camera_target"), list(range(n_classes)), key="tl_cam_target",
+                          format_func=lambda k: current[k] or str(k + 1))
+    shot = st.camera_input(tr("transfer.camera"), key="tl_camera")
+    if shot is not None and shot.file_id not in state["tl_seen"]:
+        state["tl_seen"].add(shot.file_id)
+        _add_photo(shot.getvalue(), shot.name or "camera.jpg", int(target))
+
+skipped = state.get("tl_skipped") or []
+if skipped:
+    with st.expander(tr("transfer.skipped_title", n=len(skipped))):
+        for item in skipped:
+            st.markdown(f"- {item.reason(lang)}")
+
+# ---------------------------------------------------------------- train
+st.subheader(tr("transfer.train_title"))
+names = _names()
+counts = [sum(1 for p in state["tl_photos"] if p.label == i) for i in range(n_classes)]
+data = ds.LabelledSet(tuple(names), tuple(state["tl_photos"]), tuple(skipped))
+signature = (model_name, loaded.weights_id, tuple(names), tuple((p.digest, p.label) for p in state["tl_photos"]))
+balance = ds.balance(data)
+if state["tl_photos"] and not balance.balanced and min(counts) > 0:
+    st.warning(tr("transfer.unbalanced", ratio=f"{balance.ratio:.1f}"))
+st.caption(tr("transfer.holdout_rule"))
+if not loaded.pretrained:
+    st.info(tr("transfer.needs_pretrained", model=DISPLAY_NAMES[model_name]))
+if st.button(tr("transfer.train_button"), key="tl_train", type="primary", disabled=not loaded.pretrained):
+    try:
+        ds.check_trainable(data)
+        bar = st.progress(0.0, text=tr("transfer.extracting", done=0, total=len(data.photos)))
+        chart = st.empty()
+        live: list = []
+
+        def _embed_progress(done: int, total: int) -> None:
+            bar.progress(0.8 * done / max(1, total), text=tr("transfer.extracting", done=done, total=total))
+
+        def _step(point) -> None:
+            live.append(point)
+            bar.progress(0.8 + 0.2 * point.step / STEPS, text=tr("transfer.training", step=point.step, steps=STEPS))
+            if point.step % 10 == 0 or point.step == 1:
+                chart.plotly_chart(_curve_figure(live), width="stretch")
+
+        def _curve_figure(points):
+            return training_curve(points, steps=STEPS, title=tr("transfer.curve_title"), step_label=tr("transfer.step"),
+                                  loss_label=tr("transfer.loss"), accuracy_label=tr("transfer.accuracy"),
+                                  train_label=tr("transfer.train_acc"), holdout_label=tr("transfer.holdout_acc"))
+
+        run = teach.fit(data, loaded, embed_progress=_embed_progress, callback=_step)
+        bar.empty()
+        chart.empty()
+        state["tl_run"] = {"signature": signature, "run": run, "pca": pca_2d(run.features)
+                           if len(run.features) >= 2 else None}
+        state.pop("tl_ft", None)
+    except ExplainerError as err:
+        show_error(err)
+
+stored = state.get("tl_run")
+run = stored["run"] if stored else None
+if run is not None:
+    if stored["signature"] != signature:
+        st.info(tr("transfer.stale"))
+    head = run.trained.head
+    acc = run.holdout.accuracy
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric(tr("transfer.holdout_metric"), f"{100 * acc:.1f} %",
+              help=tr("transfer.holdout_help", right=int(round(acc * run.holdout.n)), n=run.holdout.n))
+    m2.metric(tr("transfer.split_metric"), f"{len(run.train_idx)} / {len(run.holdout_idx)}")
+    m3.metric(tr("transfer.features_metric"), f"{run.feature_seconds:.1f} s",
+              help=tr("transfer.features_help", computed=run.computed, n=len(run.data.photos)))
+    m4.metric(tr("transfer.head_metric"), f"{run.trained.seconds:.2f} s", help=tr("transfer.head_help"))
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(training_curve(run.trained.curve, steps=STEPS, title=tr("transfer.curve_title"),
+                                       step_label=tr("transfer.step"), loss_label=tr("transfer.loss"),
+                                       accuracy_label=tr("transfer.accuracy"), train_label=tr("transfer.train_acc"),
+                                       holdout_label=tr("transfer.holdout_acc")), width="stretch", key="tl_curve")
+    with right:
+        st.plotly_chart(confusion_matrix(run.holdout.confusion, head.classes, title=tr("transfer.confusion_title"),
+                                         true_label=tr("transfer.true"), predicted_label=tr("transfer.predicted")),
+                        width="stretch", key="tl_confusion")
+    wrong = run.holdout.misclassified
+    if len(wrong):
+        st.markdown(f"**{tr('transfer.wrong_title', n=len(wrong))}**")
+        shown = []
+        for k in wrong[:THUMBS]:
+            photo = run.data.photos[int(run.holdout_idx[int(k)])]
+            image = _thumb(photo)
+            if image is not None:
+                shown.append((image, tr("transfer.wrong_caption", name=photo.name,
+                                        true=head.classes[int(run.holdout.labels[k])],
+                                        predicted=head.classes[int(run.holdout.predicted[k])],
+                                        p=f"{100 * run.holdout.probabilities[k].max():.0f}")))
+        if shown:
+            st.image([s[0] for s in shown], caption=[s[1] for s in shown], width=140)
+    else:
+        st.success(tr("transfer.none_wrong", n=run.holdout.n))
+
+    projection = stored.get("pca")
+    if projection is not None:
+        held = np.zeros(len(run.data.photos), dtype=bool)
+        held[run.holdout_idx] = True
+        st.plotly_chart(pca_map(projection.points, run.labels, head.classes, held, [p.name for p in run.data.photos],
+                                title=tr("transfer.pca_title"), axis_label=tr("transfer.pca_axis"),
+                                explained=projection.explained, held_label=tr("transfer.held_out")),
+                        width="stretch", key="tl_pca")
+        st.caption(tr("transfer.pca_caption"))
+
+    with st.expander(tr("transfer.ft_title")):
+        st.markdown(tr("transfer.ft_intro"))
+        blocks = st.slider(tr("transfer.ft_blocks"), *finetune.BLOCKS_RANGE, value=1, key="tl_ft_blocks")
+        epochs = st.slider(tr("transfer.ft_epochs"), 1, 3, value=finetune.EPOCHS, key="tl_ft_epochs")
+        if st.button(tr("transfer.ft_button"), key="tl_ft_run"):
+            bar = st.progress(0.0, text=tr("transfer.ft_running"))
+            try:
+                result = finetune.fine_tune(run.data.photos, run.labels, run.train_idx, run.holdout_idx, loaded, head,
+                                            blocks=blocks, epochs=epochs,
+                                            progress=lambda d, n: bar.progress(d / max(1, n), text=tr("transfer.ft_running")))
+                state["tl_ft"] = result
+            except ExplainerError as err:
+                show_error(err)
+            finally:
+                bar.empty()
+        tuned = state.get("tl_ft")
+        if tuned is not None:
+            st.dataframe([
+                {tr("transfer.col_method"): tr("transfer.frozen"), tr("transfer.col_acc"): round(acc, 4),
+                 tr("transfer.col_time"): round(run.seconds, 2), tr("transfer.col_params"): head.weight.numel() + head.bias.numel()},
+                {tr("transfer.col_method"): tr("transfer.tuned", k=tuned.blocks, e=tuned.epochs),
+                 tr("transfer.col_acc"): round(tuned.holdout_accuracy, 4),
+                 tr("transfer.col_time"): round(tuned.seconds, 2), tr("transfer.col_params"): tuned.trainable_params},
+            ], hide_index=True, width="stretch")
+            st.caption(tr("transfer.ft_honest"))
+
+    st.download_button(tr("transfer.export"), data=head_bytes(head), file_name=f"head_{head.model}.pt",
+                       mime="application/octet-stream", key="tl_export", help=tr("transfer.export_help"))
+
+# ---------------------------------------------------------------- try it
+st.subheader(tr("transfer.try_title"))
+imported = st.file_uploader(tr("transfer.import"), type=None, key="tl_import", help=tr("transfer.import_help"))
+active: Head | None = run.trained.head if run is not None else None
+if imported is not None:
+    try:
+        active = check_head_fits(read_head(imported.getvalue(), imported.name), model_name, embed.feature_dim(loaded))
+        st.caption(tr("transfer.imported", name=imported.name, classes=", ".join(active.classes)))
+    except ExplainerError as err:
+        show_error(err)
+if active is None:
+    st.info(tr("transfer.train_first"))
+else:
+    choice = image_source("tl_try", default_sample="chelsea")
+    if choice is not None:
+        left, right = st.columns(2)
+        with left:
+            photo_digest = ds.sha256_bytes(choice.data)
+            head_digest = ds.sha256_bytes(head_bytes(active))
+            mapped = _class_map(photo_digest, head_digest, None, embed.model_key(loaded), choice.image, loaded, active)
+            probs = mapped.probabilities
+            order = np.argsort(-probs, kind="stable")
+            st.plotly_chart(top_k_bar([Prediction(int(i), active.classes[int(i)], float(probs[int(i)])) for i in order],
+                                      title=tr("transfer.probs_title"), prob_label=tr("transfer.prob")),
+                            width="stretch", key="tl_probs")
+        with right:
+            # One selector per photo, so each new photo starts at its own most probable class.
+            cls = st.selectbox(tr("transfer.cam_class"), list(range(len(active.classes))), index=mapped.class_index,
+                               key=f"tl_cam_class_{photo_digest[:16]}",
+                               format_func=lambda k: active.classes[k])
+            if cls != mapped.class_index:
+                mapped = _class_map(photo_digest, head_digest, int(cls), embed.model_key(loaded), choice.image,
+                                    loaded, active)
+            opacity = st.slider(tr("transfer.opacity"), 0.0, 1.0, 0.5, 0.05, key="tl_opacity")
+            st.image(cams.overlay(mapped.input_image, mapped.cam, opacity), width="stretch",
+                     caption=tr("transfer.cam_caption", name=mapped.class_name, p=f"{100 * mapped.probability:.1f}"))
+        st.caption(tr("transfer.cam_explain"))

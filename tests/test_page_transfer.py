@@ -1,0 +1,106 @@
+"""The "Teach it new classes" page (AppTest): demo set through the data folder setting, training, results,
+no retraining on reruns, try-it with the CAM overlay, bad uploads as one-line messages."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from explainer.i18n import t
+from explainer.models import DISPLAY_NAMES
+from explainer.transfer import teach
+from tests.conftest import SHARED, run_page
+
+PAGE = "pages/transfer.py"
+DEMO = SHARED / "datasets" / "ants_bees" / "train"
+
+
+@pytest.fixture
+def demo_data(monkeypatch: pytest.MonkeyPatch, with_weights, tmp_path):
+    if not (DEMO / "ants").is_dir():
+        pytest.skip(f"the shared ants/bees photos are not in {DEMO}")
+    monkeypatch.setenv("EXPLAINER_DATA_DIR", str(DEMO))
+    monkeypatch.setenv("EXPLAINER_CACHE_DIR", str(tmp_path / "cache"))
+    return DEMO
+
+
+@pytest.fixture
+def fits(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Every training the page starts (``teach.fit``)."""
+    calls: list[int] = []
+    real = teach.fit
+
+    def counting(data, loaded, **kwargs):
+        calls.append(len(data.photos))
+        return real(data, loaded, **kwargs)
+
+    monkeypatch.setattr(teach, "fit", counting)
+    return calls
+
+
+def _charts(at) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_demo_set_train_and_rerun_without_retraining(lang: str, demo_data, fits) -> None:
+    at = run_page(PAGE, lang, timeout=600)
+    assert not at.exception, at.exception
+    assert at.title[0].value == t("transfer.title", lang)
+    at.button(key="tl_demo").click().run()
+    assert not at.exception and not at.error, (at.exception, [e.value for e in at.error])
+    names = [at.text_input(key=f"tl_name_{i}").value for i in range(2)]
+    assert names == [t("transfer.demo_class_ants", lang), t("transfer.demo_class_bees", lang)]
+    assert names == (["ants", "bees"] if lang == "en" else ["蚂蚁", "蜜蜂"])
+    at.button(key="tl_train").click().run()
+    assert not at.exception and not at.error, (at.exception, [e.value for e in at.error])
+    assert fits == [244]
+    accuracy = float(at.metric[0].value.split()[0])
+    assert accuracy >= 92.0
+    assert at.metric[1].value == "196 / 48"
+    charts = _charts(at)
+    assert len(charts) == 4  # curve, confusion matrix, PCA map, the try-it photo's class probabilities
+    confusion = next(c for c in charts if c["data"][0]["type"] == "heatmap")
+    assert sum(map(sum, confusion["data"][0]["z"])) == 48
+    assert confusion["data"][0]["x"] == names
+    # Reruns (another widget, the try-it photo) never train again.
+    at.slider(key="tl_opacity").set_value(0.8).run()
+    at.run()
+    assert fits == [244] and not at.exception
+    assert len(at.get("plotly_chart")) == 4
+    assert any(im for im in at.image)  # the CAM overlay
+    assert at.get("download_button")
+
+
+def test_bad_upload_is_one_line(with_weights) -> None:
+    at = run_page(PAGE, "zh", timeout=300)
+    at.file_uploader(key="tl_up_0").set_value([("notes.jpg", b"just some text", "image/jpeg")]).run()
+    assert not at.exception
+    assert len(at.error) == 1 and "notes.jpg" in at.error[0].value
+    at.button(key="tl_train").click().run()
+    assert not at.exception
+    assert at.error and t("errors.transfer.empty_class", "zh", name=t("transfer.default_class", "zh", k=1)) in [
+        e.value for e in at.error]
+
+
+def test_classify_page_cam_toggle(with_weights) -> None:
+    at = run_page("pages/classify.py", "en", timeout=120)
+    assert not at.exception
+    images = len(at.image)
+    at.toggle(key="classify_cam").set_value(True).run()
+    assert not at.exception and not at.error
+    assert len(at.image) == images + 1
+    assert any(t("classify_cam.caption", "en", label="") .split("{")[0][:10] in (im.proto.imgs[0].caption or "")
+               for im in at.image)
+
+
+def test_untrained_backbone_cannot_train(with_weights, monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))  # no V3 weights anywhere
+    at = run_page(PAGE, "en", timeout=300)
+    assert not at.button(key="tl_train").disabled
+    at.selectbox(key="tl_model").set_value("mobilenet_v3_small").run()
+    assert not at.exception
+    assert at.button(key="tl_train").disabled
+    assert t("transfer.needs_pretrained", "en", model=DISPLAY_NAMES["mobilenet_v3_small"]) in [i.value for i in at.info]
