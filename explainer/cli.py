@@ -17,7 +17,7 @@ from typing import NoReturn, Sequence
 from explainer.errors import ExplainerError
 
 #: Command modules under explainer/commands, in the order ``--help`` lists them.
-COMMANDS: tuple[str, ...] = ("cost", "network", "classify", "weights", "features")
+COMMANDS: tuple[str, ...] = ("cost", "network", "classify", "weights", "features", "quantize")
 
 USAGE_ERROR = 2
 
