@@ -18,7 +18,10 @@ The model must be the *fused* float model (batch norm folded into the weights, R
 replaced by ReLU, as :func:`explainer.quant.ptq.fused_float_model` builds it): ReLU6 is not
 positively homogeneous, ReLU is.
 
-One guard of ours (not in the paper): a nearly dead channel (tiny weights, non-zero bias)
+Two additions of ours (not in the paper). Channels that cannot matter (never read by the
+next layer, or always zero after the ReLU) get zero weights first (:func:`clear_dead_channels`):
+their ranges could not be equalized (a zero range) and they would keep setting the scale.
+And a guard: a nearly dead channel (tiny weights, non-zero bias)
 would get a tiny ``s_i`` and so a huge constant activation, which then ruins the
 *activation* scale of its whole tensor. ``s_i`` is therefore never smaller than
 ``|b1_i| / max_j |b1_j|``: no bias grows beyond the largest bias the layer already had.
@@ -71,8 +74,35 @@ def _in_ranges(conv: nn.Conv2d) -> torch.Tensor:
 
 
 @torch.no_grad()
+def clear_dead_channels(first: nn.Conv2d, second: nn.Conv2d) -> int:
+    """Zero the weights of channels that cannot matter; return how many channels were cleared.
+
+    * a channel of ``first`` that ``second`` never reads (all its weights there are 0):
+      its weights and bias in ``first`` are set to 0;
+    * a channel of ``first`` that is always 0 (zero weights, bias ≤ 0, then ReLU): the weights
+      reading it in ``second`` are set to 0.
+
+    Both keep the function exactly. MobileNetV2's first depthwise layer has six such channels
+    whose weights (up to 56) are 30 times larger than any live channel's: they alone set the
+    per-tensor scale.
+    """
+    r1, r2 = _out_ranges(first), _in_ranges(second)
+    unread = r2 == 0
+    first.weight[unread] = 0
+    if first.bias is not None:
+        first.bias[unread] = 0
+    silent = (r1 == 0) & ((first.bias <= 0) if first.bias is not None else torch.ones_like(unread))
+    if second.groups == second.in_channels and second.groups > 1:
+        second.weight[silent] = 0
+    else:
+        second.weight[:, silent] = 0
+    return int(unread.sum()) + int((silent & ~unread).sum())
+
+
+@torch.no_grad()
 def equalize_pair(first: nn.Conv2d, second: nn.Conv2d) -> torch.Tensor:
     """Rescale the channels shared by ``first`` and ``second`` in place; return the scales ``s``."""
+    clear_dead_channels(first, second)
     r1, r2 = _out_ranges(first), _in_ranges(second)
     scales = torch.ones_like(r1)
     ok = (r1 > 0) & (r2 > 0)

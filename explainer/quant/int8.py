@@ -43,7 +43,10 @@ def quantize_weight(weight: torch.Tensor, scheme: str) -> tuple[torch.Tensor, to
     """``(q, scales)``: the int8 integers of ``weight`` (as ``torch.int8``) and their scale(s)."""
     scales = weight_scales(weight, scheme)
     shaped = scales if scheme == "per-tensor" else scales.reshape(-1, *([1] * (weight.dim() - 1)))
-    q = torch.clamp(torch.round(weight.detach() / shaped), QMIN, QMAX).to(torch.int8)
+    # Like PyTorch's kernels: multiply by the float32 inverse scale, round half to even. The largest weight
+    # lands on ±127.5, so the exact rounding path decides between 127 and 128.
+    inverse = 1.0 / shaped.float()
+    q = torch.clamp(torch.round(weight.detach().float() * inverse), QMIN, QMAX).to(torch.int8)
     return q, scales
 
 
