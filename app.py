@@ -33,6 +33,9 @@ SECTIONS = {
     "try": [
         page("classify", "🔍"),
     ],
+    "deploy": [
+        page("quantize", "🗜️"),
+    ],
 }
 
 st.navigation({tr(f"nav.sec_{section}"): pages for section, pages in SECTIONS.items()}).run()

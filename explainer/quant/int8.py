@@ -90,10 +90,11 @@ class WeightStats:
 
     @property
     def range_ratio(self) -> float:
-        """Largest over smallest per-channel max|w| (how badly one scale fits all channels)."""
+        """Largest over smallest per-channel max|w| among channels that are not all zero
+        (an all-zero channel is exact in int8; the others must share the scale)."""
         spans = np.maximum(np.abs(self.channel_min), np.abs(self.channel_max))
-        smallest = float(spans.min())
-        return math.inf if smallest == 0.0 else float(spans.max()) / smallest
+        alive = spans[spans > 0]
+        return float(alive.max() / alive.min()) if alive.size else 1.0
 
     @property
     def levels_used_min(self) -> int:
