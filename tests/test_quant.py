@@ -26,8 +26,20 @@ ANTS_BEES = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets
 def test_fake_quantize_matches_pytorch_observers_and_quantized_tensors(scheme: str) -> None:
     from torch.ao.quantization.observer import MinMaxObserver, PerChannelMinMaxObserver
 
+    from explainer.quant.toolchain import quiet
+
     torch.manual_seed(0)
     w = torch.randn(16, 8, 3, 3) * torch.logspace(-3, 0, 16).reshape(-1, 1, 1, 1)
+    with quiet():
+        expected = _pytorch_quantized(w, scheme, MinMaxObserver, PerChannelMinMaxObserver)
+        scale = expected.q_scale() if scheme == "per-tensor" else expected.q_per_channel_scales()
+    q, scales = int8.quantize_weight(w, scheme)
+    assert torch.allclose(scales.reshape(-1), torch.as_tensor(scale).reshape(-1).float())
+    assert torch.equal(q, expected.int_repr())
+    assert torch.allclose(int8.fake_quantize_weight(w, scheme), expected.dequantize())
+
+
+def _pytorch_quantized(w, scheme, MinMaxObserver, PerChannelMinMaxObserver):
     if scheme == "per-tensor":
         obs = MinMaxObserver(dtype=torch.qint8, qscheme=torch.per_tensor_symmetric)
         obs(w)
@@ -38,10 +50,7 @@ def test_fake_quantize_matches_pytorch_observers_and_quantized_tensors(scheme: s
         obs(w)
         scale, zero = obs.calculate_qparams()
         expected = torch.quantize_per_channel(w, scale, zero, 0, torch.qint8)
-    q, scales = int8.quantize_weight(w, scheme)
-    assert torch.allclose(scales.reshape(-1), scale.reshape(-1).float())
-    assert torch.equal(q, expected.int_repr())
-    assert torch.allclose(int8.fake_quantize_weight(w, scheme), expected.dequantize())
+    return expected
 
 
 def test_sqnr_and_weight_stats() -> None:
