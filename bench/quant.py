@@ -63,7 +63,13 @@ def run(repeats: int = 30, threads: int = 1) -> list[Figure]:
             from explainer.litert import load_tflite
             from explainer.quant.google import GOOGLE_MODEL
 
-            google = load_tflite(GOOGLE_MODEL, download=False, threads=threads)
+            import os
+
+            from bench.server import SHARED
+
+            folder = None if os.environ.get("EXPLAINER_WEIGHTS_DIR") else SHARED / "weights"
+            google = load_tflite(GOOGLE_MODEL, folder if folder is not None and folder.is_dir() else None,
+                                 download=False, threads=threads)
             pixels = np.full(google.input.shape, 128, np.uint8)
             fns["google"] = lambda: google.run(pixels)
         except Exception:  # noqa: BLE001 - no LiteRT or no file: that figure is left out
