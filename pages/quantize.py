@@ -116,6 +116,19 @@ def _sensitivity(settings_key: tuple, digest: str, _fused, _batch):
 
 # ------------------------------------------------------------------ the page
 
+def _url_choice(key: str, options, default):
+    """Start the widget ``key`` from ``?key=<code>`` in the URL (stable codes, not translated labels)."""
+    if key not in st.session_state:
+        raw = st.query_params.get(key)
+        codes = {str(o): o for o in options}
+        st.session_state[key] = codes.get(raw, default) if raw is not None else default
+
+
+def _to_url(key: str, value) -> None:
+    if st.query_params.get(key) != str(value):
+        st.query_params[key] = str(value)
+
+
 lang = current_language()
 st.title(tr("quant.title"))
 st.markdown(tr("quant.intro"))
@@ -123,14 +136,24 @@ st.markdown(tr("quant.intro"))
 loaded = get_model(MODEL)
 untrained_banner(loaded)
 
+# The view-defining choices live in the URL as stable codes (?scheme=per-tensor&obs=minmax&cle=1&cal=samples),
+# so a lecturer's link opens the same view in either language.
+CALIBRATION_SOURCES = ("samples", "uploads")
+_url_choice("scheme", SCHEMES, SCHEMES[0])
+_url_choice("obs", OBSERVERS, OBSERVERS[0])
+_url_choice("cal", CALIBRATION_SOURCES, CALIBRATION_SOURCES[0])
+if "cle" not in st.session_state:
+    st.session_state["cle"] = st.query_params.get("cle") == "1"
 c1, c2, c3, c4 = st.columns([1.2, 1, 1, 1.2])
-scheme = c1.radio(tr("quant.scheme"), SCHEMES, key="scheme", bind="query-params", horizontal=True,
+scheme = c1.radio(tr("quant.scheme"), SCHEMES, key="scheme", horizontal=True,
                   format_func=lambda s: t(f"quant.scheme_{s}", lang), help=tr("quant.scheme_help"))
-observer = c2.radio(tr("quant.observer"), OBSERVERS, key="obs", bind="query-params", horizontal=True,
+observer = c2.radio(tr("quant.observer"), OBSERVERS, key="obs", horizontal=True,
                     format_func=lambda s: t(f"quant.observer_{s}", lang), help=tr("quant.observer_help"))
-equalize = c3.toggle(tr("quant.equalize"), key="cle", bind="query-params", help=tr("quant.equalize_help"))
-calibrate_on = c4.radio(tr("quant.calibration"), ("samples", "uploads"), key="cal", bind="query-params",
+equalize = c3.toggle(tr("quant.equalize"), key="cle", help=tr("quant.equalize_help"))
+calibrate_on = c4.radio(tr("quant.calibration"), CALIBRATION_SOURCES, key="cal",
                         horizontal=True, format_func=lambda s: t(f"quant.calibration_{s}", lang))
+for url_key, url_value in (("scheme", scheme), ("obs", observer), ("cle", int(bool(equalize))), ("cal", calibrate_on)):
+    _to_url(url_key, url_value)
 
 if calibrate_on == "uploads":
     uploads = st.file_uploader(tr("quant.calibration_upload"), accept_multiple_files=True, key="quant_cal_upload",
@@ -227,11 +250,12 @@ def layer_section() -> None:
     from explainer.quant.layers import list_layers
 
     layers = list_layers(quantized.fused)
-    labels = {info.name: info.label for info in layers}
     default = next(i for i, info in enumerate(layers) if info.kind == "depthwise")
-    name = st.selectbox(tr("quant.layer"), [info.name for info in layers], index=default, key="layer",
-                        bind="query-params", format_func=labels.__getitem__)
-    info = next(i for i in layers if i.name == name)
+    _url_choice("layer", range(len(layers)), default)  # ?layer=<index>, 0 = the stem
+    index = st.selectbox(tr("quant.layer"), range(len(layers)), key="layer",
+                         format_func=lambda i: layers[i].label)
+    _to_url("layer", index)
+    info = layers[index]
     view = _layer_view(settings_key, info.name, quantized.fused, batch, info)
     a, b, c = st.columns(3)
     a.metric(tr("quant.sqnr_tensor"), f"{view.sqnr_db['per-tensor']:.1f} dB", help=tr("quant.sqnr_help"))

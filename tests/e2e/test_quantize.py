@@ -43,3 +43,8 @@ def test_compression_page(tab: Tab, lang: str, real_weights) -> None:
         tab.wait_idle(QUANTIZE_TIMEOUT_MS)
         assert "scheme=per-tensor" in page.url
         assert tab.exceptions() == []
+        # A fresh visit with that link (here in Chinese) opens the same view.
+        page.goto(f"{tab.base_url}/quantize?lang=zh&scheme=per-tensor&layer=4")
+        tab.wait_idle(QUANTIZE_TIMEOUT_MS)
+        checked = page.locator('[data-testid="stRadio"] input[type="radio"]:checked').first
+        assert checked.evaluate("e => e.closest('label').innerText").strip() == t("quant.scheme_per-tensor", "zh")
