@@ -44,7 +44,7 @@ def _calibration(digest: str, _files: tuple[tuple[str, bytes], ...], weights_id:
     return (batch_of(images, _loaded) if images else None), names, skipped
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=6)  # each holds an int8 (4 MB) and a fused float (14 MB) model
 def _quantized(scheme: str, observer: str, equalize: bool, digest: str, weights_id: str, _loaded, _batch):
     """The int8 model for these settings and calibration photos, with its latency and size (measured once)."""
     from explainer.quant.ptq import QuantSettings, compare_latency, quantize, state_dict_bytes
@@ -144,7 +144,7 @@ _url_choice("obs", OBSERVERS, OBSERVERS[0])
 _url_choice("cal", CALIBRATION_SOURCES, CALIBRATION_SOURCES[0])
 if "cle" not in st.session_state:
     st.session_state["cle"] = st.query_params.get("cle") == "1"
-c1, c2, c3, c4 = st.columns([1.2, 1, 1, 1.2])
+c1, c2, c3, c4 = st.columns([1.1, 1.1, 1.4, 1.1])
 scheme = c1.radio(tr("quant.scheme"), SCHEMES, key="scheme", horizontal=True,
                   format_func=lambda s: t(f"quant.scheme_{s}", lang), help=tr("quant.scheme_help"))
 observer = c2.radio(tr("quant.observer"), OBSERVERS, key="obs", horizontal=True,

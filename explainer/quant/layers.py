@@ -76,9 +76,6 @@ def _module(fused: nn.Module, name: str) -> nn.Module:
     return dict(fused.named_modules())[name]
 
 
-_capture_lock = threading.Lock()
-
-
 def layer_input(fused: nn.Module, name: str, batch: torch.Tensor) -> torch.Tensor:
     """The input the layer ``name`` receives when ``batch`` runs through ``fused``."""
     module = _module(fused, name)
