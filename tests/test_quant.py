@@ -98,19 +98,20 @@ def real(weights_dir: Path, shared_images):
     """Float model, calibration batch (4 shared + 36 ants/bees), evaluation batch (40 other ants/bees)."""
     if not ANTS_BEES.is_dir():
         pytest.skip(f"ants/bees photos not found in {ANTS_BEES}")
-    from explainer.quant.compare import batch_of, collect_photos
+    from explainer.images import WORKING_MIN_SIDE, load_image
+    from explainer.quant.compare import batch_of
     from explainer.weights import load_pretrained
 
     loaded = load_pretrained("mobilenet_v2", weights_dir, download=False)
-    ants = collect_photos(ANTS_BEES).photos
-    calibration = [p.image for p in collect_photos(Path(next(iter(shared_images))).parent).photos]
-    calibration += [p.image for p in ants[0::6][:36]]
-    evaluation = [p for p in ants[3::6][:40]]
+    ants = sorted(p for p in ANTS_BEES.rglob("*") if p.is_file())  # collect_photos' order; decode only what is used
+    calibration = [load_image(p, min_side=WORKING_MIN_SIDE) for p in sorted(shared_images)]
+    calibration += [load_image(p, min_side=WORKING_MIN_SIDE) for p in ants[0::6][:36]]
+    evaluation = ants[3::6][:40]
     return {
         "loaded": loaded,
         "calibration": batch_of(calibration, loaded),
-        "eval": batch_of([p.image for p in evaluation], loaded),
-        "names": [p.name for p in evaluation],
+        "eval": batch_of([load_image(p, min_side=WORKING_MIN_SIDE) for p in evaluation], loaded),
+        "names": [p.relative_to(ANTS_BEES).as_posix() for p in evaluation],
     }
 
 
