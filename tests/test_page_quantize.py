@@ -33,6 +33,11 @@ def test_quantize_on_samples(lang: str, with_weights) -> None:
         per_tensor = {m.label: m.value for m in at.metric}
         share = lambda value: float(value.rstrip("%"))  # noqa: E731
         assert share(per_tensor[t("quant.agreement", lang)]) < share(metrics[t("quant.agreement", lang)])
+        # Which layers hurt: one layer quantized at a time; per tensor, a depthwise layer hurts most.
+        at.button(key="quant_sens").click().run()
+        assert not at.exception, at.exception
+        worst = [c.value for c in at.caption if c.value.startswith("Hurts most")]
+        assert worst and "depthwise" in worst[0]
 
 
 @pytest.mark.slow
