@@ -37,7 +37,10 @@ SECTIONS = {
         page("segment", "🧩"),
         page("transfer", "🎓"),
     ],
-    "deploy": [page("zoo", "🦁")],
+    "deploy": [
+        page("zoo", "🦁"),
+        page("quantize", "🗜️"),
+    ],
 }
 
 st.navigation({tr(f"nav.sec_{section}"): pages for section, pages in SECTIONS.items()}).run()

@@ -8,7 +8,8 @@ Each figure is measured against a baseline measured in the same run, so the
 ratio column means something on any machine; the machine is printed too.
 Sources: ``bench/cost.py`` (cost page), ``bench/classify.py`` (classify
 end-to-end vs bare forward), ``bench/features.py`` (feature capture vs bare
-forward), ``bench/startup.py`` (cold start), ``bench/zoo.py`` (the lightweight family: roofs, latency, ms per GMAC) and ``bench/loadtest.py`` (the
+forward), ``bench/trace.py``, ``bench/transfer.py``, ``bench/segment.py``, ``bench/quant.py`` (int8 vs float32),
+``bench/startup.py`` (cold start), ``bench/zoo.py`` (the lightweight family: roofs, latency, ms per GMAC) and ``bench/loadtest.py`` (the
 lecture hall: 20 and 60 concurrent sessions on one server).
 """
 
@@ -31,7 +32,7 @@ if __package__ in (None, ""):  # `python bench/run.py`
 
 from bench.common import Figure
 
-MODULES = ("cost", "classify", "features", "trace", "transfer", "segment", "startup", "zoo")
+MODULES = ("cost", "classify", "features", "trace", "transfer", "segment", "quant", "startup", "zoo")
 
 
 def machine() -> dict[str, str]:

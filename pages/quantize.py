@@ -1,0 +1,292 @@
+"""Page "Compression": quantize MobileNetV2 to int8 live — the win (smaller, faster) and the trap (depthwise layers)."""
+
+from __future__ import annotations
+
+import hashlib
+
+import streamlit as st
+
+from explainer.errors import AssetError, ExplainerError, ImageError
+from explainer.figures.classify import top_k_bar
+from explainer.figures.quant import COLORS, bars, sensitivity_bars, weight_view
+from explainer.i18n import t
+from explainer.images import WORKING_MIN_SIDE, load_image, preview
+from explainer.quant.int8 import SCHEMES
+from explainer.quant.ptq import OBSERVERS
+from explainer.samples import available_samples, sample_bytes
+from pages.image_input import image_source
+from pages.resources import get_model, untrained_banner
+from pages.ui import current_language, show_error, tr
+
+MODEL = "mobilenet_v2"
+#: At most this many uploaded calibration photos are used (calibration time grows with them).
+MAX_CALIBRATION_UPLOADS = 32
+
+
+# ------------------------------------------------------------------ cached computations (shared by all sessions)
+
+def _digest(files: tuple[tuple[str, bytes], ...]) -> str:
+    return hashlib.sha256(b"".join(hashlib.sha256(data).digest() for _, data in files)).hexdigest()
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _calibration(digest: str, _files: tuple[tuple[str, bytes], ...], weights_id: str, _loaded):
+    """(batch, names, skipped) of the calibration photos; one per set of files (by content hash)."""
+    from explainer.quant.compare import batch_of
+
+    images, names, skipped = [], [], []
+    for name, data in _files:
+        try:
+            images.append(load_image(data, name, min_side=WORKING_MIN_SIDE))
+            names.append(name)
+        except ImageError as err:
+            skipped.append(err)
+    return (batch_of(images, _loaded) if images else None), names, skipped
+
+
+@st.cache_resource(show_spinner=False, max_entries=6)  # each holds an int8 (4 MB) and a fused float (14 MB) model
+def _quantized(scheme: str, observer: str, equalize: bool, digest: str, weights_id: str, _loaded, _batch):
+    """The int8 model for these settings and calibration photos, with its latency and size (measured once)."""
+    from explainer.quant.ptq import QuantSettings, compare_latency, quantize, state_dict_bytes
+
+    quantized = quantize(_loaded.model, _batch, QuantSettings(scheme, observer, equalize), MODEL)
+    latency = compare_latency(_loaded.model, quantized.model, runs=10)
+    return quantized, latency, state_dict_bytes(_loaded.model), state_dict_bytes(quantized.model)
+
+
+@st.cache_resource(show_spinner=False, max_entries=1)
+def _google():
+    """Google's int8 .tflite model on LiteRT and its latency, or the error that says why not."""
+    from explainer.quant.google import GOOGLE_MODEL, google_latency_ms
+    from explainer.litert import load_tflite
+
+    try:
+        model = load_tflite(GOOGLE_MODEL)
+    except AssetError as err:
+        return None, err, 0.0
+    return model, None, google_latency_ms(model, runs=10)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _predictions(photo_digest: str, settings_key: tuple, _image, _loaded, _int8, _google_model):
+    """Top-5 of float, int8 (and Google's) for one photo, once per photo content and settings."""
+    import torch
+
+    from explainer.classify import preprocess, top_k
+    from explainer.quant.compare import logits_of
+    from explainer.quant.google import google_scores
+
+    batch = preprocess(_image, _loaded)
+    fp32 = top_k(logits_of(_loaded.model, batch)[0], _loaded.categories, 5)
+    int8 = top_k(logits_of(_int8, batch)[0], _loaded.categories, 5)
+    google = None
+    if _google_model is not None:
+        scores, _ = google_scores(_google_model, _image, _loaded)
+        probs = torch.tensor(scores)
+        values, indices = torch.topk(probs, 5)
+        from explainer.classify import Prediction
+
+        google = [Prediction(int(i), _loaded.categories[int(i)], float(v)) for v, i in zip(values, indices) if v > 0]
+    return fp32, int8, google
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _sample_agreement(settings_key: tuple, digest: str, _loaded, _int8, _google_model):
+    """Float vs int8 (vs Google) on the bundled sample photos."""
+    from explainer.quant.compare import batch_of, compare_models
+    from explainer.quant.google import compare_google
+
+    keys = available_samples()
+    images = [load_image(sample_bytes(k)[0], k, min_side=WORKING_MIN_SIDE) for k in keys]
+    names = list(keys)
+    agreement = compare_models(_loaded.model, _int8, batch_of(images, _loaded), names, _loaded.categories)
+    google = None
+    if _google_model is not None:
+        google = compare_google(_google_model, images, names, _loaded, [r.fp32_index for r in agreement.images])
+    return agreement, google
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _sensitivity(settings_key: tuple, digest: str, _fused, _batch):
+    from explainer.quant.layers import sensitivity
+
+    batch = _batch[:6]
+    return {scheme: sensitivity(_fused, batch, scheme) for scheme in ("per-tensor", "per-channel")}
+
+
+# ------------------------------------------------------------------ the page
+
+def _url_choice(key: str, options, default):
+    """Start the widget ``key`` from ``?key=<code>`` in the URL (stable codes, not translated labels)."""
+    if key not in st.session_state:
+        raw = st.query_params.get(key)
+        codes = {str(o): o for o in options}
+        st.session_state[key] = codes.get(raw, default) if raw is not None else default
+
+
+def _to_url(key: str, value) -> None:
+    if st.query_params.get(key) != str(value):
+        st.query_params[key] = str(value)
+
+
+lang = current_language()
+st.title(tr("quant.title"))
+st.markdown(tr("quant.intro"))
+
+loaded = get_model(MODEL)
+untrained_banner(loaded)
+
+# The view-defining choices live in the URL as stable codes (?scheme=per-tensor&obs=minmax&cle=1&cal=samples),
+# so a lecturer's link opens the same view in either language.
+CALIBRATION_SOURCES = ("samples", "uploads")
+_url_choice("scheme", SCHEMES, SCHEMES[0])
+_url_choice("obs", OBSERVERS, OBSERVERS[0])
+_url_choice("cal", CALIBRATION_SOURCES, CALIBRATION_SOURCES[0])
+if "cle" not in st.session_state:
+    st.session_state["cle"] = st.query_params.get("cle") == "1"
+c1, c2, c3, c4 = st.columns([1.1, 1.1, 1.4, 1.1])
+scheme = c1.radio(tr("quant.scheme"), SCHEMES, key="scheme", horizontal=True,
+                  format_func=lambda s: t(f"quant.scheme_{s}", lang), help=tr("quant.scheme_help"))
+observer = c2.radio(tr("quant.observer"), OBSERVERS, key="obs", horizontal=True,
+                    format_func=lambda s: t(f"quant.observer_{s}", lang), help=tr("quant.observer_help"))
+equalize = c3.toggle(tr("quant.equalize"), key="cle", help=tr("quant.equalize_help"))
+calibrate_on = c4.radio(tr("quant.calibration"), CALIBRATION_SOURCES, key="cal",
+                        horizontal=True, format_func=lambda s: t(f"quant.calibration_{s}", lang))
+for url_key, url_value in (("scheme", scheme), ("obs", observer), ("cle", int(bool(equalize))), ("cal", calibrate_on)):
+    _to_url(url_key, url_value)
+
+if calibrate_on == "uploads":
+    uploads = st.file_uploader(tr("quant.calibration_upload"), accept_multiple_files=True, key="quant_cal_upload",
+                               help=tr("quant.calibration_upload_help", n=MAX_CALIBRATION_UPLOADS))
+    files = tuple((u.name, u.getvalue()) for u in (uploads or [])[:MAX_CALIBRATION_UPLOADS])
+    if not files:
+        st.info(tr("quant.calibration_waiting"))
+        st.stop()
+else:
+    files = tuple((key, sample_bytes(key)[0]) for key in available_samples())
+digest = _digest(files)
+batch, cal_names, cal_skipped = _calibration(digest, files, loaded.weights_id, loaded)
+for err in cal_skipped:
+    show_error(err)
+if batch is None:
+    show_error(ExplainerError("quant.no_calibration"))
+    st.stop()
+
+settings_key = (scheme, observer, bool(equalize), digest, loaded.weights_id)
+with st.spinner(tr("quant.quantizing", n=len(cal_names))):
+    quantized, latency, fp32_bytes, int8_bytes = _quantized(scheme, observer, bool(equalize), digest,
+                                                            loaded.weights_id, loaded, batch)
+google_model, google_error, google_ms = _google()
+st.caption(tr("quant.made", n=quantized.calibration_images, seconds=f"{quantized.seconds:.1f}",
+              engine=quantized.engine, threads=latency.threads))
+
+# --- sizes and times
+st.subheader(tr("quant.h_win"))
+names = [tr("quant.m_fp32"), tr("quant.m_int8")]
+sizes = [fp32_bytes / 2**20, int8_bytes / 2**20]
+times = [latency.fp32_ms, latency.int8_ms]
+colors = [COLORS["fp32"], COLORS["int8"]]
+if google_model is not None:
+    names.append(tr("quant.m_google"))
+    sizes.append(google_model.size_bytes / 2**20)
+    times.append(google_ms)
+    colors.append(COLORS["google"])
+m1, m2, m3 = st.columns(3)
+m1.metric(tr("quant.size_ratio"), f"{int8_bytes / fp32_bytes:.2f}×", help=tr("quant.size_help"))
+m2.metric(tr("quant.speedup"), f"{latency.fp32_ms / latency.int8_ms:.1f}×", help=tr("quant.speed_help"))
+left, right = st.columns(2)
+left.plotly_chart(bars(names, sizes, colors, title=tr("quant.size_title"), unit="MB", digits=2), width="stretch",
+                  key="quant_sizes")
+right.plotly_chart(bars(names, times, colors, title=tr("quant.time_title"), unit="ms"), width="stretch",
+                   key="quant_times")
+if google_error is not None:
+    st.info(tr("quant.google_missing") + " " + google_error.message(lang))
+
+# --- agreement on the sample photos
+agreement, google_agreement = _sample_agreement(settings_key, digest, loaded, quantized.model, google_model)
+m3.metric(tr("quant.agreement"), f"{agreement.top1_agreement:.0%}",
+          help=tr("quant.agreement_help", n=agreement.n))
+st.subheader(tr("quant.h_samples"))
+st.caption(tr("quant.samples_note_samples") if calibrate_on == "samples" else tr("quant.samples_note_uploads"))
+google_rows = {r.file: r for r in google_agreement.rows} if google_agreement is not None else {}
+rows = []
+for r in agreement.images:
+    row = {tr("quant.col_photo"): t(f"images.sample_{r.file}", lang), tr("quant.col_fp32"): r.fp32_top1,
+           tr("quant.col_int8"): r.int8_top5[0], tr("quant.col_same"): "✓" if r.agrees else "✗",
+           tr("quant.col_in_top5"): "✓" if r.fp32_in_int8_top5 else "✗"}
+    if google_rows:
+        g = google_rows[r.file]
+        row[tr("quant.col_google")] = g.google_top5[0] if g.google_top5 else "—"
+    rows.append(row)
+st.dataframe(rows, hide_index=True, width="stretch")
+
+# --- the student's photo
+st.subheader(tr("quant.h_photo"))
+photo_col, result_col = st.columns([1, 2], gap="large")
+with photo_col:
+    choice = image_source("quant")
+    if choice is not None:
+        st.image(preview(choice.image), width="stretch")
+if choice is not None:
+    fp32, int8, google = _predictions(hashlib.sha256(choice.data).hexdigest(), settings_key, choice.image, loaded,
+                                      quantized.model, google_model)
+    with result_col:
+        columns = st.columns(3 if google is not None else 2)
+        columns[0].plotly_chart(top_k_bar(fp32, title=tr("quant.m_fp32"), prob_label=tr("classify.prob_axis"), height=280),
+                                width="stretch", key="quant_top_fp32")
+        columns[1].plotly_chart(top_k_bar(int8, title=tr("quant.m_int8"), prob_label=tr("classify.prob_axis"), height=280),
+                                width="stretch", key="quant_top_int8")
+        if google is not None:
+            columns[2].plotly_chart(top_k_bar(google, title=tr("quant.m_google"), prob_label=tr("classify.prob_axis"),
+                                              height=280), width="stretch", key="quant_top_google")
+
+# --- the lesson: one layer
+st.subheader(tr("quant.h_layer"))
+st.markdown(tr("quant.layer_intro"))
+
+
+@st.fragment
+def layer_section() -> None:
+    from explainer.quant.layers import list_layers
+
+    layers = list_layers(quantized.fused)
+    default = next(i for i, info in enumerate(layers) if info.kind == "depthwise")
+    _url_choice("layer", range(len(layers)), default)  # ?layer=<index>, 0 = the stem
+    index = st.selectbox(tr("quant.layer"), range(len(layers)), key="layer",
+                         format_func=lambda i: layers[i].label)
+    _to_url("layer", index)
+    info = layers[index]
+    view = _layer_view(settings_key, info.name, quantized.fused, batch, info)
+    a, b, c = st.columns(3)
+    a.metric(tr("quant.sqnr_tensor"), f"{view.sqnr_db['per-tensor']:.1f} dB", help=tr("quant.sqnr_help"))
+    b.metric(tr("quant.sqnr_channel"), f"{view.sqnr_db['per-channel']:.1f} dB", help=tr("quant.sqnr_help"))
+    ratio = view.stats.range_ratio
+    c.metric(tr("quant.range_ratio"), f"{ratio:.3g}", help=tr("quant.range_ratio_help"))
+    st.plotly_chart(weight_view(view.stats, hist_title=tr("quant.hist_title"), ranges_title=tr("quant.ranges_title"),
+                                value_label=tr("quant.weight_value"), count_label=tr("quant.count"),
+                                channel_label=tr("quant.channel"), tensor_step_label=tr("quant.tensor_step")),
+                    width="stretch", key="quant_layer_fig")
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def _layer_view(settings_key: tuple, name: str, _fused, _batch, _info):
+    from explainer.quant.layers import layer_view
+
+    return layer_view(_fused, _info, _batch[:6])
+
+
+layer_section()
+
+# --- which layers hurt
+st.subheader(tr("quant.h_sensitivity"))
+st.markdown(tr("quant.sensitivity_intro"))
+if st.button(tr("quant.sensitivity_run"), key="quant_sens"):
+    st.session_state["quant_sens_on"] = True
+if st.session_state.get("quant_sens_on"):
+    with st.spinner(tr("quant.sensitivity_running")):
+        drift = _sensitivity(settings_key, digest, quantized.fused, batch)
+    st.plotly_chart(sensitivity_bars(drift, {s: t(f"quant.scheme_{s}", lang) for s in drift},
+                                     title=tr("quant.sensitivity_title"), axis_label=tr("quant.sensitivity_axis")),
+                    width="stretch", key="quant_sens_fig")
+    worst = min(drift["per-tensor"], key=lambda r: r.logits_sqnr_db)
+    st.caption(tr("quant.sensitivity_worst", layer=worst.info.label, db=f"{worst.logits_sqnr_db:.1f}"))
