@@ -8,13 +8,16 @@ all computing happens in the ``explainer`` package.
 import streamlit as st
 
 from explainer.threads import configure_torch_threads
+from pages import url_state
 from pages.resources import freeze_startup_heap
+from pages.share import presenter_toggle, share_panel
 from pages.ui import language_selector, tr
 
 st.set_page_config(page_title="MobileNet Explainer", page_icon="📱", layout="wide")
 configure_torch_threads()
 
 language_selector()
+presenter_toggle()
 
 
 def page(slug: str, icon: str, **options) -> st.Page:
@@ -35,5 +38,10 @@ SECTIONS = {
     ],
 }
 
-st.navigation({tr(f"nav.sec_{section}"): pages for section, pages in SECTIONS.items()}).run()
+current = st.navigation({tr(f"nav.sec_{section}"): pages for section, pages in SECTIONS.items()})
+url_state.page_opened(current.url_path)  # the link this page was opened with (settings in the URL)
+link_notice = st.empty()  # one line at the top if the link held settings that no control could take
+current.run()
+url_state.finish(link_notice)
+share_panel(current.url_path, default_page=current.url_path == "")
 freeze_startup_heap()  # after the first page: its libraries (plotly, …) are loaded by then

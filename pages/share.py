@@ -1,0 +1,79 @@
+"""The sidebar's lecture tools on every page: "Share this view" (link + QR code) and presenter mode.
+
+``app.py`` calls :func:`presenter_toggle` before the page runs and :func:`share_panel` after it
+(so the link holds the values the page's controls ended with). The link comes from
+:func:`pages.url_state.share_url`; the QR code is drawn by ``segno`` (pure Python) as a PNG.
+"""
+
+from __future__ import annotations
+
+import io
+
+import segno
+import streamlit as st
+
+from pages.ui import tr
+from pages.url_state import share_url
+
+PRESENTER_KEY = "presenter"
+
+#: Presenter mode: larger key numbers, text, formulas and figure labels, readable from the back of a hall.
+PRESENTER_CSS = """
+<style>
+[data-testid="stMainBlockContainer"] { font-size: 1.3rem; }
+[data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] p,
+[data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] li { font-size: 1.3rem; }
+[data-testid="stMainBlockContainer"] [data-testid="stCaptionContainer"] p { font-size: 1.1rem; }
+[data-testid="stMainBlockContainer"] [data-testid="stWidgetLabel"] p { font-size: 1.2rem; }
+[data-testid="stMetricValue"] { font-size: 3.4rem !important; line-height: 1.15; }
+[data-testid="stMetricValue"] div { font-size: 3.4rem !important; }
+[data-testid="stMetricLabel"] p { font-size: 1.35rem !important; }
+[data-testid="stMetricDelta"] div { font-size: 1.3rem !important; }
+[data-testid="stMainBlockContainer"] h1 { font-size: 3.2rem; }
+[data-testid="stMainBlockContainer"] h2, [data-testid="stMainBlockContainer"] h3 { font-size: 2.2rem; }
+[data-testid="stMainBlockContainer"] .katex { font-size: 1.55em; }
+[data-testid="stPlotlyChart"] .xtick text, [data-testid="stPlotlyChart"] .ytick text { font-size: 16px !important; }
+[data-testid="stPlotlyChart"] .xtitle, [data-testid="stPlotlyChart"] .ytitle,
+[data-testid="stPlotlyChart"] .legendtext, [data-testid="stPlotlyChart"] .annotation-text,
+[data-testid="stPlotlyChart"] .bartext { font-size: 18px !important; }
+[data-testid="stPlotlyChart"] .gtitle { font-size: 22px !important; }
+</style>
+"""
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def qr_png(text: str, scale: int = 10) -> bytes:
+    """A QR code of ``text`` as PNG bytes (error correction M, 4-module quiet zone)."""
+    buffer = io.BytesIO()
+    segno.make(text, error="m", micro=False).save(buffer, kind="png", scale=scale, border=4)
+    return buffer.getvalue()
+
+
+def presenter_toggle() -> bool:
+    """The sidebar's presenter switch; applies the large-type styles while on."""
+    on = st.sidebar.toggle(tr("share.presenter"), key=PRESENTER_KEY, help=tr("share.presenter_help"))
+    if on:
+        st.html(PRESENTER_CSS)
+    return on
+
+
+@st.dialog(" ", width="large")
+def _big_qr(link: str) -> None:
+    st.image(qr_png(link, scale=16), caption=tr("share.qr_caption"), width=620)
+    st.code(link, language=None, wrap_lines=True)
+
+
+def share_panel(url_path: str, default_page: bool = False) -> None:
+    """"Share this view": the page's current link (copyable) and its QR code, large enough to project."""
+    with st.sidebar.expander(f"🔗 {tr('share.title')}", expanded=False):
+        link = share_url(url_path, default_page)
+        if link is None:
+            st.caption(tr("share.no_address"))
+            return
+        st.caption(tr("share.help"))
+        st.code(link, language=None, wrap_lines=True)
+        st.image(qr_png(link), caption=tr("share.qr_caption"), width="stretch")
+        if "://localhost" in link or "://127.0.0.1" in link:
+            st.caption(tr("share.localhost"))
+        if st.button(f"⛶ {tr('share.project')}", key="share_project", width="stretch"):
+            _big_qr(link)
