@@ -7,11 +7,13 @@ import streamlit as st
 from explainer.classify import REFERENCE_RUNS, classify_image, model_cost, tensor_to_image
 from explainer.figures.classify import top_k_bar
 from explainer.images import preview
+from explainer.labels import imagenet_label
 from explainer.models import DISPLAY_NAMES, MODEL_NAMES
 from pages.image_input import image_source
 from pages.resources import get_model, model_selector, pretrained_available, source_text, untrained_banner
 from explainer.i18n import t
 from pages.ui import current_language, fmt_millions, tr
+from pages.url_state import coded
 
 TOP = 5
 
@@ -35,8 +37,8 @@ left, right = st.columns([1, 2], gap="large")
 with left:
     choice = image_source("classify")
     view = st.radio(
-        tr("classify.view"), ("single", "compare"), key="classify_view", horizontal=True,
-        format_func=lambda v: t(f"classify.view_{v}", lang),
+        tr("classify.view"), ("single", "compare"), horizontal=True,
+        format_func=lambda v: t(f"classify.view_{v}", lang), **coded("view", ("single", "compare"), key="classify_view"),
     )
     if view == "single":
         name = model_selector(tr("classify.model"), key="classify_model")
@@ -65,7 +67,8 @@ if choice is not None and view == "single":
         chart, fed = st.columns([3, 2])
         with chart:
             st.plotly_chart(
-                top_k_bar(result.predictions, title=tr("classify.top_title", k=TOP), prob_label=tr("classify.prob_axis")),
+                top_k_bar(result.predictions, title=tr("classify.top_title", k=TOP), prob_label=tr("classify.prob_axis"),
+                          names=[imagenet_label(p.index, lang) for p in result.predictions]),
                 width="stretch", key="classify_top",
             )
         with fed:
@@ -90,7 +93,7 @@ elif choice is not None:
             rows = [
                 {
                     tr("classify.col_model"): loaded.display_name,
-                    tr("classify.col_top1"): result.predictions[0].label,
+                    tr("classify.col_top1"): imagenet_label(result.predictions[0].index, lang),
                     tr("classify.col_prob"): round(result.predictions[0].prob, 4),
                     tr("classify.col_macs"): round(macs / 1e6, 1),
                     tr("classify.col_params"): round(params / 1e6, 2),
@@ -111,6 +114,6 @@ elif choice is not None:
             with column:
                 st.plotly_chart(
                     top_k_bar(result.predictions, title=loaded.display_name, prob_label=tr("classify.prob_axis"),
-                              height=280),
+                              height=280, names=[imagenet_label(p.index, lang) for p in result.predictions]),
                     width="stretch", key=f"classify_compare_{loaded.name}",
                 )

@@ -24,6 +24,7 @@ from explainer.errors import WeightsError
 from explainer.models import DISPLAY_NAMES, MODEL_NAMES
 from explainer.weights import WEIGHTS_DIR_ENV, LoadedModel, fetch, load_pretrained, resolve, untrained
 from pages.ui import current_language, show_error, tr
+from pages.url_state import coded
 
 
 def freeze_long_lived_objects() -> None:
@@ -102,9 +103,9 @@ DEFAULT_MODEL = "mobilenet_v2"
 
 
 def model_selector(label: str, key: str) -> str:
-    """The model choice shared by the Classify and Feature-maps pages (MobileNetV2 first chosen)."""
-    return st.selectbox(label, MODEL_NAMES, index=MODEL_NAMES.index(DEFAULT_MODEL), key=key,
-                        format_func=DISPLAY_NAMES.__getitem__)
+    """The model choice shared by the Classify and Feature-maps pages (MobileNetV2 first chosen; ``?model=``)."""
+    return st.selectbox(label, MODEL_NAMES, index=MODEL_NAMES.index(DEFAULT_MODEL),
+                        format_func=DISPLAY_NAMES.__getitem__, **coded("model", MODEL_NAMES, DEFAULT_MODEL, key=key))
 
 
 def get_model(name: str) -> LoadedModel:

@@ -20,8 +20,10 @@ How to use it on a page (two ways, one notice)
 
        st.radio(tr("images.source"), SOURCES, format_func=label, **url_state.coded("src", SOURCES))
 
-   Pass your own ``on_change`` callback, if any, through ``coded(..., on_change=f)``. The URL is written
-   by that callback (so it also works inside ``st.fragment``) and once more after every full run.
+   ``coded(param, options, default, key="my_widget_key")`` keeps a page's own widget key and still
+   uses the short ``param`` in the URL. Pass your own ``on_change`` callback, if any, through
+   ``coded(..., on_change=f)``. The URL is written by that callback (so it also works inside
+   ``st.fragment``) and once more after every full run.
 
 3. **Rejected values** need nothing from the page. ``app.py`` calls :func:`page_opened` before the page
    runs (it remembers the query string the page was opened with) and :func:`finish` after it: every
@@ -79,40 +81,42 @@ def reject(key: str, raw: str) -> None:
         rejected.append(item)
 
 
-def _write(key: str) -> None:
-    codes, default = st.session_state.get(_CODED, {}).get(key, (None, None))
-    if codes is None or key not in st.session_state:
+def _write(param: str) -> None:
+    key, codes, default = st.session_state.get(_CODED, {}).get(param, (None, None, None))
+    if key is None or key not in st.session_state:
         return
     code = str(st.session_state[key])
     if code == default or code not in codes:
-        if key in st.query_params:
-            del st.query_params[key]
-    elif st.query_params.get(key) != code:
-        st.query_params[key] = code
+        if param in st.query_params:
+            del st.query_params[param]
+    elif st.query_params.get(param) != code:
+        st.query_params[param] = code
 
 
-def coded(key: str, options: Sequence[Any], default: Any = None,
+def coded(param: str, options: Sequence[Any], default: Any = None, *, key: str | None = None,
           on_change: Callable[..., None] | None = None, args: tuple = ()) -> dict[str, Any]:
-    """Widget keyword arguments that keep a choice in the URL as its code (``str(option)``), not its label.
+    """Widget keyword arguments (``key``, ``on_change``) that keep a choice in the URL as ``?<param>=<code>``.
 
-    ``default`` is the option the widget starts with (its ``index=``; the first option if not given):
-    it is left out of the URL. On the run that opened the page, a valid ``?<key>=<code>`` selects that
-    option; an unknown code is reported and the widget keeps its default.
+    The code is ``str(option)``, never the (translated) label. ``default`` is the option the widget starts
+    with (its ``index=``/``value=``; the first option if not given): it is left out of the URL. ``key`` is
+    the widget key (``param`` if not given), so a page can keep its own keys. On the run that opened the
+    page, a valid code selects that option; an unknown one is reported and the widget keeps its default.
     """
+    key = key or param
     options = list(options)
     codes = tuple(str(option) for option in options)
     default_code = str(options[0] if default is None else default) if options else ""
-    st.session_state.setdefault(_CODED, {})[key] = (codes, default_code)
-    raw = _link().get(key)
+    st.session_state.setdefault(_CODED, {})[param] = (key, codes, default_code)
+    raw = _link().get(param)
     if raw is not None:
         if raw in codes:
             st.session_state[key] = options[codes.index(raw)]
         else:
-            reject(key, raw)
-        _link().pop(key, None)  # taken once: a rerun of this run's page must not apply it again
+            reject(param, raw)
+        _link().pop(param, None)  # taken once: a rerun of this run's page must not apply it again
 
     def changed() -> None:
-        _write(key)
+        _write(param)
         if on_change is not None:
             on_change(*args)
 

@@ -49,7 +49,7 @@ def test_default_view_shows_core_numbers(lang):
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_v3_small_explains_the_gap(lang):
-    at = run_page(PAGE, lang, arch_model="mobilenet_v3_small")
+    at = run_page(PAGE, lang, model="mobilenet_v3_small")
     assert not at.exception
     body = texts(at)
     assert t("arch.note_mobilenet_v3_small", lang) in body
@@ -59,7 +59,7 @@ def test_v3_small_explains_the_gap(lang):
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_v1_paper_tables(lang):
-    at = run_page(PAGE, lang, arch_model="mobilenet_v1", arch_width=1.0, arch_resolution=224)
+    at = run_page(PAGE, lang, model="mobilenet_v1", w=1.0, res=224)
     assert not at.exception
     assert metric(at, t("common.macs", lang)) == "568.7 M"
     body = texts(at)
@@ -74,9 +74,9 @@ def test_v1_paper_tables(lang):
 @pytest.mark.parametrize("lang", LANGS)
 def test_widgets_change_the_numbers(lang):
     at = run_page(PAGE, lang)
-    at.selectbox(key="arch_model").set_value("mobilenet_v1").run()
-    at.select_slider(key="arch_width").set_value(0.5).run()
-    at.select_slider(key="arch_resolution").set_value(160).run()
+    at.selectbox(key="model").set_value("mobilenet_v1").run()
+    at.select_slider(key="w").set_value(0.5).run()
+    at.select_slider(key="res").set_value(160).run()
     assert not at.exception
     n = arch.build_network("mobilenet_v1", 0.5, 160)
     assert metric(at, t("common.macs", lang)) == fmt_millions(n.macs)
@@ -86,8 +86,8 @@ def test_widgets_change_the_numbers(lang):
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_choosing_a_layer_shows_its_formula(lang):
-    at = run_page(PAGE, lang, arch_model="mobilenet_v2")
-    at.selectbox(key="arch_layer").set_value("b3.expand").run()
+    at = run_page(PAGE, lang, model="mobilenet_v2")
+    at.selectbox(key="layer").set_value("b3.expand").run()
     assert not at.exception
     layer = arch.build_network("mobilenet_v2").layer("b3.expand")
     expected = formulas.pointwise(layer.input[2], layer.output[2], layer.input[0])
@@ -97,8 +97,8 @@ def test_choosing_a_layer_shows_its_formula(lang):
     # the whole block through the cost page's inverted residual formula
     block = formulas.inverted_residual(3, 24, 24, 56, 6, 1)
     assert any(block.macs_numbers in value for value in latex)
-    at.selectbox(key="arch_model").set_value("mobilenet_v3_large").run()
-    at.selectbox(key="arch_layer").set_value("b4.se").run()
+    at.selectbox(key="model").set_value("mobilenet_v3_large").run()
+    at.selectbox(key="layer").set_value("b4.se").run()
     se = arch.build_network("mobilenet_v3_large").layer("b4.se")
     latex = [x.value for x in at.latex]
     assert any(formulas.pointwise(72, se.squeeze, 1, bias=True).params_numbers in value for value in latex)
@@ -126,7 +126,7 @@ def test_memory_streaming_toggle(lang):
 @pytest.mark.parametrize("lang", LANGS)
 def test_stale_session_values_do_not_break_the_page(lang):
     """A value no widget offers (e.g. from an older version of the page) never shows a traceback."""
-    at = run_page(PAGE, lang, arch_resolution=4, arch_width=7.0, arch_layer="no-such-layer")
+    at = run_page(PAGE, lang, res=4, w=7.0, layer="no-such-layer")
     assert not at.exception
     assert at.error or at.metric  # either a one-line message or a valid network
     for message in at.error:
