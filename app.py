@@ -38,6 +38,9 @@ SECTIONS = {
     ],
 }
 
+# .streamlit/config.toml hides the automatic pages/ list (seen for a moment on a fresh server's deep link); the
+# app's own menu is shown: set before st.navigation, which reads it.
+st.set_option("client.showSidebarNavigation", True)
 current = st.navigation({tr(f"nav.sec_{section}"): pages for section, pages in SECTIONS.items()})
 url_state.page_opened(current.url_path)  # the link this page was opened with (settings in the URL)
 link_notice = st.empty()  # one line at the top if the link held settings that no control could take

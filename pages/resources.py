@@ -16,6 +16,7 @@ import gc
 import os
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import streamlit as st
 
@@ -152,15 +153,16 @@ def untrained_banner(loaded: LoadedModel) -> None:
         return
     st.warning(tr("weights.untrained_banner", model=DISPLAY_NAMES[loaded.name]), icon="⚠️")
     if loaded.problem is not None and loaded.problem.key != "weights.v1_untrained":
-        st.info(loaded.problem.message(current_language()))
+        st.info(loaded.problem.public_message(current_language()))
     elif loaded.name == "mobilenet_v1":
         st.info(tr("weights.v1_note"))
 
 
 def source_text(loaded: LoadedModel) -> str:
-    """Where the weights came from, in the user's language."""
+    """Where the weights came from, in the user's language: named, never the server's path (that is the
+    CLI's ``weights status``)."""
     if loaded.kind == "file":
-        return tr("weights.source_file", path=loaded.source)
+        return tr("weights.source_file", path=Path(loaded.source).name)
     if loaded.kind in ("cache", "download"):
-        return tr(f"weights.source_{loaded.kind}", weights_id=loaded.weights_id, path=loaded.source)
+        return tr(f"weights.source_{loaded.kind}", weights_id=loaded.weights_id)
     return tr("weights.source_untrained")
