@@ -25,10 +25,9 @@ PRESENTER_CSS = """
 [data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] li { font-size: 1.3rem; }
 [data-testid="stMainBlockContainer"] [data-testid="stCaptionContainer"] p { font-size: 1.1rem; }
 [data-testid="stMainBlockContainer"] [data-testid="stWidgetLabel"] p { font-size: 1.2rem; }
-[data-testid="stMetricValue"] { font-size: 3.4rem !important; line-height: 1.15; }
-[data-testid="stMetricValue"] div { font-size: 3.4rem !important; }
-[data-testid="stMetricLabel"] p { font-size: 1.35rem !important; }
-[data-testid="stMetricDelta"] div { font-size: 1.3rem !important; }
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] p { font-size: 3.4rem !important; line-height: 1.2; }
+[data-testid="stMetricLabel"] p { font-size: 1.2rem !important; }
+[data-testid="stMetricDelta"] div, [data-testid="stMetricDelta"] p { font-size: 1.3rem !important; }
 [data-testid="stMainBlockContainer"] h1 { font-size: 3.2rem; }
 [data-testid="stMainBlockContainer"] h2, [data-testid="stMainBlockContainer"] h3 { font-size: 2.2rem; }
 [data-testid="stMainBlockContainer"] .katex { font-size: 1.55em; }
@@ -57,9 +56,10 @@ def presenter_toggle() -> bool:
     return on
 
 
-@st.dialog(" ", width="large")
 def _big_qr(link: str) -> None:
-    st.image(qr_png(link, scale=16), caption=tr("share.qr_caption"), width=620)
+    """The QR code as large as the dialog allows, centred, for the projector."""
+    _, middle, _ = st.columns([1, 4, 1])
+    middle.image(qr_png(link, scale=16), caption=tr("share.qr_caption"), width="stretch")
     st.code(link, language=None, wrap_lines=True)
 
 
@@ -76,4 +76,4 @@ def share_panel(url_path: str, default_page: bool = False) -> None:
         if "://localhost" in link or "://127.0.0.1" in link:
             st.caption(tr("share.localhost"))
         if st.button(f"⛶ {tr('share.project')}", key="share_project", width="stretch"):
-            _big_qr(link)
+            st.dialog(tr("share.title"), width="large")(_big_qr)(link)
