@@ -80,7 +80,8 @@ names = [layer.name for layer in network.layers]
 default_layer = next((layer.name for layer in network.layers if layer.type == "depthwise"), names[0])
 if st.session_state.get("layer") not in names:
     st.session_state["layer"] = default_layer
-chosen = network.layer(st.selectbox(tr("arch.choose_layer"), names, key="layer", bind="query-params"))
+chosen = network.layer(st.selectbox(tr("arch.choose_layer"), names, index=names.index(default_layer), key="layer",
+                                    bind="query-params"))
 st.markdown(tr("arch.layer_line", name=chosen.name, type=type_names[chosen.type],
                input="×".join(map(str, chosen.input)), output="×".join(map(str, chosen.output)),
                stride=chosen.stride))

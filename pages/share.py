@@ -2,11 +2,12 @@
 
 ``app.py`` calls :func:`presenter_toggle` before the page runs and :func:`share_panel` after it
 (so the link holds the values the page's controls ended with). The link comes from
-:func:`pages.url_state.share_url`; the QR code is drawn by ``segno`` (pure Python) as a PNG.
+:func:`pages.url_state.share_url`; the QR code is drawn by ``segno`` (pure Python) as a PNG, shown inline.
 """
 
 from __future__ import annotations
 
+import base64
 import io
 
 import segno
@@ -48,6 +49,17 @@ def qr_png(text: str, scale: int = 10) -> bytes:
     return buffer.getvalue()
 
 
+QR_ALT = "QR code"
+
+
+def qr_markdown(text: str, scale: int = 10) -> str:
+    """The QR code as an inline ``<img>`` (a data URI, not a media file: a rerun that replaces the code can
+    never leave the browser asking for a file that is gone)."""
+    data = base64.b64encode(qr_png(text, scale)).decode("ascii")
+    return (f'<img src="data:image/png;base64,{data}" alt="{QR_ALT}" '
+            'style="width:100%;max-width:640px;display:block;margin:auto;image-rendering:pixelated">')
+
+
 def presenter_toggle() -> bool:
     """The sidebar's presenter switch; applies the large-type styles while on."""
     on = st.sidebar.toggle(tr("share.presenter"), key=PRESENTER_KEY, help=tr("share.presenter_help"))
@@ -58,8 +70,8 @@ def presenter_toggle() -> bool:
 
 def _big_qr(link: str) -> None:
     """The QR code as large as the dialog allows, centred, for the projector."""
-    _, middle, _ = st.columns([1, 4, 1])
-    middle.image(qr_png(link, scale=16), caption=tr("share.qr_caption"), width="stretch")
+    st.markdown(qr_markdown(link, scale=16), unsafe_allow_html=True)
+    st.caption(tr("share.qr_caption"))
     st.code(link, language=None, wrap_lines=True)
 
 
@@ -72,7 +84,8 @@ def share_panel(url_path: str, default_page: bool = False) -> None:
             return
         st.caption(tr("share.help"))
         st.code(link, language=None, wrap_lines=True)
-        st.image(qr_png(link), caption=tr("share.qr_caption"), width="stretch")
+        st.markdown(qr_markdown(link), unsafe_allow_html=True)
+        st.caption(tr("share.qr_caption"))
         if "://localhost" in link or "://127.0.0.1" in link:
             st.caption(tr("share.localhost"))
         if st.button(f"⛶ {tr('share.project')}", key="share_project", width="stretch"):

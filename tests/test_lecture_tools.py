@@ -6,6 +6,7 @@ Moving a control in a real browser and the URL it writes are checked in tests/e2
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 from pathlib import Path
@@ -136,14 +137,14 @@ def test_share_panel_shows_the_link_and_its_qr_code(monkeypatch) -> None:
     zxingcpp = pytest.importorskip("zxingcpp", reason="pip install -r requirements-dev.txt (zxing-cpp)")
     from PIL import Image
 
-    from pages.share import qr_png
-
     monkeypatch.setenv("EXPLAINER_PUBLIC_URL", "http://hall.example.edu:8501/")
     at = open_link("cost", "zh", dk="5", m="64")
     codes = [c.value for c in at.sidebar.get("code")]
     assert codes == ["http://hall.example.edu:8501/cost?lang=zh&dk=5&m=64"]
-    assert len(at.sidebar.get("image")) == 1
-    decoded = [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(qr_png(codes[0]))))]
+    images = [m.value for m in at.sidebar.markdown if "data:image/png;base64," in m.value]
+    assert len(images) == 1
+    png = base64.b64decode(images[0].split("base64,")[1].split('"')[0])
+    decoded = [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))]
     assert decoded == codes
 
 

@@ -136,7 +136,7 @@ def test_share_panel_link_and_qr_code(tab: Tab) -> None:
     code.wait_for(timeout=URL_TIMEOUT_MS)
     link = code.inner_text().strip()
     assert link == f"{tab.base_url}/cost?lang=zh&dk=5&m=64"
-    qr = sidebar.locator('[data-testid="stImage"] img').first
+    qr = sidebar.locator('img[alt="QR code"]').first
     qr.wait_for()
     tab.page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=qr.element_handle())
     decoded = [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(qr.screenshot())))]
@@ -157,10 +157,10 @@ def test_share_panel_link_and_qr_code(tab: Tab) -> None:
     # the big QR code for the projector, and presenter mode
     sidebar.get_by_role("button", name=re.compile(t("share.project", "zh"))).click()
     dialog = tab.page.locator('[role="dialog"]')
-    dialog.locator("img").first.wait_for(timeout=URL_TIMEOUT_MS)
+    dialog.locator('img[alt="QR code"]').first.wait_for(timeout=URL_TIMEOUT_MS)
     tab.page.wait_for_timeout(800)
     dialog.screenshot(path=str(SCREENSHOTS / "share_qr_large_zh.png"))
-    big = Image.open(io.BytesIO(dialog.locator("img").first.screenshot()))
+    big = Image.open(io.BytesIO(dialog.locator('img[alt="QR code"]').first.screenshot()))
     assert big.width >= 500 and [r.text for r in zxingcpp.read_barcodes(big)] == [moved]
     tab.page.keyboard.press("Escape")
     dialog.wait_for(state="detached", timeout=URL_TIMEOUT_MS)
