@@ -32,7 +32,18 @@ How to use it on a page (two ways, one notice)
    its default. (Streamlit drops such values silently.) A page that reads a parameter by hand from
    ``st.query_params`` can report a bad one with :func:`reject`.
 
-Keys in use: ``lang`` (the app); cost ``dk m n df t s alpha rho``; architectures ``model w res``;
+How it behaves (checked in Chromium with Streamlit 1.67)
+-------------------------------------------------------
+- A link's values apply on the page's first run only; after that the controls (session state) win.
+- Invalid values are not clamped: ``?m=99999`` (above the widget's maximum), ``?dk=4`` (not an option),
+  ``?alpha=abc`` leave the control at its default and are removed from the URL (and named in the notice).
+- Choosing a page in the menu starts it with a clean URL (Streamlit drops the old page's parameters;
+  the language stays in the session, and the share link adds ``lang=zh`` itself).
+- AppTest: ``at = AppTest.from_file("app.py"); at.query_params["dk"] = "5"; at.switch_page("pages/cost.py")``
+  runs a link through app.py (see ``tests/test_lecture_tools.py``). AppTest does not copy a moved control
+  into ``at.query_params`` (the browser does that); programmatic sets (presets) do show there.
+
+Keys in use: ``lang`` (the app); cost ``dk m n df t s alpha rho``; architectures ``model w res layer``;
 classify ``src sample view model``; feature maps ``src sample model block stage ch``.
 Reserved by Streamlit: ``embed``, ``embed_options``.
 
@@ -55,16 +66,17 @@ from pages.ui import LANG_KEY, current_language, tr
 PUBLIC_URL_ENV = "EXPLAINER_PUBLIC_URL"
 
 _PAGE = "_url_state_page"  # url path of the page the previous run showed
-_LINK = "_url_state_link"  # the parameters this page was opened with (only in the run that opened it)
-_CODED = "_url_state_coded"  # key -> (option codes, default code), registered in this run
+_LINK = "_url_state_link"  # the parameters this page was opened with (until the first complete run ends)
+_CODED = "_url_state_coded"  # param -> (widget key, option codes, default code), registered in this run
 _REJECTED = "_url_state_rejected"  # "key=value" strings rejected in this run
 
 
 def page_opened(url_path: str) -> None:
     """Called by ``app.py`` before the page runs: remember the link the page was opened with."""
-    opened = st.session_state.get(_PAGE) != url_path
-    st.session_state[_PAGE] = url_path
-    st.session_state[_LINK] = dict(st.query_params.to_dict()) if opened else {}
+    if st.session_state.get(_PAGE) != url_path:
+        st.session_state[_PAGE] = url_path
+        st.session_state[_LINK] = dict(st.query_params.to_dict())
+    # else: the link stays until finish() clears it, so a run cut short (st.rerun) does not lose it
     st.session_state[_CODED] = {}
     st.session_state[_REJECTED] = []
 

@@ -15,7 +15,7 @@ from explainer import architectures as arch
 from explainer.i18n import t
 from explainer.labels import imagenet_labels
 from pages.ui import fmt_millions
-from tests.e2e.helpers import SCREENSHOTS, Tab, require_page
+from tests.e2e.helpers import SCREENSHOTS, VIEWPORT, Tab, require_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -74,6 +74,22 @@ def test_deep_links_open_cost_and_architectures_in_their_state(tab: Tab) -> None
     # t = 6 is the default: Streamlit leaves it out of the URL, the rest stays as given
     assert _query(tab) == {"lang": "zh", "dk": "5", "m": "64", "n": "128", "df": "56", "s": "2"}
     _assert_clean(tab, "cost deep link")
+
+    # On a phone the columns stack: each preset must still come right after the one it continues.
+    from explainer import costs
+
+    tab.page.set_viewport_size({"width": 390, "height": 844})
+    try:
+        order = []
+        for preset in costs.PRESETS:
+            button = tab.page.get_by_role("button", name=t(f"cost.preset_{preset}", "zh"), exact=True)
+            box = button.bounding_box()
+            order.append((box["y"], box["x"], preset))
+        assert [preset for _, _, preset in sorted(order)] == list(costs.PRESETS), sorted(order)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        tab.page.screenshot(path=str(SCREENSHOTS / "cost_presets_phone_zh.png"))
+    finally:
+        tab.page.set_viewport_size(VIEWPORT)
 
     require_page("architectures")
     _go(tab, "/architectures?model=mobilenet_v1&w=0.75&res=160&layer=b3.dw")
