@@ -141,10 +141,17 @@ def test_share_panel_shows_the_link_and_its_qr_code(monkeypatch) -> None:
     at = open_link("cost", "zh", dk="5", m="64")
     codes = [c.value for c in at.sidebar.get("code")]
     assert codes == ["http://hall.example.edu:8501/cost?lang=zh&dk=5&m=64"]
-    images = [m.value for m in at.sidebar.markdown if "data:image/png;base64," in m.value]
+
+    def qr_images() -> list[str]:
+        return [m.value for m in at.sidebar.markdown if "data:image/png;base64," in m.value]
+
+    assert qr_images() == []  # drawn only on request (students' reruns never pay for it)
+    at.toggle(key="share_qr").set_value(True).run()
+    images = qr_images()
     assert len(images) == 1
-    png = base64.b64decode(images[0].split("base64,")[1].split('"')[0])
-    decoded = [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))]
+    png = Image.open(io.BytesIO(base64.b64decode(images[0].split("base64,")[1].split('"')[0])))
+    big = png.resize((png.width * 8, png.height * 8), Image.NEAREST)  # one pixel per module, as sent
+    decoded = [r.text for r in zxingcpp.read_barcodes(big)]
     assert decoded == codes
 
 

@@ -152,6 +152,7 @@ def test_share_panel_link_and_qr_code(tab: Tab) -> None:
     code.wait_for(timeout=URL_TIMEOUT_MS)
     link = code.inner_text().strip()
     assert link == f"{tab.base_url}/cost?lang=zh&dk=5&m=64"
+    sidebar.get_by_text(t("share.qr", "zh"), exact=True).click()
     qr = sidebar.locator('img[alt="QR code"]').first
     qr.wait_for()
     tab.page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=qr.element_handle())
