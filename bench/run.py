@@ -31,7 +31,7 @@ if __package__ in (None, ""):  # `python bench/run.py`
 
 from bench.common import Figure
 
-MODULES = ("cost", "classify", "features", "startup")
+MODULES = ("cost", "classify", "features", "startup", "lecture")
 
 
 def machine() -> dict[str, str]:
