@@ -62,7 +62,7 @@ def qr_markdown(text: str, max_width_px: int = 640) -> str:
     never leave the browser asking for a file that is gone)."""
     data = base64.b64encode(qr_png(text)).decode("ascii")
     return (f'<img src="data:image/png;base64,{data}" alt="{QR_ALT}" style="width:100%;'
-            f'max-width:{max_width_px}px;display:block;margin:auto;image-rendering:pixelated">')
+            f'max-width:{max_width_px}px;display:block;margin:auto;object-fit:contain;image-rendering:pixelated">')
 
 
 def presenter_toggle() -> bool:

@@ -156,8 +156,11 @@ def test_share_panel_link_and_qr_code(tab: Tab) -> None:
     qr = sidebar.locator('img[alt="QR code"]').first
     qr.wait_for()
     tab.page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=qr.element_handle())
-    decoded = [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(qr.screenshot())))]
+    shot = Image.open(io.BytesIO(qr.screenshot())).convert("L")
+    decoded = [r.text for r in zxingcpp.read_barcodes(shot)]
     assert decoded == [link], "the QR code on the screen does not open this view"
+    dark = shot.point(lambda v: 255 if v < 128 else 0).getbbox()  # the drawn modules fill the panel's width
+    assert dark is not None and dark[2] - dark[0] >= 0.7 * shot.width >= 0.7 * 150, (dark, shot.size)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     sidebar.screenshot(path=str(SCREENSHOTS / "share_panel_zh.png"))
 
@@ -177,8 +180,10 @@ def test_share_panel_link_and_qr_code(tab: Tab) -> None:
     dialog.locator('img[alt="QR code"]').first.wait_for(timeout=URL_TIMEOUT_MS)
     tab.page.wait_for_timeout(800)
     dialog.screenshot(path=str(SCREENSHOTS / "share_qr_large_zh.png"))
-    big = Image.open(io.BytesIO(dialog.locator('img[alt="QR code"]').first.screenshot()))
+    big = Image.open(io.BytesIO(dialog.locator('img[alt="QR code"]').first.screenshot())).convert("L")
     assert big.width >= 500 and [r.text for r in zxingcpp.read_barcodes(big)] == [moved]
+    dark = big.point(lambda v: 255 if v < 128 else 0).getbbox()
+    assert dark is not None and dark[2] - dark[0] >= 0.7 * big.width, (dark, big.size)
     tab.page.keyboard.press("Escape")
     dialog.wait_for(state="detached", timeout=URL_TIMEOUT_MS)
     value = tab.page.locator('[data-testid="stMetricValue"]').first
