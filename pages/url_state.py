@@ -40,7 +40,7 @@ How it behaves (checked in Chromium with Streamlit 1.67)
 - Choosing a page in the menu starts it with a clean URL (Streamlit drops the old page's parameters;
   the language stays in the session, and the share link adds ``lang=zh`` itself).
 - AppTest: ``at = AppTest.from_file("app.py"); at.query_params["dk"] = "5"; at.switch_page("pages/cost.py")``
-  runs a link through app.py (see ``tests/test_lecture_tools.py``). AppTest does not copy a moved control
+  runs a link through app.py (see ``tests/test_links_and_share.py``). AppTest does not copy a moved control
   into ``at.query_params`` (the browser does that); programmatic sets (presets) do show there.
 
 Keys in use: ``lang`` (the app); cost ``dk m n df t s alpha rho``; architectures ``model w res layer``;
