@@ -8,7 +8,9 @@ all computing happens in the ``explainer`` package.
 import streamlit as st
 
 from explainer.threads import configure_torch_threads
+from pages import url_state
 from pages.resources import freeze_when_heap_grew, tune_static_files
+from pages.share import presenter_toggle, share_panel
 from pages.ui import language_selector, tr
 
 st.set_page_config(page_title="MobileNet Explainer", page_icon="📱", layout="wide")
@@ -16,6 +18,7 @@ configure_torch_threads()
 tune_static_files()
 
 language_selector()
+presenter_toggle()
 
 
 def page(slug: str, icon: str, **options) -> st.Page:
@@ -43,5 +46,13 @@ SECTIONS = {
     ],
 }
 
-st.navigation({tr(f"nav.sec_{section}"): pages for section, pages in SECTIONS.items()}).run()
+# .streamlit/config.toml hides the automatic pages/ list (seen for a moment on a fresh server's deep link); the
+# app's own menu is shown: set before st.navigation, which reads it.
+st.set_option("client.showSidebarNavigation", True)
+current = st.navigation({tr(f"nav.sec_{section}"): pages for section, pages in SECTIONS.items()})
+url_state.page_opened(current.url_path)  # the link this page was opened with (settings in the URL)
+link_notice = st.empty()  # one line at the top if the link held settings that no control could take
+current.run()
+url_state.finish(link_notice)
+share_panel(current.url_path, default_page=current.url_path == "")
 freeze_when_heap_grew()  # after a run that imported libraries or loaded a model: spare the collector

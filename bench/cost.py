@@ -51,7 +51,7 @@ def run(quick: bool = False) -> list[Figure]:
     sizes = [14, 28, 56, 112, 224]
 
     def move_slider(at, i: int) -> None:
-        at.slider(key="cost_d_f").set_value(sizes[i % len(sizes)])
+        at.slider(key="df").set_value(sizes[i % len(sizes)])
 
     with tempfile.TemporaryDirectory() as tmp:
         trivial = Path(tmp) / "trivial.py"

@@ -32,7 +32,7 @@ if __package__ in (None, ""):  # `python bench/run.py`
 
 from bench.common import Figure
 
-MODULES = ("cost", "classify", "features", "trace", "transfer", "segment", "quant", "startup", "zoo")
+MODULES = ("cost", "classify", "features", "trace", "transfer", "segment", "quant", "startup", "zoo", "lecture")
 
 
 def machine() -> dict[str, str]:

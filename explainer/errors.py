@@ -8,7 +8,22 @@ language and the command line can print it as one ``error: ...`` line.
 
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import Any
+
+#: Message parameters that may hold a path on the server. :meth:`ExplainerError.public_message` shows only
+#: their last part, so students never see the server's folders; the command line prints them in full.
+PATH_PARAMS = ("file", "dir", "path", "cache")
+
+
+def _public(key: str, value: Any) -> Any:
+    text = str(value)
+    if key not in PATH_PARAMS or text.startswith("$") or ("/" not in text and "\\" not in text):
+        return value
+    name = PurePath(text).name or text
+    if key == "cache":
+        return f"<TORCH_HOME>/hub/checkpoints/{name}"
+    return f"`{name}`" if key == "dir" else name
 
 
 class ExplainerError(Exception):
@@ -28,6 +43,12 @@ class ExplainerError(Exception):
         from explainer.i18n import t
 
         return t(f"errors.{self.key}", lang, **self.params)
+
+    def public_message(self, lang: str = "en") -> str:
+        """The message as the app shows it: file and folder names without the server's absolute paths."""
+        from explainer.i18n import t
+
+        return t(f"errors.{self.key}", lang, **{k: _public(k, v) for k, v in self.params.items()})
 
 
 class InvalidInputError(ExplainerError):

@@ -8,15 +8,19 @@ from explainer.errors import ExplainerError
 from explainer.figures import architecture as figs
 from pages.charts import shared_chart
 from pages.ui import fmt_int, fmt_millions, show_error, tr
+from pages.url_state import coded
 
 WIDTHS = [0.25, 0.35, 0.5, 0.75, 1.0, 1.25, 1.3, 1.4, 1.5, 2.0]
 RESOLUTIONS = [96, 112, 128, 160, 192, 224, 256, 288, 320]
 
-# A value no widget offers (a session or link from an older version of the page) falls back to the default:
-# the page then shows what a fresh visit shows, never a network nobody chose.
-for key, default, options in (("arch_model", "mobilenet_v2", arch.MODEL_NAMES), ("arch_width", 1.0, WIDTHS),
-                              ("arch_resolution", 224, RESOLUTIONS)):
-    if st.session_state.get(key) not in options:
+DEFAULT_MODEL, DEFAULT_WIDTH, DEFAULT_RESOLUTION = "mobilenet_v2", 1.0, 224
+
+# A value no widget offers (a session from an older version of the page) falls back to the default: the page
+# then shows what a fresh visit shows, never a network nobody chose. (A bad value in a link is dropped by the
+# URL binding and named by pages/url_state.)
+for key, default, options in (("model", DEFAULT_MODEL, arch.MODEL_NAMES), ("w", DEFAULT_WIDTH, WIDTHS),
+                              ("res", DEFAULT_RESOLUTION, RESOLUTIONS)):
+    if key in st.session_state and st.session_state[key] not in options:
         st.session_state[key] = default
 
 st.title(tr("arch.title"))
@@ -25,13 +29,13 @@ st.caption(tr("arch.conventions"))
 
 # --- choice ------------------------------------------------------------------
 cols = st.columns([2, 2, 2])
-cols[0].selectbox(tr("arch.model"), arch.MODEL_NAMES, format_func=arch.DISPLAY_NAMES.__getitem__, key="arch_model")
-cols[1].select_slider(tr("arch.width"), options=WIDTHS, key="arch_width", help=tr("arch.width_help"))
-cols[2].select_slider(tr("arch.resolution"), options=RESOLUTIONS, key="arch_resolution",
-                      help=tr("arch.resolution_help"))
-model = st.session_state["arch_model"]
-width = st.session_state["arch_width"]
-resolution = st.session_state["arch_resolution"]
+# The view is in the URL (pages/url_state.py): /architectures?model=mobilenet_v1&w=0.75&res=160&layer=b3.dw
+model = cols[0].selectbox(tr("arch.model"), arch.MODEL_NAMES, index=arch.MODEL_NAMES.index(DEFAULT_MODEL),
+                          format_func=arch.DISPLAY_NAMES.__getitem__, **coded("model", arch.MODEL_NAMES, DEFAULT_MODEL))
+width = cols[1].select_slider(tr("arch.width"), options=WIDTHS, value=DEFAULT_WIDTH, key="w", bind="query-params",
+                              help=tr("arch.width_help"))
+resolution = cols[2].select_slider(tr("arch.resolution"), options=RESOLUTIONS, value=DEFAULT_RESOLUTION, key="res",
+                                   bind="query-params", help=tr("arch.resolution_help"))
 
 try:
     network = arch.build_network(model, width, resolution)
@@ -83,9 +87,10 @@ st.dataframe(rows, hide_index=True, width="stretch", height=320,
 # --- one layer's formula --------------------------------------------------------
 names = [layer.name for layer in network.layers]
 default_layer = next((layer.name for layer in network.layers if layer.type == "depthwise"), names[0])
-if st.session_state.get("arch_layer") not in names:
-    st.session_state["arch_layer"] = default_layer
-chosen = network.layer(st.selectbox(tr("arch.choose_layer"), names, key="arch_layer"))
+if st.session_state.get("layer") not in names:
+    st.session_state["layer"] = default_layer
+chosen = network.layer(st.selectbox(tr("arch.choose_layer"), names, index=names.index(default_layer), key="layer",
+                                    bind="query-params"))
 st.markdown(tr("arch.layer_line", name=chosen.name, type=type_names[chosen.type],
                input="×".join(map(str, chosen.input)), output="×".join(map(str, chosen.output)),
                stride=chosen.stride))

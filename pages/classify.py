@@ -9,11 +9,13 @@ import streamlit as st
 from explainer.classify import REFERENCE_RUNS, Classification, classify_image, model_cost, tensor_to_image
 from explainer.figures.classify import top_k_bar
 from explainer.images import jpeg_bytes
+from explainer.labels import imagenet_label
 from explainer.models import DISPLAY_NAMES, MODEL_NAMES
 from pages.image_input import image_source
 from pages.resources import get_model, model_selector, pretrained_available, source_text, untrained_banner
 from explainer.i18n import t
 from pages.ui import current_language, fmt_millions, tr
+from pages.url_state import coded
 
 TOP = 5
 
@@ -42,15 +44,18 @@ def _classified(digest: str, name: str, weights: str, top: int, _image, _loaded)
 
 
 @st.cache_resource(show_spinner=False, max_entries=128, ttl=3600)
-def _top_chart(digest: str, name: str, weights: str, title: str, prob_label: str, height: int,
+def _top_chart(digest: str, name: str, weights: str, lang: str, title: str, prob_label: str, height: int,
                _result: Classification):
-    """The top-k chart of one cached result, built once per language (st.plotly_chart only reads it)."""
-    return top_k_bar(_result.predictions, title=title, prob_label=prob_label, height=height)
+    """The top-k chart of one cached result, built once per language (st.plotly_chart only reads it);
+    class names in that language, the English ones on hover."""
+    return top_k_bar(_result.predictions, title=title, prob_label=prob_label, height=height,
+                     names=[imagenet_label(p.index, lang) for p in _result.predictions])
 
 
 def _chart(choice, loaded, result: Classification, title: str, height: int = 300):
     weights = f"{loaded.kind}:{loaded.weights_id}:{loaded.source}"
-    return _top_chart(choice.digest, loaded.name, weights, title, tr("classify.prob_axis"), height, result)
+    return _top_chart(choice.digest, loaded.name, weights, current_language(), title, tr("classify.prob_axis"), height,
+                      result)
 
 
 def _classify(choice, loaded) -> tuple[Classification, bytes, int]:
@@ -66,8 +71,8 @@ left, right = st.columns([1, 2], gap="large")
 with left:
     choice = image_source("classify")
     view = st.radio(
-        tr("classify.view"), ("single", "compare"), key="classify_view", horizontal=True,
-        format_func=lambda v: t(f"classify.view_{v}", lang),
+        tr("classify.view"), ("single", "compare"), horizontal=True,
+        format_func=lambda v: t(f"classify.view_{v}", lang), **coded("view", ("single", "compare"), key="classify_view"),
     )
     if view == "single":
         name = model_selector(tr("classify.model"), key="classify_model")
@@ -105,7 +110,7 @@ if choice is not None and view == "single":
 
             looked = imagenet_cam(choice.image, loaded, result.predictions[0].index)
             st.image(overlay(looked.input_image, looked.cam, 0.5), width=320,
-                     caption=tr("classify_cam.caption", label=looked.class_name))
+                     caption=tr("classify_cam.caption", label=imagenet_label(result.predictions[0].index, lang)))
 
 elif choice is not None:
     available = pretrained_available()
@@ -124,7 +129,7 @@ elif choice is not None:
             rows = [
                 {
                     tr("classify.col_model"): loaded.display_name,
-                    tr("classify.col_top1"): result.predictions[0].label,
+                    tr("classify.col_top1"): imagenet_label(result.predictions[0].index, lang),
                     tr("classify.col_prob"): round(result.predictions[0].prob, 4),
                     tr("classify.col_macs"): round(macs / 1e6, 1),
                     tr("classify.col_params"): round(params / 1e6, 2),

@@ -10,20 +10,29 @@ from pages.charts import shared_chart
 from pages.ui import fmt_int, show_error, tr
 
 KEYS = ("d_k", "m", "n", "d_f", "t", "stride", "alpha", "rho")
+#: Each input's widget key, which is also its URL parameter: /cost?dk=5&m=64&n=128&df=56&t=6&s=2
+URL_KEYS = {"d_k": "dk", "m": "m", "n": "n", "d_f": "df", "t": "t", "stride": "s", "alpha": "alpha", "rho": "rho"}
 ODD_KERNELS = [k for k in range(int(costs.LIMITS["d_k"][0]), int(costs.LIMITS["d_k"][1]) + 1) if k % 2 == 1]
+#: Presets in rows: each row's buttons stay together, in order, when a phone stacks the columns.
+PRESET_ROWS = (("v1_table3", "v1_table3_alpha", "v1_table3_alpha_rho"),
+               ("v2_block_early", "v2_block_down", "v2_block_late"))
 
 
 def widget_key(name: str) -> str:
-    return f"cost_{name}"
+    return URL_KEYS[name]
+
+
+def typed(name: str, value: float) -> float | int:
+    return float(value) if name in ("alpha", "rho") else int(value)
 
 
 def apply_preset(values: dict[str, float]) -> None:
     for name, value in values.items():
-        st.session_state[widget_key(name)] = float(value) if name in ("alpha", "rho") else int(value)
+        st.session_state[widget_key(name)] = typed(name, value)
 
 
-for name, value in costs.DEFAULT_INPUTS.items():
-    st.session_state.setdefault(widget_key(name), float(value) if name in ("alpha", "rho") else int(value))
+default = {name: typed(name, value) for name, value in costs.DEFAULT_INPUTS.items()}
+bound = {"bind": "query-params"}  # each input's value lives in the URL (pages/url_state.py)
 
 st.title(tr("cost.title"))
 st.markdown(tr("cost.intro"))
@@ -31,28 +40,31 @@ st.caption(tr("cost.conventions"))
 
 # --- presets -----------------------------------------------------------------
 st.markdown(f"**{tr('cost.presets')}**")
-preset_columns = st.columns(3)
-for index, (preset, values) in enumerate(costs.PRESETS.items()):
-    column = preset_columns[index % 3]
-    column.button(tr(f"cost.preset_{preset}"), key=f"preset_{preset}", on_click=apply_preset, args=(values,),
-                  width="stretch")
+for row in PRESET_ROWS:
+    for column, preset in zip(st.columns(3), row):
+        column.button(tr(f"cost.preset_{preset}"), key=f"preset_{preset}", on_click=apply_preset,
+                      args=(costs.PRESETS[preset],), width="stretch")
 
 # --- inputs ------------------------------------------------------------------
 lim = costs.LIMITS
 row1 = st.columns(4)
-row1[0].select_slider(tr("cost.d_k"), options=ODD_KERNELS, key=widget_key("d_k"), help=tr("cost.d_k_help"))
-row1[1].number_input(tr("cost.m"), min_value=int(lim["m"][0]), max_value=int(lim["m"][1]), step=1, key=widget_key("m"))
-row1[2].number_input(tr("cost.n"), min_value=int(lim["n"][0]), max_value=int(lim["n"][1]), step=1, key=widget_key("n"))
-row1[3].slider(tr("cost.d_f"), min_value=int(lim["d_f"][0]), max_value=int(lim["d_f"][1]), key=widget_key("d_f"),
-               help=tr("cost.d_f_help"))
+row1[0].select_slider(tr("cost.d_k"), options=ODD_KERNELS, value=default["d_k"], key=widget_key("d_k"),
+                      help=tr("cost.d_k_help"), **bound)
+row1[1].number_input(tr("cost.m"), min_value=int(lim["m"][0]), max_value=int(lim["m"][1]), value=default["m"], step=1,
+                     key=widget_key("m"), **bound)
+row1[2].number_input(tr("cost.n"), min_value=int(lim["n"][0]), max_value=int(lim["n"][1]), value=default["n"], step=1,
+                     key=widget_key("n"), **bound)
+row1[3].slider(tr("cost.d_f"), min_value=int(lim["d_f"][0]), max_value=int(lim["d_f"][1]), value=default["d_f"],
+               key=widget_key("d_f"), help=tr("cost.d_f_help"), **bound)
 row2 = st.columns(4)
-row2[0].slider(tr("cost.t"), min_value=int(lim["t"][0]), max_value=int(lim["t"][1]), key=widget_key("t"),
-               help=tr("cost.t_help"))
-row2[1].radio(tr("cost.stride"), options=list(costs.STRIDES), horizontal=True, key=widget_key("stride"))
-row2[2].number_input(tr("cost.alpha"), min_value=lim["alpha"][0], max_value=lim["alpha"][1], step=0.05,
-                     format="%.3f", key=widget_key("alpha"), help=tr("cost.alpha_help"))
-row2[3].number_input(tr("cost.rho"), min_value=lim["rho"][0], max_value=lim["rho"][1], step=0.05,
-                     format="%.3f", key=widget_key("rho"), help=tr("cost.rho_help"))
+row2[0].slider(tr("cost.t"), min_value=int(lim["t"][0]), max_value=int(lim["t"][1]), value=default["t"],
+               key=widget_key("t"), help=tr("cost.t_help"), **bound)
+row2[1].radio(tr("cost.stride"), options=list(costs.STRIDES), index=list(costs.STRIDES).index(default["stride"]),
+              horizontal=True, key=widget_key("stride"), **bound)
+row2[2].number_input(tr("cost.alpha"), min_value=lim["alpha"][0], max_value=lim["alpha"][1], value=default["alpha"],
+                     step=0.05, format="%.3f", key=widget_key("alpha"), help=tr("cost.alpha_help"), **bound)
+row2[3].number_input(tr("cost.rho"), min_value=lim["rho"][0], max_value=lim["rho"][1], value=default["rho"],
+                     step=0.05, format="%.3f", key=widget_key("rho"), help=tr("cost.rho_help"), **bound)
 
 try:
     inputs = costs.CostInputs.checked(*(st.session_state[widget_key(name)] for name in KEYS))

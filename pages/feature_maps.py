@@ -16,6 +16,7 @@ from explainer.i18n import t
 from pages.image_input import image_source
 from pages.resources import get_model, model_selector, source_text, untrained_banner
 from pages.ui import current_language, fmt_int, show_error, tr
+from pages.url_state import coded
 
 K_MIN, K_MAX, K_STEP, K_DEFAULT = 8, 64, 8, 16
 #: Captures kept: one V2 capture is about 14 MB in float16.
@@ -80,7 +81,8 @@ if choice is not None:
         blocks = maps.blocks
         default_block = 3 if 3 in blocks else blocks[min(1, len(blocks) - 1)]
         block = st.select_slider(
-            tr("features.block"), options=blocks, value=default_block, key=f"features_block_{name}",
+            tr("features.block"), options=blocks, value=default_block,
+            **coded("block", blocks, default_block, key=f"features_block_{name}"),
             format_func=lambda b: _block_label(b, maps, lang), help=tr("features.block_help"),
         )
         records = maps.block(block)
@@ -131,7 +133,8 @@ if choice is not None:
     default_stage = "depthwise" if "depthwise" in stages else stages[0]
     with controls:
         stage = st.radio(tr("features.stage"), stages, index=stages.index(default_stage),
-                         key=f"features_stage_{name}_{block}", format_func=lambda s: t(f"features.stage_{s}", lang))
+                         format_func=lambda s: t(f"features.stage_{s}", lang),
+                         **coded("stage", stages, default_stage, key=f"features_stage_{name}_{block}"))
         record = maps.record(block, stage)
         k = st.slider(tr("features.k"), K_MIN, K_MAX, K_DEFAULT, K_STEP, key="features_k", help=tr("features.k_help"))
         normalise = st.radio(tr("features.normalise"), figs.NORMALISATIONS, key="features_norm", horizontal=True,
@@ -150,7 +153,8 @@ if choice is not None:
     activity = fm.channel_activity(record)
     pick, big = st.columns([1, 3], gap="large")
     with pick:
-        channel = st.selectbox(tr("features.channel"), ranked, key=f"features_channel_{name}_{block}_{stage}",
+        channel = st.selectbox(tr("features.channel"), ranked,
+                               **coded("ch", ranked, ranked[0], key=f"features_channel_{name}_{block}_{stage}"),
                                format_func=lambda c: t("features.channel_option", lang, c=c,
                                                        activity=f"{activity[c]:.3g}"))
         overlay = st.toggle(tr("features.overlay"), value=True, key="features_overlay", help=tr("features.overlay_help"))

@@ -20,7 +20,9 @@ and returns ``None``, as it does while nothing is chosen yet. Decoding is cached
 by the sha256 of the bytes (``ImageChoice.digest``, the key for every per-photo
 cache of a page; ``ImageChoice.preview_jpeg()`` is the preview encoded once). Widget keys
 start with ``key_prefix`` so two pages never share state:
-``<prefix>_source``, ``<prefix>_upload``, ``<prefix>_camera``, ``<prefix>_sample``.
+``<prefix>_source``, ``<prefix>_upload``, ``<prefix>_camera``, ``<prefix>_sample``. The source and
+the sample photo are in the page's URL as ``?src=sample&sample=coffee`` (codes, not the translated labels;
+see :mod:`pages.url_state`).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from explainer.images import WORKING_MIN_SIDE, jpeg_bytes, load_image, preview
 from explainer.samples import available_samples, sample_bytes
 from explainer.i18n import t
 from pages.ui import current_language, show_error, tr
+from pages.url_state import coded
 
 SOURCES = ("sample", "upload", "camera")
 
@@ -77,8 +80,8 @@ def image_source(key_prefix: str, *, default_sample: str = "chelsea") -> ImageCh
     source = st.radio(
         tr("images.source"),
         SOURCES,
-        key=f"{key_prefix}_source",
         horizontal=True,
+        **coded("src", SOURCES, "sample", key=f"{key_prefix}_source"),
         format_func=lambda s: t(f"images.source_{s}", lang),
     )
     data: bytes | None = None
@@ -100,8 +103,8 @@ def image_source(key_prefix: str, *, default_sample: str = "chelsea") -> ImageCh
             return None
         index = keys.index(default_sample) if default_sample in keys else 0
         key = st.selectbox(
-            tr("images.sample"), keys, index=index, key=f"{key_prefix}_sample",
-            format_func=lambda k: t(f"images.sample_{k}", lang),
+            tr("images.sample"), keys, index=index, format_func=lambda k: t(f"images.sample_{k}", lang),
+            **coded("sample", keys, keys[index], key=f"{key_prefix}_sample"),
         )
         try:
             data, name = sample_bytes(key)

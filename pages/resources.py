@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import streamlit as st
 
@@ -26,6 +27,7 @@ from explainer.errors import WeightsError
 from explainer.models import DISPLAY_NAMES, MODEL_NAMES
 from explainer.weights import WEIGHTS_DIR_ENV, LoadedModel, fetch, load_pretrained, resolve, untrained
 from pages.ui import current_language, show_error, tr
+from pages.url_state import coded
 
 
 def freeze_long_lived_objects() -> None:
@@ -152,9 +154,9 @@ DEFAULT_MODEL = "mobilenet_v2"
 
 
 def model_selector(label: str, key: str) -> str:
-    """The model choice shared by the Classify and Feature-maps pages (MobileNetV2 first chosen)."""
-    return st.selectbox(label, MODEL_NAMES, index=MODEL_NAMES.index(DEFAULT_MODEL), key=key,
-                        format_func=DISPLAY_NAMES.__getitem__)
+    """The model choice shared by the Classify and Feature-maps pages (MobileNetV2 first chosen; ``?model=``)."""
+    return st.selectbox(label, MODEL_NAMES, index=MODEL_NAMES.index(DEFAULT_MODEL),
+                        format_func=DISPLAY_NAMES.__getitem__, **coded("model", MODEL_NAMES, DEFAULT_MODEL, key=key))
 
 
 def get_model(name: str) -> LoadedModel:
@@ -201,15 +203,16 @@ def untrained_banner(loaded: LoadedModel) -> None:
         return
     st.warning(tr("weights.untrained_banner", model=DISPLAY_NAMES[loaded.name]), icon="⚠️")
     if loaded.problem is not None and loaded.problem.key != "weights.v1_untrained":
-        st.info(loaded.problem.message(current_language()))
+        st.info(loaded.problem.public_message(current_language()))
     elif loaded.name == "mobilenet_v1":
         st.info(tr("weights.v1_note"))
 
 
 def source_text(loaded: LoadedModel) -> str:
-    """Where the weights came from, in the user's language."""
+    """Where the weights came from, in the user's language: named, never the server's path (that is the
+    CLI's ``weights status``)."""
     if loaded.kind == "file":
-        return tr("weights.source_file", path=loaded.source)
+        return tr("weights.source_file", path=Path(loaded.source).name)
     if loaded.kind in ("cache", "download"):
-        return tr(f"weights.source_{loaded.kind}", weights_id=loaded.weights_id, path=loaded.source)
+        return tr(f"weights.source_{loaded.kind}", weights_id=loaded.weights_id)
     return tr("weights.source_untrained")

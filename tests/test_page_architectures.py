@@ -49,7 +49,7 @@ def test_default_view_shows_core_numbers(lang):
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_v3_small_explains_the_gap(lang):
-    at = run_page(PAGE, lang, arch_model="mobilenet_v3_small")
+    at = run_page(PAGE, lang, model="mobilenet_v3_small")
     assert not at.exception
     body = texts(at)
     assert t("arch.note_mobilenet_v3_small", lang) in body
@@ -59,7 +59,7 @@ def test_v3_small_explains_the_gap(lang):
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_v1_paper_tables(lang):
-    at = run_page(PAGE, lang, arch_model="mobilenet_v1", arch_width=1.0, arch_resolution=224)
+    at = run_page(PAGE, lang, model="mobilenet_v1", w=1.0, res=224)
     assert not at.exception
     assert metric(at, t("common.macs", lang)) == "568.7 M"
     body = texts(at)
@@ -74,9 +74,9 @@ def test_v1_paper_tables(lang):
 @pytest.mark.parametrize("lang", LANGS)
 def test_widgets_change_the_numbers(lang):
     at = run_page(PAGE, lang)
-    at.selectbox(key="arch_model").set_value("mobilenet_v1").run()
-    at.select_slider(key="arch_width").set_value(0.5).run()
-    at.select_slider(key="arch_resolution").set_value(160).run()
+    at.selectbox(key="model").set_value("mobilenet_v1").run()
+    at.select_slider(key="w").set_value(0.5).run()
+    at.select_slider(key="res").set_value(160).run()
     assert not at.exception
     n = arch.build_network("mobilenet_v1", 0.5, 160)
     assert metric(at, t("common.macs", lang)) == fmt_millions(n.macs)
@@ -86,8 +86,8 @@ def test_widgets_change_the_numbers(lang):
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_choosing_a_layer_shows_its_formula(lang):
-    at = run_page(PAGE, lang, arch_model="mobilenet_v2")
-    at.selectbox(key="arch_layer").set_value("b3.expand").run()
+    at = run_page(PAGE, lang, model="mobilenet_v2")
+    at.selectbox(key="layer").set_value("b3.expand").run()
     assert not at.exception
     layer = arch.build_network("mobilenet_v2").layer("b3.expand")
     expected = formulas.pointwise(layer.input[2], layer.output[2], layer.input[0])
@@ -97,8 +97,8 @@ def test_choosing_a_layer_shows_its_formula(lang):
     # the whole block through the cost page's inverted residual formula
     block = formulas.inverted_residual(3, 24, 24, 56, 6, 1)
     assert any(block.macs_numbers in value for value in latex)
-    at.selectbox(key="arch_model").set_value("mobilenet_v3_large").run()
-    at.selectbox(key="arch_layer").set_value("b4.se").run()
+    at.selectbox(key="model").set_value("mobilenet_v3_large").run()
+    at.selectbox(key="layer").set_value("b4.se").run()
     se = arch.build_network("mobilenet_v3_large").layer("b4.se")
     latex = [x.value for x in at.latex]
     assert any(formulas.pointwise(72, se.squeeze, 1, bias=True).params_numbers in value for value in latex)
@@ -130,14 +130,14 @@ def test_stale_session_values_fall_back_to_the_defaults(lang):
     fresh = run_page(PAGE, lang)
     default = arch.build_network("mobilenet_v2", 1.0, 224)
     first_dw = next(layer.name for layer in default.layers if layer.type == "depthwise")
-    for stale in ({"arch_resolution": 4, "arch_width": 7.0, "arch_layer": "no-such-layer"},
-                  {"arch_model": "mobilenet_v9", "arch_width": "1.0", "arch_resolution": 224.5}):
+    for stale in ({"res": 4, "w": 7.0, "layer": "no-such-layer"},
+                  {"model": "mobilenet_v9", "w": "1.0", "res": 224.5}):
         at = run_page(PAGE, lang, **stale)
         assert not at.exception and not at.error
-        state = {key: at.session_state[key] for key in ("arch_model", "arch_width", "arch_resolution", "arch_layer")}
-        assert state == {"arch_model": "mobilenet_v2", "arch_width": 1.0, "arch_resolution": 224, "arch_layer": first_dw}
+        state = {key: at.session_state[key] for key in ("model", "w", "res", "layer")}
+        assert state == {"model": "mobilenet_v2", "w": 1.0, "res": 224, "layer": first_dw}
         assert metric(at, t("common.macs", lang)) == fmt_millions(default.macs)
         assert [(m.label, m.value) for m in at.metric] == [(m.label, m.value) for m in fresh.metric]
     # a value the widgets do offer is kept
-    kept = run_page(PAGE, lang, arch_model="mobilenet_v1", arch_width=0.5, arch_resolution=160)
+    kept = run_page(PAGE, lang, model="mobilenet_v1", w=0.5, res=160)
     assert metric(kept, t("common.macs", lang)) == fmt_millions(arch.build_network("mobilenet_v1", 0.5, 160).macs)

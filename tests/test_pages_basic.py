@@ -63,14 +63,14 @@ def expected(**overrides) -> list[int]:
 def test_changing_inputs_changes_macs_to_engine_values(lang: str) -> None:
     at = run_page("pages/cost.py", lang)
     assert metric_values(at) == expected()
-    at.slider(key="cost_d_f").set_value(56).run()
+    at.slider(key="df").set_value(56).run()
     assert metric_values(at) == expected(d_f=56)
-    at.select_slider(key="cost_d_k").set_value(5).run()
-    at.number_input(key="cost_n").set_value(32).run()
-    at.radio(key="cost_stride").set_value(2).run()
+    at.select_slider(key="dk").set_value(5).run()
+    at.number_input(key="n").set_value(32).run()
+    at.radio(key="s").set_value(2).run()
     assert metric_values(at) == expected(d_f=56, d_k=5, n=32, stride=2)
-    at.slider(key="cost_t").set_value(1).run()
-    at.number_input(key="cost_alpha").set_value(0.5).run()
+    at.slider(key="t").set_value(1).run()
+    at.number_input(key="alpha").set_value(0.5).run()
     assert not at.exception
     assert metric_values(at) == expected(d_f=56, d_k=5, n=32, stride=2, t=1, alpha=0.5)
 
@@ -84,8 +84,8 @@ def test_preset_reproduces_v1_table3() -> None:
 
 
 def test_timing_panel_reports_measurement() -> None:
-    at = run_page("pages/cost.py", cost_m=16, cost_n=16)
-    at.slider(key="cost_d_f").set_value(28).run()
+    at = run_page("pages/cost.py", m=16, n=16)
+    at.slider(key="df").set_value(28).run()
     at.button(key="cost_time").click().run()
     assert not at.exception and not at.error
     assert len(at.metric) == 6
@@ -93,7 +93,7 @@ def test_timing_panel_reports_measurement() -> None:
 
 
 def test_timing_panel_refuses_huge_shapes_in_user_language() -> None:
-    at = run_page("pages/cost.py", "zh", cost_m=2048, cost_n=2048, cost_d_f=512)
+    at = run_page("pages/cost.py", "zh", m=2048, n=2048, df=512)
     at.button(key="cost_time").click().run()
     assert not at.exception
     assert len(at.error) == 1 and "上限" in at.error[0].value

@@ -31,6 +31,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="run with random weights when no pretrained weights are available (predictions are meaningless)")
     parser.add_argument("--head", default=None, metavar="HEAD_FILE",
                         help="classify into the classes of a head trained with `train` (or the Teach page)")
+    parser.add_argument("--lang", default="en", choices=("en", "zh"),
+                        help="language of ImageNet's class names: en (torchvision's) or zh (简体中文); same indices "
+                        "(a --head keeps its own class names)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     parser.set_defaults(run=run)
 
@@ -38,6 +41,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from explainer.classify import check_top, classify_image, warm_up
     from explainer.images import WORKING_MIN_SIDE, load_image
+    from explainer.labels import imagenet_label
     from explainer.weights import load_pretrained
 
     check_top(args.top)
@@ -61,15 +65,23 @@ def run(args: argparse.Namespace) -> int:
     else:
         result = classify_image(image, loaded, args.top)
     result.decode_ms = decode_ms
+    # ImageNet's names in the chosen language; a head's classes are the names its trainer gave them.
+    translate = args.lang != "en" and head is None
     if args.json:
-        print(json.dumps(result.as_dict()))
+        output = result.as_dict()
+        if translate:  # the class names in that language; the English ones stay beside them
+            for prediction in output["predictions"]:
+                prediction["label_en"] = prediction["label"]
+                prediction["label"] = imagenet_label(prediction["index"], args.lang)
+        print(json.dumps(output, ensure_ascii=False))
         return 0
     if not loaded.pretrained:
         sys.stderr.write("warning: untrained weights, predictions are meaningless\n")
         if loaded.problem is not None:
             sys.stderr.write(f"warning: {loaded.problem.message('en')}\n")
     print(f"{loaded.display_name}  weights: {loaded.weights}")
-    rows = [(str(i + 1), p.label, str(p.index), f"{p.prob:.4f}") for i, p in enumerate(result.predictions)]
+    rows = [(str(i + 1), imagenet_label(p.index, args.lang) if translate else p.label, str(p.index),
+             f"{p.prob:.4f}") for i, p in enumerate(result.predictions)]
     print(format_table(("#", "label", "index", "prob"), rows))
     print(f"forward {result.forward_ms:.1f} ms, preprocess {result.preprocess_ms:.1f} ms, decode {result.decode_ms:.1f} ms")
     return 0

@@ -9,9 +9,15 @@ import plotly.graph_objects as go
 from explainer.classify import Prediction
 
 
-def top_k_bar(predictions: Sequence[Prediction], *, title: str, prob_label: str, height: int = 300) -> go.Figure:
-    """Horizontal bars, most probable class on top, each labelled with its probability in percent."""
-    labels = [p.label for p in predictions][::-1]
+def top_k_bar(predictions: Sequence[Prediction], *, title: str, prob_label: str, height: int = 300,
+              names: Sequence[str] | None = None) -> go.Figure:
+    """Horizontal bars, most probable class on top, each labelled with its probability in percent.
+
+    ``names``: the class names in the user's language, one per prediction (default: the predictions' own
+    English labels); when given, hovering a bar also shows the English name.
+    """
+    labels = (list(names) if names is not None else [p.label for p in predictions])[::-1]
+    english = [f" ({p.label})" if p.label != name else "" for p, name in zip(predictions[::-1], labels)]
     probs = [p.prob for p in predictions][::-1]
     figure = go.Figure(
         go.Bar(
@@ -21,7 +27,8 @@ def top_k_bar(predictions: Sequence[Prediction], *, title: str, prob_label: str,
             text=[f"{100 * p:.1f} %" for p in probs],
             textposition="auto",
             marker_color=["#1f77b4"] * (len(probs) - 1) + ["#d62728"] if probs else [],
-            hovertemplate="%{y}: %{x:.4f}<extra></extra>",
+            customdata=english,
+            hovertemplate="%{y}%{customdata}: %{x:.4f}<extra></extra>",
         )
     )
     figure.update_layout(

@@ -91,7 +91,8 @@ class Tab:
         """Wait until the script run finished and the main area shows something."""
         self.page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]',
                                     timeout=timeout_ms)
-        self.page.wait_for_selector('[data-testid="stMainBlockContainer"] [data-testid="stElementContainer"]',
+        # :visible — app.py keeps an empty placeholder at the top for the link notice (pages/url_state.py)
+        self.page.wait_for_selector('[data-testid="stMainBlockContainer"] [data-testid="stElementContainer"]:visible',
                                     timeout=timeout_ms)
 
     def exceptions(self) -> list[str]:

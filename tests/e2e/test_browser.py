@@ -230,7 +230,10 @@ def _upload(tab: Tab, path_or_payload) -> None:
 @pytest.mark.parametrize("lang", LANGS)
 def test_classify_uploaded_cat(tab: Tab, lang: str, real_weights: Path) -> None:
     require_page("classify")
-    accepted = _expected("cat.jpg")
+    from explainer.labels import imagenet_label, imagenet_labels
+
+    english = imagenet_labels("en")  # the page shows the class names in the UI's language
+    accepted = [imagenet_label(english.index(name), lang) for name in _expected("cat.jpg")]
     tab.open("classify", lang)
     _choose_upload(tab, lang)
     main = tab.page.locator('[data-testid="stMainBlockContainer"]')

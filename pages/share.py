@@ -1,0 +1,99 @@
+"""The sidebar's lecture tools on every page: "Share this view" (link + QR code) and presenter mode.
+
+``app.py`` calls :func:`presenter_toggle` before the page runs and :func:`share_panel` after it
+(so the link holds the values the page's controls ended with). The link comes from
+:func:`pages.url_state.share_url`; the QR code is drawn by ``segno`` (pure Python) as a PNG, shown inline.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import segno
+import streamlit as st
+
+from pages.ui import tr
+from pages.url_state import share_url
+
+PRESENTER_KEY = "presenter"
+QR_KEY = "share_qr"
+
+#: Presenter mode: larger key numbers, text, formulas and figure labels, readable from the back of a hall.
+PRESENTER_CSS = """
+<style>
+[data-testid="stMainBlockContainer"] { font-size: 1.3rem; }
+[data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] p,
+[data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] li { font-size: 1.3rem; }
+[data-testid="stMainBlockContainer"] [data-testid="stCaptionContainer"] p { font-size: 1.1rem; }
+[data-testid="stMainBlockContainer"] [data-testid="stWidgetLabel"] p { font-size: 1.2rem; }
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] p { font-size: 3.4rem !important; line-height: 1.2; }
+[data-testid="stMetricLabel"] p { font-size: 1.2rem !important; }
+[data-testid="stMetricDelta"] div, [data-testid="stMetricDelta"] p { font-size: 1.3rem !important; }
+[data-testid="stMainBlockContainer"] h1 { font-size: 3.2rem; }
+[data-testid="stMainBlockContainer"] h2, [data-testid="stMainBlockContainer"] h3 { font-size: 2.2rem; }
+[data-testid="stMainBlockContainer"] .katex { font-size: 1.55em; }
+[data-testid="stPlotlyChart"] .xtick text, [data-testid="stPlotlyChart"] .ytick text { font-size: 16px !important; }
+[data-testid="stPlotlyChart"] .xtitle, [data-testid="stPlotlyChart"] .ytitle,
+[data-testid="stPlotlyChart"] .legendtext, [data-testid="stPlotlyChart"] .annotation-text,
+[data-testid="stPlotlyChart"] .bartext { font-size: 18px !important; }
+[data-testid="stPlotlyChart"] .gtitle { font-size: 22px !important; }
+</style>
+"""
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def qr_png(text: str) -> bytes:
+    """A QR code of ``text`` as a PNG with one pixel per module (error correction M, 4-module quiet zone).
+
+    The browser scales it up without smoothing (``image-rendering: pixelated``): as sharp as a large PNG,
+    and no time spent drawing one (making the code itself takes about 10–35 ms here, cached per link).
+    """
+    buffer = io.BytesIO()
+    segno.make(text, error="m", micro=False).save(buffer, kind="png", scale=1, border=4)
+    return buffer.getvalue()
+
+
+QR_ALT = "QR code"
+
+
+def qr_markdown(text: str, max_width_px: int = 640) -> str:
+    """The QR code as an inline ``<img>`` (a data URI, not a media file: a rerun that replaces the code can
+    never leave the browser asking for a file that is gone)."""
+    data = base64.b64encode(qr_png(text)).decode("ascii")
+    return (f'<img src="data:image/png;base64,{data}" alt="{QR_ALT}" style="width:100%;'
+            f'max-width:{max_width_px}px;display:block;margin:auto;object-fit:contain;image-rendering:pixelated">')
+
+
+def presenter_toggle() -> bool:
+    """The sidebar's presenter switch; applies the large-type styles while on."""
+    on = st.sidebar.toggle(tr("share.presenter"), key=PRESENTER_KEY, help=tr("share.presenter_help"))
+    if on:
+        st.html(PRESENTER_CSS)
+    return on
+
+
+def _big_qr(link: str) -> None:
+    """The QR code as large as the dialog allows, centred, for the projector."""
+    st.markdown(qr_markdown(link, max_width_px=640), unsafe_allow_html=True)
+    st.caption(tr("share.qr_caption"))
+    st.code(link, language=None, wrap_lines=True)
+
+
+def share_panel(url_path: str, default_page: bool = False) -> None:
+    """"Share this view": the page's current link (copyable) and its QR code, large enough to project."""
+    with st.sidebar.expander(f"🔗 {tr('share.title')}", expanded=False):
+        link = share_url(url_path, default_page)
+        if link is None:
+            st.caption(tr("share.no_address"))
+            return
+        st.caption(tr("share.help"))
+        st.code(link, language=None, wrap_lines=True)
+        if "://localhost" in link or "://127.0.0.1" in link:
+            st.caption(tr("share.localhost"))
+        # The QR code only on request: drawing it for every student's every rerun would cost them time.
+        if st.toggle(tr("share.qr"), key=QR_KEY):
+            st.markdown(qr_markdown(link), unsafe_allow_html=True)
+            st.caption(tr("share.qr_caption"))
+            if st.button(f"⛶ {tr('share.project')}", key="share_project", width="stretch"):
+                st.dialog(tr("share.title"), width="large")(_big_qr)(link)
