@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 import tomllib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -207,7 +208,9 @@ def test_a_sessions_requests_stay_on_one_worker(cluster) -> None:
         finally:
             await session.close()
 
-    route = asyncio.run(one_session())
+    # In a thread of its own: an earlier test in the same process may have left an event loop running here.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        route = pool.submit(asyncio.run, one_session()).result(timeout=120)
     time.sleep(0.5)  # nginx writes the websocket's line when it closes
     mine = [e for e in _access_log(run_dir) if e.get("route") == route]
     assert any(e["path"].startswith("/_stcore/stream") for e in mine), mine
