@@ -433,6 +433,10 @@ class StreamlitSession:
         if query is not None:
             self.query_string = query
         state.query_string = self.query_string
+        if self.browser_like:  # what a browser tells the server about itself on every rerun (st.context)
+            info = state.context_info
+            info.url = f"{self.base_url}/{self.page_name}" + (f"?{self.query_string}" if self.query_string else "")
+            info.locale, info.timezone, info.timezone_offset = "en-US", "UTC", 0
         for widget_state in self.widget_states.values():
             state.widget_states.widgets.add().CopyFrom(widget_state)
         await self._send(msg)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 import pytest
 
@@ -64,6 +65,12 @@ def test_classify_through_nginx_with_two_workers(browser, balanced, lang: str) -
     assert len(from_workers) == 1, f"one browser reached several workers: {workers}"
     assert any("/_stcore/upload_file/" in url for url, _ in workers)
     # The websocket went to that worker too (nginx's access log names the worker of every request).
-    log = (balanced.access_log).read_text()
-    streams = {m.group(1) for m in re.finditer(r'"GET /_stcore/stream[^"]*" 101 \d+ worker=(\w+)', log)}
+    # nginx writes a websocket's line when it closes, which can come a moment after the browser closed it.
+    deadline = time.monotonic() + 15
+    while True:
+        log = (balanced.access_log).read_text()
+        streams = {m.group(1) for m in re.finditer(r'"GET /_stcore/stream[^"]*" 101 \d+ worker=(\w+)', log)}
+        if streams or time.monotonic() > deadline:
+            break
+        time.sleep(0.25)
     assert streams <= from_workers and streams, log[-2000:]
