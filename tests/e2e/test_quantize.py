@@ -30,6 +30,11 @@ def test_compression_page(tab: Tab, lang: str, real_weights) -> None:
     page.wait_for_function(
         "() => document.querySelectorAll('[data-testid=\"stPlotlyChart\"] .main-svg').length >= 5",
         timeout=RENDER_TIMEOUT_MS)
+    # The metrics arrive as the page's sections finish: wait for the size ratio and the layer's SQNR.
+    page.wait_for_function(
+        """() => { const m = [...document.querySelectorAll('[data-testid="stMetricValue"]')].map(e => e.innerText.trim());
+                   return m.some(v => v.endsWith('dB')) && m.some(v => v.endsWith('×')); }""",
+        timeout=RENDER_TIMEOUT_MS)
     metrics = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
     ratio = next(float(m.rstrip("×")) for m in metrics if m.endswith("×") and float(m.rstrip("×")) < 1)
     assert 0.2 < ratio <= 0.30
