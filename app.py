@@ -11,7 +11,7 @@ from explainer.threads import configure_torch_threads
 from pages import url_state
 from pages.resources import freeze_when_heap_grew, tune_static_files
 from pages.share import presenter_toggle, share_panel
-from pages.ui import language_selector, tr
+from pages.ui import current_language, language_selector, tr
 
 st.set_page_config(page_title="MobileNet Explainer", page_icon="📱", layout="wide")
 configure_torch_threads()
@@ -21,9 +21,13 @@ language_selector()
 presenter_toggle()
 
 
-def page(slug: str, icon: str, **options) -> st.Page:
+def page(slug: str, icon: str, default: bool = False) -> tuple[str, str, bool]:
     """One page: file ``pages/<slug>.py``, URL ``/<slug>``, title from the locale key ``nav.<slug>``."""
-    return st.Page(f"pages/{slug}.py", title=tr(f"nav.{slug}"), icon=icon, url_path=slug, **options)
+    return slug, icon, default
+
+
+def make_page(slug: str, icon: str, default: bool) -> st.Page:
+    return st.Page(f"pages/{slug}.py", title=tr(f"nav.{slug}"), icon=icon, url_path=slug, default=default)
 
 
 # One line per page, grouped in sections (section titles: locale keys nav.sec_<name>).
@@ -46,10 +50,25 @@ SECTIONS = {
     ],
 }
 
+
+def menu() -> dict[str, list[st.Page]]:
+    """The navigation menu in the session's language, made once per session and language.
+
+    Making a ``st.Page`` resolves its file on disk: for ten pages about a tenth of a rerun's CPU
+    (bench/profile_visit.py). The pages are kept per session, not per process: ``st.navigation``
+    marks on them which one this run may call.
+    """
+    key = f"_menu_{current_language()}"
+    if key not in st.session_state:
+        st.session_state[key] = {tr(f"nav.sec_{name}"): [make_page(*entry) for entry in pages]
+                                 for name, pages in SECTIONS.items()}
+    return st.session_state[key]
+
+
 # .streamlit/config.toml hides the automatic pages/ list (seen for a moment on a fresh server's deep link); the
 # app's own menu is shown: set before st.navigation, which reads it.
 st.set_option("client.showSidebarNavigation", True)
-current = st.navigation({tr(f"nav.sec_{section}"): pages for section, pages in SECTIONS.items()})
+current = st.navigation(menu())
 url_state.page_opened(current.url_path)  # the link this page was opened with (settings in the URL)
 link_notice = st.empty()  # one line at the top if the link held settings that no control could take
 current.run()

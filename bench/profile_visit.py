@@ -126,7 +126,7 @@ def profile(visits: int = 10, at_once: bool = False, py_spy: bool = False, rate:
                 raise RuntimeError("--py-spy needs py-spy (pip install py-spy)")
             FOLDED.parent.mkdir(parents=True, exist_ok=True)
             spy = subprocess.Popen([exe, "record", "--pid", str(pids[0]), "--rate", str(rate), "--format", "raw",
-                                    "--output", str(FOLDED), "--threads", "--nonblocking"],
+                                    "--output", str(FOLDED), "--threads", "--nonblocking"] + (["--gil"] if os.environ.get("PYSPY_GIL") else []),
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(1.0)  # py-spy attaches
         cpu_before, wall_before = _cpu(pids), time.perf_counter()

@@ -153,6 +153,7 @@ def render_nginx_config(*, listen: str, worker_ports: list[int], run_dir: Path, 
         max_upload_mb=max_upload_mb,
         client_max_body_mb=max_upload_mb + BODY_MARGIN_MB,
         static_dir=str(static_dir),
+        frontend_dir=str(static_dir.parent),  # index.html and favicon.png, beside the /static/ folder
         read_timeout_s=READ_TIMEOUT_S,
         upstream_keepalive_s=UPSTREAM_KEEPALIVE_S,
     )

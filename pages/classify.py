@@ -2,65 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import streamlit as st
 
-from explainer.classify import REFERENCE_RUNS, Classification, classify_image, model_cost, tensor_to_image
-from explainer.figures.classify import top_k_bar
-from explainer.images import jpeg_bytes
+from explainer.classify import REFERENCE_RUNS, Classification
 from explainer.labels import imagenet_label
 from explainer.models import DISPLAY_NAMES, MODEL_NAMES
+from pages.caches.classify import classified, cost_of, top_chart
 from pages.image_input import image_source
 from pages.resources import get_model, model_selector, pretrained_available, source_text, untrained_banner
 from explainer.i18n import t
-from pages.ui import current_language, fmt_millions, tr
+from pages.ui import current_language, fmt_millions, image_uri, tr
 from pages.url_state import coded
 
 TOP = 5
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def _cost(name: str, weights_id: str, width: float, input_size: int, _loaded) -> tuple[int, int, str]:
-    """MACs, params and their source, once per model variant (the network itself is not hashed)."""
-    cost = model_cost(_loaded)
-    return cost.macs, cost.params, cost.source
-
-
-def _cost_of(loaded):
-    return _cost(loaded.name, loaded.weights_id, loaded.width, loaded.input_size, loaded)
-
-
-@st.cache_data(show_spinner=False, max_entries=64, ttl=3600)
-def _classified(digest: str, name: str, weights: str, top: int, _image, _loaded) -> tuple[Classification, bytes, int]:
-    """One photo (by the sha256 of its bytes) through one model, once for all sessions.
-
-    Returns the result without its input tensor, the tensor the network saw as JPEG
-    bytes (shown without re-encoding) and its side in pixels.
-    """
-    result = classify_image(_image, _loaded, top)
-    fed = jpeg_bytes(tensor_to_image(result.input_tensor, _loaded))
-    return replace(result, input_tensor=None), fed, int(result.input_tensor.shape[-1])
-
-
-@st.cache_resource(show_spinner=False, max_entries=128, ttl=3600)
-def _top_chart(digest: str, name: str, weights: str, lang: str, title: str, prob_label: str, height: int,
-               _result: Classification):
-    """The top-k chart of one cached result, built once per language (st.plotly_chart only reads it);
-    class names in that language, the English ones on hover."""
-    return top_k_bar(_result.predictions, title=title, prob_label=prob_label, height=height,
-                     names=[imagenet_label(p.index, lang) for p in _result.predictions])
-
-
 def _chart(choice, loaded, result: Classification, title: str, height: int = 300):
-    weights = f"{loaded.kind}:{loaded.weights_id}:{loaded.source}"
-    return _top_chart(choice.digest, loaded.name, weights, current_language(), title, tr("classify.prob_axis"), height,
-                      result)
-
-
-def _classify(choice, loaded) -> tuple[Classification, bytes, int]:
-    weights = f"{loaded.kind}:{loaded.weights_id}:{loaded.source}"
-    return _classified(choice.digest, loaded.name, weights, TOP, choice.image, loaded)
+    return top_chart(choice, loaded, result, current_language(), title, tr("classify.prob_axis"), height)
 
 
 st.title(tr("classify.title"))
@@ -77,15 +35,15 @@ with left:
     if view == "single":
         name = model_selector(tr("classify.model"), key="classify_model")
     if choice is not None:
-        st.image(choice.preview_jpeg(), caption=tr("classify.photo_caption", name=choice.name, width=choice.image.width,
+        st.image(choice.preview_uri(), caption=tr("classify.photo_caption", name=choice.name, width=choice.image.width,
                                           height=choice.image.height), width="stretch")
 
 if choice is not None and view == "single":
     loaded = get_model(name)
     with right:
         untrained_banner(loaded)
-        result, fed_jpeg, crop = _classify(choice, loaded)
-        macs, params, cost_source = _cost_of(loaded)
+        result, fed_uri, crop = classified(choice, loaded, TOP)
+        macs, params, cost_source = cost_of(loaded)
         resize = int(loaded.transform.resize_size[0])
         m1, m2, m3 = st.columns(3)
         m1.metric(tr("classify.inference"), f"{loaded.reference_ms:.1f} ms",
@@ -103,13 +61,14 @@ if choice is not None and view == "single":
                             key="classify_top")
         with fed:
             st.markdown(f"**{tr('classify.fed')}**")
-            st.image(fed_jpeg, width="stretch")
+            st.image(fed_uri, width="stretch")
             st.caption(tr("classify.fed_caption", crop=crop, resize=resize))
         if st.toggle(tr("classify_cam.toggle"), key="classify_cam", help=tr("classify_cam.help")):
+            from explainer.images import jpeg_bytes
             from explainer.transfer.cam import imagenet_cam, overlay
 
             looked = imagenet_cam(choice.image, loaded, result.predictions[0].index)
-            st.image(overlay(looked.input_image, looked.cam, 0.5), width=320,
+            st.image(image_uri(jpeg_bytes(overlay(looked.input_image, looked.cam, 0.5))), width=320,
                      caption=tr("classify_cam.caption", label=imagenet_label(result.predictions[0].index, lang)))
 
 elif choice is not None:
@@ -119,8 +78,8 @@ elif choice is not None:
     for model_name in available:
         loaded = get_model(model_name)
         if loaded.pretrained:
-            macs, params, _ = _cost_of(loaded)
-            compared.append((loaded, _classify(choice, loaded)[0], macs, params))
+            macs, params, _ = cost_of(loaded)
+            compared.append((loaded, classified(choice, loaded, TOP)[0], macs, params))
     with right:
         st.markdown(tr("classify.compare_intro"))
         if not compared:

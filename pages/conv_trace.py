@@ -18,7 +18,6 @@ from explainer.errors import ExplainerError
 from explainer.features import FeatureMaps, top_channels
 from explainer.figures import trace as figs
 from explainer.i18n import t
-from explainer.images import preview
 from explainer.models import DISPLAY_NAMES
 from pages.image_input import image_source
 from pages.resources import get_model, pretrained_available, source_text, untrained_banner
@@ -104,7 +103,7 @@ with left:
     _valid("model", models, models[0])
     name = st.selectbox(tr("conv_trace.model"), models, key="model", format_func=DISPLAY_NAMES.__getitem__)
     if choice is not None:
-        st.image(preview(choice.image), caption=choice.name, width="stretch")
+        st.image(choice.preview_uri(), caption=choice.name, width="stretch")
 
 if choice is None:
     st.stop()

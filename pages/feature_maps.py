@@ -63,7 +63,7 @@ with left:
     choice = image_source("features")
     name = model_selector(tr("features.model"), key="features_model")
     if choice is not None:
-        st.image(choice.preview_jpeg(), caption=choice.name, width="stretch")
+        st.image(choice.preview_uri(), caption=choice.name, width="stretch")
 
 if choice is not None:
     loaded = get_model(name)

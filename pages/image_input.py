@@ -18,7 +18,8 @@ the loader from the content, not the extension; Streamlit caps uploads at
 photo the widget shows the one-line error with :func:`pages.ui.show_error`
 and returns ``None``, as it does while nothing is chosen yet. Decoding is cached
 by the sha256 of the bytes (``ImageChoice.digest``, the key for every per-photo
-cache of a page; ``ImageChoice.preview_jpeg()`` is the preview encoded once). Widget keys
+cache of a page; ``ImageChoice.preview_jpeg()`` is the preview encoded once, ``preview_uri()`` the same
+as a ``data:`` URI for ``st.image``). Widget keys
 start with ``key_prefix`` so two pages never share state:
 ``<prefix>_source``, ``<prefix>_upload``, ``<prefix>_camera``, ``<prefix>_sample``. The source and
 the sample photo are in the page's URL as ``?src=sample&sample=coffee`` (codes, not the translated labels;
@@ -37,7 +38,7 @@ from explainer.errors import ImageError
 from explainer.images import WORKING_MIN_SIDE, jpeg_bytes, load_image, preview
 from explainer.samples import available_samples, sample_bytes
 from explainer.i18n import t
-from pages.ui import current_language, show_error, tr
+from pages.ui import current_language, image_uri, show_error, tr
 from pages.url_state import coded
 
 SOURCES = ("sample", "upload", "camera")
@@ -57,6 +58,10 @@ class ImageChoice:
         """The preview (longer side at most 1024) as JPEG bytes, encoded once per photo for all sessions."""
         return _preview_jpeg(self.digest, self.image)
 
+    def preview_uri(self) -> str:
+        """The preview as a ``data:`` URI for ``st.image`` (:func:`pages.ui.image_uri`), made once per photo."""
+        return _preview_uri(self.digest, self.image)
+
 
 @st.cache_resource(show_spinner=False, max_entries=32, ttl=3600)
 def _decoded(digest: str, name: str, _data: bytes) -> Image.Image:
@@ -67,6 +72,11 @@ def _decoded(digest: str, name: str, _data: bytes) -> Image.Image:
 @st.cache_data(show_spinner=False, max_entries=32, ttl=3600)
 def _preview_jpeg(digest: str, _image: Image.Image) -> bytes:
     return jpeg_bytes(preview(_image))
+
+
+@st.cache_resource(show_spinner=False, max_entries=32, ttl=3600)
+def _preview_uri(digest: str, _image: Image.Image) -> str:
+    return image_uri(_preview_jpeg(digest, _image))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

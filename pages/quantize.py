@@ -10,7 +10,7 @@ from explainer.errors import AssetError, ExplainerError, ImageError
 from explainer.figures.classify import top_k_bar
 from explainer.figures.quant import COLORS, bars, sensitivity_bars, weight_view
 from explainer.i18n import t
-from explainer.images import WORKING_MIN_SIDE, load_image, preview
+from explainer.images import WORKING_MIN_SIDE, load_image
 from explainer.quant.int8 import SCHEMES
 from explainer.quant.ptq import OBSERVERS
 from explainer.samples import available_samples, sample_bytes
@@ -226,7 +226,7 @@ photo_col, result_col = st.columns([1, 2], gap="large")
 with photo_col:
     choice = image_source("quant")
     if choice is not None:
-        st.image(preview(choice.image), width="stretch")
+        st.image(choice.preview_uri(), width="stretch")
 if choice is not None:
     fp32, int8, google = _predictions(hashlib.sha256(choice.data).hexdigest(), settings_key, choice.image, loaded,
                                       quantized.model, google_model)

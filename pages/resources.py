@@ -110,6 +110,9 @@ def _warm_up(loaded: LoadedModel) -> LoadedModel:
     return loaded
 
 
+_loaded_once: set[tuple[str, str, str]] = set()  # (name, weights folder, kind) loaded in this process
+
+
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _load(name: str, weights_dir: str, kind: str) -> LoadedModel:
     """One model per (name, weights folder, source kind), shared by all sessions."""
@@ -175,8 +178,13 @@ def get_model(name: str) -> LoadedModel:
                 loaded = _untrained(name)
                 return replace(loaded, problem=problem)
             where = resolve(name, weights_dir or None)
+        key = (name, weights_dir, where.kind)
+        if key in _loaded_once:  # no spinner (it starts a thread per call) once the model is in memory
+            return _load(*key)
         with st.spinner(tr("weights.loading", model=DISPLAY_NAMES[name])):
-            return _load(name, weights_dir, where.kind)
+            loaded = _load(*key)
+        _loaded_once.add(key)
+        return loaded
     except WeightsError as err:
         show_error(err)
         loaded = _untrained(name)

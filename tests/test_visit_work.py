@@ -23,12 +23,12 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     """Count decodes, forward passes and JPEG encodings the Classify page triggers, from empty caches."""
     import streamlit as st
 
-    import explainer.classify
-    import explainer.images
+    import pages.caches.classify
     import pages.image_input
 
     st.cache_data.clear()
     pages.image_input._decoded.clear()
+    pages.image_input._preview_uri.clear()
     counts = {"decode": 0, "classify": 0, "encode": 0}
 
     def counting(name, real):
@@ -38,12 +38,14 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
         return wrapper
 
     monkeypatch.setattr(pages.image_input, "load_image", counting("decode", pages.image_input.load_image))
-    monkeypatch.setattr(explainer.classify, "classify_image", counting("classify", explainer.classify.classify_image))
-    monkeypatch.setattr(explainer.images, "jpeg_bytes", counting("encode", explainer.images.jpeg_bytes))
+    cached = pages.caches.classify
+    monkeypatch.setattr(cached, "classify_image", counting("classify", cached.classify_image))
+    monkeypatch.setattr(cached, "jpeg_bytes", counting("encode", cached.jpeg_bytes))
     monkeypatch.setattr(pages.image_input, "jpeg_bytes", counting("encode", pages.image_input.jpeg_bytes))
     yield counts
     st.cache_data.clear()
     pages.image_input._decoded.clear()
+    pages.image_input._preview_uri.clear()
 
 
 def _image_urls(at) -> list[str]:
@@ -59,7 +61,8 @@ def test_second_student_reuses_the_first_students_work(with_weights, counted) ->
     assert counted == {"decode": 1, "classify": 1, "encode": 2}
     assert "tiger cat" in second.get("plotly_chart")[0].proto.spec
     urls = _image_urls(first)
-    assert len(urls) == 2 and urls == _image_urls(second)  # the same stored files, not re-encoded copies
+    # The same inline images (data: URIs made once), not re-encoded copies or files to fetch.
+    assert len(urls) == 2 and urls == _image_urls(second) and all(u.startswith("data:image/jpeg;base64,") for u in urls)
     # Another language: the chart's labels change, the photo's work does not.
     third = run_page(PAGE, "zh")
     assert not third.exception and counted["classify"] == 1 and counted["decode"] == 1
