@@ -5,6 +5,8 @@ language selector and the navigation; each page lives in ``pages/`` and
 all computing happens in the ``explainer`` package.
 """
 
+import copy
+
 import streamlit as st
 
 from explainer.threads import configure_torch_threads
@@ -26,8 +28,15 @@ def page(slug: str, icon: str, default: bool = False) -> tuple[str, str, bool]:
     return slug, icon, default
 
 
+@st.cache_resource(show_spinner=False)
+def _prototype(slug: str, icon: str, default: bool, title: str) -> st.Page:
+    """A page made once per process: making one resolves its file on disk."""
+    return st.Page(f"pages/{slug}.py", title=title, icon=icon, url_path=slug, default=default)
+
+
 def make_page(slug: str, icon: str, default: bool) -> st.Page:
-    return st.Page(f"pages/{slug}.py", title=tr(f"nav.{slug}"), icon=icon, url_path=slug, default=default)
+    # A copy per session: st.navigation marks on a page whether this run may call it.
+    return copy.copy(_prototype(slug, icon, default, tr(f"nav.{slug}")))
 
 
 # One line per page, grouped in sections (section titles: locale keys nav.sec_<name>).
@@ -54,9 +63,8 @@ SECTIONS = {
 def menu() -> dict[str, list[st.Page]]:
     """The navigation menu in the session's language, made once per session and language.
 
-    Making a ``st.Page`` resolves its file on disk: for ten pages about a tenth of a rerun's CPU
-    (bench/profile_visit.py). The pages are kept per session, not per process: ``st.navigation``
-    marks on them which one this run may call.
+    Making ten ``st.Page`` objects took about a tenth of a rerun's CPU (each resolves its file on disk;
+    bench/profile_visit.py): they are made once per process and copied into each session.
     """
     key = f"_menu_{current_language()}"
     if key not in st.session_state:

@@ -17,11 +17,16 @@ import os
 DEFAULT_THREADS = 1
 
 
+_configured: dict[str, int] = {}  # the setting last applied -> threads (app.py calls this on every run)
+
+
 def configure_torch_threads(environ: os._Environ[str] | dict[str, str] = os.environ) -> int:
     """Set ``torch.set_num_threads`` from ``EXPLAINER_TORCH_THREADS`` (default 1); return the value used."""
+    raw = environ.get("EXPLAINER_TORCH_THREADS", "")
+    if raw in _configured:
+        return _configured[raw]
     import torch
 
-    raw = environ.get("EXPLAINER_TORCH_THREADS", "")
     try:
         threads = int(raw) if raw.strip() else DEFAULT_THREADS
     except ValueError:
@@ -29,4 +34,6 @@ def configure_torch_threads(environ: os._Environ[str] | dict[str, str] = os.envi
     threads = max(1, min(threads, os.cpu_count() or 1))
     if torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
+    _configured.clear()
+    _configured[raw] = threads
     return threads
