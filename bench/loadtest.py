@@ -48,7 +48,7 @@ if __package__ in (None, ""):  # `python bench/loadtest.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.server import ROOT, SHARED, StreamlitServer, cpu_seconds, rss_mb
-from bench.stclient import RunResult, StreamlitSession
+from bench.stclient import FINISHED_OK, RunResult, StreamlitSession
 from explainer.i18n import t
 
 PAGE = "classify"
@@ -102,7 +102,7 @@ def _radio(result: RunResult, key: str):
 
 
 def _problems(result: RunResult) -> str:
-    if result.status != "FINISHED_SUCCESSFULLY":
+    if result.status not in FINISHED_OK:
         return f"script run ended with {result.status or 'nothing'}"
     if result.exceptions:
         return "exception on the page: " + result.exceptions[0][:200]

@@ -45,6 +45,8 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 XSRF_COOKIE = "_streamlit_xsrf"
+#: How a run that completed ends: a whole script run, or one fragment's rerun.
+FINISHED_OK = ("FINISHED_SUCCESSFULLY", "FINISHED_FRAGMENT_RUN_SUCCESSFULLY")
 
 # Element fields whose text we keep to read the rendered page.
 _TEXT_FIELDS = {
@@ -141,6 +143,7 @@ class RunResult:
     widgets: dict[str, Any] = field(default_factory=dict)  # element type -> list of widget protos
     raw: bytearray = field(default_factory=bytearray)  # serialized deltas (to search in tables/charts)
     media: list[str] = field(default_factory=list)  # image URLs the browser would fetch next
+    fragment_id: str = ""  # the st.fragment this run reran ("" for a whole script run)
 
     def has_text(self, needle: str) -> bool:
         return needle.encode() in self.raw
@@ -206,6 +209,8 @@ class StreamlitSession:
         self.page_name = ""
         self.query_string = ""
         self.widget_states: dict[str, Any] = {}  # widget id -> WidgetState to resend on every rerun
+        self.widget_fragments: dict[str, str] = {}  # widget id -> id of the st.fragment that drew it ("" none)
+        self._fragment_id = ""  # the next rerun is this fragment's (the last widget used is in it)
         self.http_retries = 0
         self.retry_log: list[str] = []
         self._last_http = 0.0
@@ -417,6 +422,7 @@ class StreamlitSession:
                 result.exceptions.append(f"{exc.type}: {exc.message}")
             if etype and hasattr(getattr(element, etype), "id"):
                 result.widgets.setdefault(etype, []).append(getattr(element, etype))
+                self.widget_fragments[getattr(element, etype).id] = msg.delta.fragment_id
 
     async def rerun(self, page: str | None = None, query: str | None = None) -> RunResult:
         """Run the script (the page ``page`` given by its URL path, else the current one) and read it all."""
@@ -433,6 +439,10 @@ class StreamlitSession:
         if query is not None:
             self.query_string = query
         state.query_string = self.query_string
+        # As the browser: a widget drawn by an st.fragment reruns only that fragment.
+        fragment_id, self._fragment_id = self._fragment_id, ""
+        if fragment_id and page is None:
+            state.fragment_id = fragment_id
         if self.browser_like:  # what a browser tells the server about itself on every rerun (st.context)
             info = state.context_info
             info.url = f"{self.base_url}/{self.page_name}" + (f"?{self.query_string}" if self.query_string else "")
@@ -454,16 +464,23 @@ class StreamlitSession:
                 break
         self.script_runs += 1
         result.seconds = time.perf_counter() - start
+        result.fragment_id = state.fragment_id
         if self.browser_like:
-            if result.status == "FINISHED_SUCCESSFULLY":
+            if result.status in FINISHED_OK:
                 self._keep_shown_widgets(result)
             await self.fetch_components(result)
             await self.fetch_media(result)
         return result
 
     def _keep_shown_widgets(self, result: RunResult) -> None:
-        """As the browser: from now on send the shown value of every widget on the page, and only those."""
+        """As the browser: from now on send the shown value of every widget on the page, and only those.
+
+        After a fragment's rerun the widgets outside that fragment are still on the page.
+        """
         shown = {}
+        if result.fragment_id:
+            shown = {wid: state for wid, state in self.widget_states.items()
+                     if self.widget_fragments.get(wid, "") != result.fragment_id}
         for etype, protos in result.widgets.items():
             for proto in protos:
                 state = self.widget_states.get(proto.id)
@@ -499,6 +516,7 @@ class StreamlitSession:
             else:
                 setattr(state, name, val)
         self.widget_states[widget_id] = state
+        self._fragment_id = self.widget_fragments.get(widget_id, "")
 
     async def upload(self, uploader_id: str, name: str, data: bytes, mime: str = "image/jpeg") -> RunResult:
         """Upload ``data`` through the file uploader ``uploader_id`` and rerun, as the browser does."""
@@ -536,4 +554,5 @@ class StreamlitSession:
         info.size = len(data)
         info.file_urls.CopyFrom(urls)
         self.widget_states[uploader_id] = state
+        self._fragment_id = self.widget_fragments.get(uploader_id, "")
         return await self.rerun()
