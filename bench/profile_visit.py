@@ -4,6 +4,7 @@
     python bench/profile_visit.py --py-spy         # the same, sampled by py-spy (200 Hz): shares by area
     python bench/profile_visit.py --visits 20 --at-once
     python bench/profile_visit.py --workers 1 --py-spy   # one worker behind nginx (static files off Python)
+    python bench/profile_visit.py --workers 1 --py-spy --gil --rate 1000   # only the thread holding the GIL
 
 A fresh server on 127.0.0.1 (``bench.server``), warmed up as in real use (the
 first visitor opens Home, then one student does the whole visit), then
@@ -101,11 +102,13 @@ async def _visits(base_url: str, count: int, at_once: bool) -> list:
 
 
 def profile(visits: int = 10, at_once: bool = False, py_spy: bool = False, rate: int = 200,
-            server_env: dict[str, str] | None = None, log=print, workers: int = 0) -> dict:
+            server_env: dict[str, str] | None = None, log=print, workers: int = 0, gil: bool = False) -> dict:
     """Measure (and with ``py_spy`` sample) ``visits`` visits on fresh warmed-up server(s).
 
     ``workers`` ≥ 1: that many workers behind nginx (as ``python -m explainer serve``), each warmed by one
-    visit; CPU is summed over the workers and py-spy samples the first one.
+    visit; CPU is summed over the workers and py-spy samples the first one. ``gil``: py-spy samples only
+    the thread holding the GIL (shares of the Python CPU time; without it a thread blocked in a system call
+    or waiting for the GIL is counted too).
     """
     from bench.loadtest import _cpu, _warm_up, serving, shared_photos, student
 
@@ -126,7 +129,7 @@ def profile(visits: int = 10, at_once: bool = False, py_spy: bool = False, rate:
                 raise RuntimeError("--py-spy needs py-spy (pip install py-spy)")
             FOLDED.parent.mkdir(parents=True, exist_ok=True)
             spy = subprocess.Popen([exe, "record", "--pid", str(pids[0]), "--rate", str(rate), "--format", "raw",
-                                    "--output", str(FOLDED), "--threads", "--nonblocking"] + (["--gil"] if os.environ.get("PYSPY_GIL") else []),
+                                    "--output", str(FOLDED), "--threads", "--nonblocking"] + (["--gil"] if gil else []),
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(1.0)  # py-spy attaches
         cpu_before, wall_before = _cpu(pids), time.perf_counter()
@@ -163,13 +166,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--at-once", action="store_true", help="all visits at the same moment")
     parser.add_argument("--py-spy", action="store_true", help="sample the server with py-spy")
     parser.add_argument("--rate", type=int, default=200, help="py-spy samples per second")
+    parser.add_argument("--gil", action="store_true",
+                        help="py-spy: sample only the thread holding the GIL (where the Python CPU time goes)")
     parser.add_argument("--workers", type=int, default=0, help="N workers behind nginx (0: one server, no nginx)")
     args = parser.parse_args(argv)
     if not 1 <= args.visits <= 100:
         parser.error("--visits must be between 1 and 100")
     if not 0 <= args.workers <= 8:
         parser.error("--workers must be between 0 and 8")
-    result = profile(args.visits, args.at_once, args.py_spy, args.rate, workers=args.workers)
+    result = profile(args.visits, args.at_once, args.py_spy, args.rate, workers=args.workers, gil=args.gil)
     return 0 if result["errors"] == 0 else 1
 
 

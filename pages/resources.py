@@ -33,13 +33,15 @@ from pages.url_state import coded
 def freeze_long_lived_objects() -> None:
     """Exempt what is loaded so far (libraries, models) from Python's garbage collector.
 
-    Streamlit runs ``gc.collect()`` after every script run. With torch,
-    torchvision and plotly in memory each full collection re-walks that whole
-    start-up heap: measured here about 0.23 s of the 0.29 s of server CPU per
-    run, holding the GIL. ``gc.freeze()`` moves the objects alive now into a
-    permanent generation that collections skip; garbage made later is still
-    collected as before. With 60 students at once, p95 upload→result fell from
-    17.6 s to 3.6 s, memory growth unchanged (bench/loadtest.py).
+    By default Streamlit runs ``gc.collect()`` after every script run (switched
+    off in ``.streamlit/config.toml``, ``runner.postScriptGC``), and Python's own
+    full collections still come every so often. With torch, torchvision and
+    plotly in memory each full collection re-walks that whole start-up heap:
+    measured here about 0.23 s of the 0.29 s of server CPU per run, holding the
+    GIL. ``gc.freeze()`` moves the objects alive now into a permanent generation
+    that collections skip; garbage made later is still collected as before.
+    With 60 students at once, p95 upload→result fell from 17.6 s to 3.6 s,
+    memory growth unchanged (bench/loadtest.py).
     """
     gc.collect()
     gc.freeze()
