@@ -44,7 +44,7 @@ def _chromium_visit(browser, base_url: str, accepted: list[str]) -> dict:
     from streamlit.proto.BackMsg_pb2 import BackMsg
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-    requests, reruns, finished = [], [], []
+    requests, reruns, finished, fragments = [], [], [], []
     context = browser.new_context(viewport=VIEWPORT, locale="en-US")
     page = context.new_page()
     page.set_default_timeout(RENDER_TIMEOUT_MS)
@@ -60,6 +60,7 @@ def _chromium_visit(browser, base_url: str, accepted: list[str]) -> dict:
                 msg.ParseFromString(payload)
                 if msg.WhichOneof("type") == "rerun_script":
                     reruns.append(_widget_keys(msg.rerun_script.widget_states.widgets))
+                    fragments.append(bool(msg.rerun_script.fragment_id))
 
         def received(payload) -> None:
             if isinstance(payload, (bytes, bytearray)):
@@ -91,18 +92,19 @@ def _chromium_visit(browser, base_url: str, accepted: list[str]) -> dict:
         page.wait_for_timeout(1500)  # anything the page still fetches after rendering
     finally:
         context.close()
-    return {"requests": requests, "reruns": reruns, "finished": [s for s in finished
+    return {"requests": requests, "reruns": reruns, "fragments": fragments, "finished": [s for s in finished
                                                                  if s != "FINISHED_EARLY_FOR_RERUN"]}
 
 
 async def _simulated_visit(base_url: str, accepted: list[str]) -> dict:
     session = StreamlitSession(base_url, timeout=180, browser_like=True)
-    sent = []
+    sent, fragments = [], []
     original = session._send
 
     async def recording_send(msg) -> None:
         if msg.WhichOneof("type") == "rerun_script":
             sent.append(_widget_keys(msg.rerun_script.widget_states.widgets))
+            fragments.append(bool(msg.rerun_script.fragment_id))
         await original(msg)
 
     session._send = recording_send
@@ -115,7 +117,7 @@ async def _simulated_visit(base_url: str, accepted: list[str]) -> dict:
         assert any(shown.has_text(label) for label in accepted), "the simulated student saw no cat label"
     finally:
         await session.close()
-    return {"requests": [(m, _normal(p)) for m, p, _ in session.requests], "reruns": sent,
+    return {"requests": [(m, _normal(p)) for m, p, _ in session.requests], "reruns": sent, "fragments": fragments,
             "script_runs": session.script_runs}
 
 
@@ -128,8 +130,10 @@ def test_simulated_visit_matches_a_chromium_visit(browser, app_server, real_weig
     # Script runs: open, choose Upload, the upload.
     assert len(real["reruns"]) == len(real["finished"]) == 3, real["finished"]
     assert simulated["script_runs"] == len(simulated["reruns"]) == len(real["reruns"])
-    # Every rerun carries the state of every widget shown, as the browser's does.
+    # Every rerun carries the state of every widget shown, as the browser's does, and reruns a fragment alone
+    # exactly where the browser does.
     assert simulated["reruns"] == real["reruns"], (simulated["reruns"], real["reruns"])
+    assert simulated["fragments"] == real["fragments"], (simulated["fragments"], real["fragments"])
 
     # HTTP requests: the same count within 3 or 5 %, and nearly the same requests.
     n_real, n_sim = len(real["requests"]), len(simulated["requests"])
