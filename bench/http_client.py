@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 import time
 import zlib
 from dataclasses import dataclass, field
@@ -86,11 +87,26 @@ class Response:
         return self.content.decode("utf-8", "replace")
 
 
-class ByteStream(asyncio.Protocol):
+_RECEIVE_SIZE = 256 * 1024
+_receive_buffers: dict[int, memoryview] = {}  # id of the thread -> the buffer its event loop receives into
+
+
+def _receive_buffer() -> memoryview:
+    """One receive buffer per thread (event loop), shared by all its connections: the loop calls ``get_buffer``,
+    ``recv_into`` and ``buffer_updated`` one after the other, so no two connections ever use it at once."""
+    key = threading.get_ident()
+    view = _receive_buffers.get(key)
+    if view is None:
+        view = _receive_buffers[key] = memoryview(bytearray(_RECEIVE_SIZE))
+    return view
+
+
+class ByteStream(asyncio.BufferedProtocol):
     """A connection's received bytes, read by one coroutine at a time (a lean ``asyncio.StreamReader``).
 
-    :meth:`discard` skips ``n`` bytes as they arrive without keeping them:
-    the frontend's files (7.7 MB per first visit) are counted, never copied.
+    The kernel copies what arrives into one reused buffer (no new bytes object per
+    read); :meth:`discard` skips ``n`` bytes as they arrive without keeping them:
+    the frontend's files (7.7 MB per first visit) are counted, never copied again.
     """
 
     def __init__(self) -> None:
@@ -101,23 +117,36 @@ class ByteStream(asyncio.Protocol):
         self._skip = 0  # bytes still to drop as they arrive
         self._need = 0  # wake the reader when the buffer holds this many bytes
         self._waiter: asyncio.Future | None = None
+        self._view = memoryview(b"")
 
     # --- the event loop's side ------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
 
-    def data_received(self, data: bytes) -> None:
+    def get_buffer(self, sizehint: int) -> memoryview:
+        self._view = _receive_buffer()
+        return self._view
+
+    def buffer_updated(self, nbytes: int) -> None:
         if self._skip:
-            if len(data) <= self._skip:
-                self._skip -= len(data)
+            if nbytes <= self._skip:
+                self._skip -= nbytes
                 if not self._skip:
                     self._wake()
                 return
-            data = memoryview(data)[self._skip:]  # type: ignore[assignment]
-            self._skip = 0
-        self.buffer += data
+            start, self._skip = self._skip, 0
+            self.buffer += self._view[start:nbytes]
+        else:
+            self.buffer += self._view[:nbytes]
         if len(self.buffer) >= self._need:
             self._wake()
+
+    def data_received(self, data: bytes) -> None:  # tests feed bytes this way
+        view, self._view = self._view, memoryview(data)
+        try:
+            self.buffer_updated(len(data))
+        finally:
+            self._view = view
 
     def eof_received(self) -> bool:
         self.closed = True
@@ -272,9 +301,12 @@ def multipart(field_name: str, filename: str, data: bytes, mime: str) -> tuple[b
 
 class HttpClient:
     """One browser tab's HTTP to ``host:port``: a cookie jar and a pool of at most ``connections`` keep-alive
-    connections. ``on_retry(method, path, idle_seconds, error)`` is told of each re-sent request."""
+    connections. ``on_retry(method, path, idle_seconds, error)`` is told of each re-sent request.
 
-    def __init__(self, host: str, port: int, timeout: float = 120.0, connections: int = BROWSER_CONNECTIONS,
+    ``timeout`` bounds each request (seconds); ``None``: the caller bounds a whole batch of them.
+    """
+
+    def __init__(self, host: str, port: int, timeout: float | None = 120.0, connections: int = BROWSER_CONNECTIONS,
                  on_retry: Callable[[str, str, float, BaseException], None] | None = None,
                  cookies: bool = True) -> None:
         self.host, self.port, self.timeout = host, port, timeout
@@ -326,7 +358,14 @@ class HttpClient:
     async def request(self, method: str, path: str, headers: list[tuple[str, str]] | None = None,
                       body: bytes = b"", keep_body: bool = True) -> Response:
         """Send one request and read its answer (``keep_body=False``: count the body's bytes, keep none)."""
-        async with self._slots, asyncio.timeout(self.timeout):
+        if self.timeout is None:
+            return await self._request(method, path, headers, body, keep_body)
+        async with asyncio.timeout(self.timeout):
+            return await self._request(method, path, headers, body, keep_body)
+
+    async def _request(self, method: str, path: str, headers: list[tuple[str, str]] | None, body: bytes,
+                       keep_body: bool) -> Response:
+        async with self._slots:
             connection = self._idle_connection()
             for attempt in (1, 2):
                 if connection is None:

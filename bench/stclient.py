@@ -195,7 +195,8 @@ class StreamlitSession:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         address = urlsplit(self.base_url)
-        self.http = HttpClient(address.hostname or "127.0.0.1", address.port or 80, timeout=timeout,
+        # No timer per request: each batch of requests is bounded by ``timeout`` as a whole.
+        self.http = HttpClient(address.hostname or "127.0.0.1", address.port or 80, timeout=None,
                                on_retry=self._count_retry)
         self.ws: ClientConnection | None = None
         self.xsrf = ""
@@ -227,7 +228,7 @@ class StreamlitSession:
 
     async def _http(self, method: str, path: str, headers: list[tuple[str, str]] | None = None,
                     body: bytes = b"", keep_body: bool = True) -> Response:
-        """One HTTP request on the tab's connection pool, recorded in :attr:`requests`."""
+        """One HTTP request on the tab's connection pool, recorded in :attr:`requests` (the caller bounds its time)."""
         response = await self.http.request(method, path, headers=headers, body=body, keep_body=keep_body)
         self.requests.append((method, path.split("?", 1)[0], response.status))
         return response
@@ -249,17 +250,18 @@ class StreamlitSession:
 
         static = [path for path in fresh if path.startswith("/static/")]
         total = 0
-        for path in fresh:
-            if not path.startswith("/static/"):
-                total += await get(path)
-        if static:
-            queue = iter(static)
+        async with asyncio.timeout(self.timeout):
+            for path in fresh:
+                if not path.startswith("/static/"):
+                    total += await get(path)
+            if static:
+                queue = iter(static)
 
-            async def worker() -> int:  # one connection's share: the next file as soon as it is free
-                return sum([await get(path) for path in queue])
+                async def worker() -> int:  # one connection's share: the next file as soon as it is free
+                    return sum([await get(path) for path in queue])
 
-            workers = min(BROWSER_CONNECTIONS, len(static))
-            total += sum(await asyncio.gather(*(worker() for _ in range(workers))))
+                workers = min(BROWSER_CONNECTIONS, len(static))
+                total += sum(await asyncio.gather(*(worker() for _ in range(workers))))
         return total
 
     async def _frontend(self, html: str) -> FrontendAssets:
@@ -277,8 +279,9 @@ class StreamlitSession:
 
     async def load_page(self, page: str, query: str = "") -> int:
         """GET ``/<page>?<query>`` and everything a browser loads before it opens the websocket; the bytes read."""
-        response = await self._http("GET", f"/{page}" + (f"?{query}" if query else ""),
-                                    keep_body=self.base_url not in _ASSETS)
+        async with asyncio.timeout(self.timeout):
+            response = await self._http("GET", f"/{page}" + (f"?{query}" if query else ""),
+                                        keep_body=self.base_url not in _ASSETS)
         if response.status != 200:
             raise ProtocolError(f"GET /{page} answered {response.status}")
         total = response.size
@@ -302,7 +305,8 @@ class StreamlitSession:
 
     # --- connection ----------------------------------------------------------
     async def connect(self) -> None:
-        response = await self._http("GET", "/_stcore/health")
+        async with asyncio.timeout(self.timeout):
+            response = await self._http("GET", "/_stcore/health")
         if response.status != 200:
             raise ProtocolError(f"GET /_stcore/health answered {response.status}")
         self.xsrf = self.cookies.get(XSRF_COOKIE, "")
@@ -335,13 +339,10 @@ class StreamlitSession:
         assert self.ws is not None, "connect() first"
         await self.ws.send(msg.SerializeToString())
 
-    async def _receive(self, deadline: float) -> ForwardMsg:
+    async def _receive(self) -> ForwardMsg:
+        """The next message (the caller bounds the time: one timer per run, not one per message)."""
         assert self.ws is not None
-        remaining = deadline - time.perf_counter()
-        if remaining <= 0:
-            raise TimeoutError("no script_finished in time")
-        async with asyncio.timeout(remaining):  # (asyncio.wait_for would start a task per message)
-            data = await self.ws.recv()
+        data = await self.ws.recv()
         if isinstance(data, str):
             raise ProtocolError("text frame from the server")
         msg = ForwardMsg()
@@ -407,17 +408,20 @@ class StreamlitSession:
             state.widget_states.widgets.add().CopyFrom(widget_state)
         await self._send(msg)
         result = RunResult()
-        deadline = start + self.timeout
-        while True:
-            reply = await self._receive(deadline)
-            self._absorb(reply, result)
-            if reply.WhichOneof("type") == "script_finished":
-                status = ForwardMsg.ScriptFinishedStatus.Name(reply.script_finished)
-                if status == "FINISHED_EARLY_FOR_RERUN":
-                    result = RunResult()  # the script restarts; what counts is the next run
-                    continue
-                result.status = status
-                break
+        try:
+            async with asyncio.timeout(self.timeout):
+                while True:
+                    reply = await self._receive()
+                    self._absorb(reply, result)
+                    if reply.WhichOneof("type") == "script_finished":
+                        status = ForwardMsg.ScriptFinishedStatus.Name(reply.script_finished)
+                        if status == "FINISHED_EARLY_FOR_RERUN":
+                            result = RunResult()  # the script restarts; what counts is the next run
+                            continue
+                        result.status = status
+                        break
+        except TimeoutError:
+            raise TimeoutError(f"no script_finished within {self.timeout:g} s") from None
         self.script_runs += 1
         result.seconds = time.perf_counter() - start
         if self.browser_like:
@@ -474,11 +478,15 @@ class StreamlitSession:
         msg.file_urls_request.file_names.append(name)
         msg.file_urls_request.session_id = self.session_id
         await self._send(msg)
-        deadline = time.perf_counter() + self.timeout
-        while True:
-            reply = await self._receive(deadline)
-            if reply.WhichOneof("type") == "file_urls_response" and reply.file_urls_response.response_id == request_id:
-                break
+        try:
+            async with asyncio.timeout(self.timeout):
+                while True:
+                    reply = await self._receive()
+                    if (reply.WhichOneof("type") == "file_urls_response"
+                            and reply.file_urls_response.response_id == request_id):
+                        break
+        except TimeoutError:
+            raise TimeoutError(f"no file_urls_response within {self.timeout:g} s") from None
         response = reply.file_urls_response
         if response.error_msg:
             raise ProtocolError(f"file_urls_response: {response.error_msg}")
@@ -487,8 +495,9 @@ class StreamlitSession:
         if self.browser_like and _ASSETS.get(self.base_url):  # the uploader loads its HTTP client on first use
             await self._get_all(_ASSETS[self.base_url].chunks.get("axios", []))
         body, content_type = multipart("file", name, data, mime)
-        answer = await self._http("PUT", urls.upload_url, body=body,
-                                  headers=[("Content-Type", content_type), ("X-Xsrftoken", self.xsrf)])
+        async with asyncio.timeout(self.timeout):
+            answer = await self._http("PUT", urls.upload_url, body=body,
+                                      headers=[("Content-Type", content_type), ("X-Xsrftoken", self.xsrf)])
         if answer.status not in (200, 204):
             raise ProtocolError(f"upload PUT answered {answer.status}: {answer.text[:200]}")
         from streamlit.proto.WidgetStates_pb2 import WidgetState
