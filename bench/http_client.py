@@ -60,14 +60,14 @@ class _Closed(ConnectionError):
 @dataclass
 class Response:
     status: int
-    headers: list[tuple[str, str]]  # (lower-case name, value), in the order received
+    headers: dict[str, str]  # lower-case name -> value (repeated fields joined with ", ")
+    set_cookies: list[str] = field(default_factory=list)  # every Set-Cookie field, in order
     body: bytes = b""  # as received (still compressed if Content-Encoding says so); b"" if discarded
     size: int = 0  # length of the body as received, also when it was discarded
     keep_alive: bool = True
 
     def header(self, name: str, default: str = "") -> str:
-        name = name.lower()
-        return next((value for key, value in self.headers if key == name), default)
+        return self.headers.get(name.lower(), default)
 
     @property
     def content(self) -> bytes:
@@ -247,20 +247,23 @@ async def read_response(stream: ByteStream, method: str, keep_body: bool = True)
     if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
         raise HttpError(f"not an HTTP/1.x status line: {lines[0][:80]!r}")
     status = int(parts[1])
-    headers = []
+    headers: dict[str, str] = {}
+    response = Response(status=status, headers=headers)
     for line in lines[1:]:
         name, sep, value = line.partition(":")
         if not sep:
             raise HttpError(f"bad header line {line[:80]!r}")
-        headers.append((name.strip().lower(), value.strip()))
-    response = Response(status=status, headers=headers)
-    connection = response.header("connection").lower()
+        name, value = name.strip().lower(), value.strip()
+        if name == "set-cookie":
+            response.set_cookies.append(value)
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    connection = headers.get("connection", "").lower()
     response.keep_alive = "close" not in connection and (parts[0] == "HTTP/1.1" or "keep-alive" in connection)
     if method == "HEAD" or status in (204, 304) or 100 <= status < 200:
         return response
-    if "chunked" in response.header("transfer-encoding").lower():
+    if "chunked" in headers.get("transfer-encoding", "").lower():
         response.body, response.size = await read_chunked(stream, keep_body)
-    elif (length := response.header("content-length")):
+    elif (length := headers.get("content-length")):
         response.size = int(length)
         if keep_body:
             response.body = await stream.read_exactly(response.size)
@@ -317,29 +320,31 @@ class HttpClient:
         self._idle: list[_Connection] = []
         self._slots = asyncio.Semaphore(connections)
         self._host_header = f"{host}:{port}"
+        self._head_cache: dict[str, str] = {}
 
     def cookie_header(self) -> str:
         return "; ".join(f"{name}={value}" for name, value in self.cookies.items())
 
     def _request_bytes(self, method: str, path: str, headers: list[tuple[str, str]] | None, body: bytes) -> bytes:
-        lines = [f"{method} {path} HTTP/1.1", f"Host: {self._host_header}"]
-        lines += [f"{name}: {value}" for name, value in BASE_HEADERS]
-        if self.use_cookies and self.cookies:
-            lines.append(f"Cookie: {self.cookie_header()}")
-        lines += [f"{name}: {value}" for name, value in headers or ()]
+        common = self._head_cache.get("")  # the fields every request carries (the cookies change rarely)
+        if common is None:
+            lines = [f"Host: {self._host_header}"] + [f"{name}: {value}" for name, value in BASE_HEADERS]
+            if self.use_cookies and self.cookies:
+                lines.append(f"Cookie: {self.cookie_header()}")
+            common = self._head_cache[""] = "\r\n".join(lines) + "\r\n"
+        extra = "".join(f"{name}: {value}\r\n" for name, value in headers or ())
         if body or method in ("POST", "PUT", "PATCH"):
-            lines.append(f"Content-Length: {len(body)}")
-        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+            extra += f"Content-Length: {len(body)}\r\n"
+        return f"{method} {path} HTTP/1.1\r\n{common}{extra}\r\n".encode("latin-1") + body
 
     def _keep_cookies(self, response: Response) -> None:
         if not self.use_cookies:
             return
-        for name, value in response.headers:
-            if name == "set-cookie":
-                pair = value.split(";", 1)[0]
-                key, sep, val = pair.partition("=")
-                if sep and key.strip():
-                    self.cookies[key.strip()] = val.strip()
+        for value in response.set_cookies:
+            key, sep, val = value.split(";", 1)[0].partition("=")
+            if sep and key.strip() and self.cookies.get(key.strip()) != val.strip():
+                self.cookies[key.strip()] = val.strip()
+                self._head_cache.clear()
 
     async def _open(self) -> _Connection:
         loop = asyncio.get_running_loop()

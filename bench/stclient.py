@@ -319,6 +319,7 @@ class StreamlitSession:
             # that keeps this session's websocket on the worker its HTTP requests reach).
             additional_headers={"Cookie": self.http.cookie_header()},
             max_size=None, compression=None, ping_interval=None, open_timeout=self.timeout,
+            proxy=None,  # 127.0.0.1 only: no look-up of proxy settings per connection
         )
 
     async def close(self) -> None:
