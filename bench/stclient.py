@@ -21,8 +21,14 @@ page (their shown values, as the browser sends them), not only the changed ones.
 the same script runs and about the same HTTP requests as one Chromium visit.
 
 It is about 20–50× lighter than a Chromium page, so the load test can run
-60 sessions on the same two cores as the server. Used by ``bench/loadtest.py``
-and ``bench/startup.py``; aimed at 127.0.0.1 only.
+60 sessions on the same two cores as the server. Its HTTP is
+:mod:`bench.http_client`, all in the event loop (no threads): per tab a cookie
+jar and up to 6 keep-alive connections, kept for the tab's life as a browser
+keeps them; a request lost because the server closed its idle keep-alive
+connection at that moment is re-sent once and counted in ``http_retries`` /
+``retry_log``. The bodies of the frontend's files and images are counted, not
+kept. Used by ``bench/loadtest.py``, ``bench/startup.py`` and the e2e tests;
+aimed at 127.0.0.1 only.
 """
 
 from __future__ import annotations
