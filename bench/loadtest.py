@@ -38,7 +38,6 @@ import os
 import statistics
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -295,7 +294,6 @@ async def _sample_rss(pids: list[int], peak: list[float], stop: asyncio.Event) -
 async def _crowd(base_url: str, pids: list[int], sessions: int, lang: str, ramp: float, deadline_s: float,
                  browsers: int = 0, balancer_pids: list[int] | None = None) -> LoadReport:
     """``sessions`` students; the first ``browsers`` of them (spread over the crowd) use real Chromium tabs."""
-    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=sessions + 4))
     photos = shared_photos()
     playwright = chromium = None
     in_browser: set[int] = set()

@@ -21,25 +21,30 @@ page (their shown values, as the browser sends them), not only the changed ones.
 the same script runs and about the same HTTP requests as one Chromium visit.
 
 It is about 20–50× lighter than a Chromium page, so the load test can run
-60 sessions on the same two cores as the server. Used by ``bench/loadtest.py``
-and ``bench/startup.py``; aimed at 127.0.0.1 only.
+60 sessions on the same two cores as the server. Its HTTP is
+:mod:`bench.http_client`, all in the event loop (no threads): per tab a cookie
+jar and up to 6 keep-alive connections, kept for the tab's life as a browser
+keeps them; a request lost because the server closed its idle keep-alive
+connection at that moment is re-sent once and counted in ``http_retries`` /
+``retry_log``. The bodies of the frontend's files and images are counted, not
+kept. Used by ``bench/loadtest.py``, ``bench/startup.py`` and the e2e tests;
+aimed at 127.0.0.1 only.
 """
 
 from __future__ import annotations
 
 import asyncio
-import http.client
 import re
-import threading
-from concurrent.futures import ThreadPoolExecutor
 import time
 import uuid
-from urllib.parse import urljoin, urlsplit
+import weakref
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Awaitable, Callable
+from urllib.parse import urljoin, urlsplit
 
-import requests
 from websockets.asyncio.client import ClientConnection, connect
+
+from bench.http_client import BROWSER_CONNECTIONS, HttpClient, Response, fetch_once, multipart
 
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
@@ -85,15 +90,12 @@ class FrontendAssets:
     chunks: dict[str, list[str]]  # component name -> paths of its chunk and the chunks it imports
 
 
-#: Connections a browser opens to one host (HTTP/1.1) and fetches a page's files on, at the same time.
-BROWSER_CONNECTIONS = 6
-
 _ASSETS: dict[str, FrontendAssets] = {}
-_ASSETS_LOCK = threading.Lock()
+_PARSE_LOCKS: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]" = weakref.WeakKeyDictionary()
 
 
-def _parse_frontend(base_url: str, html: str, get) -> FrontendAssets:
-    """Read the asset list out of the HTML, the entry script and the stylesheet (``get(path) -> bytes``)."""
+async def _parse_frontend(base_url: str, html: str, get: Callable[[str], Awaitable[bytes]]) -> FrontendAssets:
+    """Read the asset list out of the HTML, the entry script and the stylesheet (``await get(path) -> bytes``)."""
     assets, entry, css = [], "", []
     for match in _SRC_HREF.finditer(html):
         tag, href = match.group(0), match.group(1)
@@ -109,7 +111,7 @@ def _parse_frontend(base_url: str, html: str, get) -> FrontendAssets:
             assets.append(path)
     chunks: dict[str, list[str]] = {}
     if entry:
-        code = get(entry).decode("utf-8", "replace")
+        code = (await get(entry)).decode("utf-8", "replace")
         deps = _DEP_FILES.search(code)
         files = [f.strip().strip('"').strip("'") for f in deps.group(1).split(",")] if deps else []
         folder = entry.rsplit("/", 1)[0] + "/"
@@ -119,7 +121,7 @@ def _parse_frontend(base_url: str, html: str, get) -> FrontendAssets:
             paths = [folder + name] + [folder + files[i][2:] for i in indices if i < len(files)]
             chunks.setdefault(name.split(".")[0], paths)
     for sheet in css:
-        text = get(sheet).decode("utf-8", "replace")
+        text = (await get(sheet)).decode("utf-8", "replace")
         for font in _ICON_FONT.findall(text):
             path = urlsplit(urljoin(base_url + sheet, font)).path
             if path not in assets:
@@ -141,7 +143,7 @@ class RunResult:
     exceptions: list[str] = field(default_factory=list)  # st.exception / uncaught tracebacks
     element_types: list[str] = field(default_factory=list)
     widgets: dict[str, Any] = field(default_factory=dict)  # element type -> list of widget protos
-    raw: bytearray = field(default_factory=bytearray)  # serialized deltas (to search in tables/charts)
+    raw: bytearray = field(default_factory=bytearray)  # the new-element messages as received (to search in)
     media: list[str] = field(default_factory=list)  # image URLs the browser would fetch next
     fragment_id: str = ""  # the st.fragment this run reran ("" for a whole script run)
 
@@ -201,7 +203,10 @@ class StreamlitSession:
         self.seen_elements: set[str] = set()
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
-        self.http = requests.Session()
+        address = urlsplit(self.base_url)
+        # No timer per request: each batch of requests is bounded by ``timeout`` as a whole.
+        self.http = HttpClient(address.hostname or "127.0.0.1", address.port or 80, timeout=None,
+                               on_retry=self._count_retry)
         self.ws: ClientConnection | None = None
         self.xsrf = ""
         self.session_id = ""
@@ -213,120 +218,90 @@ class StreamlitSession:
         self._fragment_id = ""  # the next rerun is this fragment's (the last widget used is in it)
         self.http_retries = 0
         self.retry_log: list[str] = []
-        self._last_http = 0.0
+        self._frame = b""  # the last ForwardMsg as received
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        """Every cookie the server set in this tab (name -> value), e.g. ``_streamlit_xsrf`` and nginx's ``route``."""
+        return self.http.cookies
 
     # --- HTTP ----------------------------------------------------------------
-    def _http(self, method: str, url: str, **kwargs: Any) -> requests.Response:
-        """One HTTP request; re-sent once if the server had just closed the idle keep-alive connection.
+    def _count_retry(self, method: str, path: str, idle: float, error: BaseException) -> None:
+        """A request re-sent because the server had just closed the idle keep-alive connection it went out on.
 
         The server (uvicorn) drops keep-alive connections after 5 s idle; a request
-        sent at that instant is reset ("Connection aborted"). Browsers re-send a
-        request that failed this way on a reused connection, so this client does
-        too, and counts it in ``http_retries``.
+        sent at that instant is reset. Browsers re-send a request that failed this
+        way, so this client does too (once, on a new connection), and counts it.
         """
-        idle = time.perf_counter() - self._last_http
-        path = urlsplit(url).path
-        try:
-            response = self.http.request(method, url, timeout=self.timeout, **kwargs)
-        except requests.ConnectionError as error:
-            if "Connection aborted" not in str(error):
-                raise
-            self.http_retries += 1
-            what = path.split("/_stcore/")[-1].split("/")[0] if "/_stcore/" in path else path.split("/")[1]
-            self.retry_log.append(f"{method} {what} after {idle:.1f} s idle: {error}"[:200])
-            response = self.http.request(method, url, timeout=self.timeout, **kwargs)
-        finally:
-            self._last_http = time.perf_counter()
-        self.requests.append((method, path, response.status_code))
+        self.http_retries += 1
+        what = path.split("/_stcore/")[-1].split("/")[0] if "/_stcore/" in path else path.split("/")[1]
+        self.retry_log.append(f"{method} {what} after {idle:.1f} s idle: {error}"[:200])
+
+    async def _http(self, method: str, path: str, headers: list[tuple[str, str]] | None = None,
+                    body: bytes = b"", keep_body: bool = True) -> Response:
+        """One HTTP request on the tab's connection pool, recorded in :attr:`requests` (the caller bounds its time)."""
+        response = await self.http.request(method, path, headers=headers, body=body, keep_body=keep_body)
+        self.requests.append((method, path.split("?", 1)[0], response.status))
         return response
 
-    def _get_all(self, paths: list[str], must_succeed: bool = True) -> int:
-        """GET each path not loaded yet in this tab, on up to 6 connections at once as a browser does; bytes read."""
+    async def _get_all(self, paths: list[str], must_succeed: bool = True) -> int:
+        """GET each path not loaded yet in this tab; bytes received.
+
+        The frontend's files (``/static/``) go out on up to 6 connections at once, as a
+        browser fetches them; the others (probes, images) one after the other.
+        """
         fresh = [path for path in dict.fromkeys(paths) if path not in self.loaded]
         self.loaded.update(fresh)
 
-        def get(path: str) -> int:
-            response = self._http("GET", self.base_url + path)
-            if must_succeed and response.status_code != 200:
-                raise ProtocolError(f"GET {path} answered {response.status_code}")
-            return len(response.content)
+        async def get(path: str) -> int:
+            response = await self._http("GET", path, keep_body=False)
+            if must_succeed and response.status != 200:
+                raise ProtocolError(f"GET {path} answered {response.status}")
+            return response.size
 
         static = [path for path in fresh if path.startswith("/static/")]
-        other = [path for path in fresh if not path.startswith("/static/")]
-        total = sum(map(get, other))
-        if static:
-            total += self._get_static(static)
+        total = 0
+        async with asyncio.timeout(self.timeout):
+            for path in fresh:
+                if not path.startswith("/static/"):
+                    total += await get(path)
+            if static:
+                queue = iter(static)
+
+                async def worker() -> int:  # one connection's share: the next file as soon as it is free
+                    return sum([await get(path) for path in queue])
+
+                workers = min(BROWSER_CONNECTIONS, len(static))
+                total += sum(await asyncio.gather(*(worker() for _ in range(workers))))
         return total
 
-    def _get_static(self, paths: list[str]) -> int:
-        """The frontend's files on up to 6 keep-alive connections, with ``http.client``: a browser's C++ network
-        stack costs little CPU per request, and ``requests`` about 1.5 ms, which made the load generator
-        cost more CPU than the server it measures (the generator shares the server's cores)."""
-        host, port = urlsplit(self.base_url).hostname, urlsplit(self.base_url).port
-        cookie = "; ".join(f"{c.name}={c.value}" for c in self.http.cookies)
-        headers = {"Cookie": cookie, "Accept": "*/*", "Connection": "keep-alive"} if cookie else {"Accept": "*/*"}
-        queue = list(reversed(paths))
-        lock = threading.Lock()
-
-        def worker() -> int:
-            total = 0
-            connection = http.client.HTTPConnection(host, port, timeout=self.timeout)
-            try:
-                while True:
-                    with lock:
-                        if not queue:
-                            return total
-                        path = queue.pop()
-                    for attempt in (1, 2):
-                        try:
-                            connection.request("GET", path, headers=headers)
-                            response = connection.getresponse()
-                            body = response.read()
-                            break
-                        except (ConnectionError, http.client.HTTPException):
-                            connection.close()  # the server closed an idle keep-alive connection: reconnect
-                            if attempt == 2:
-                                raise
-                            self.http_retries += 1
-                            self.retry_log.append(f"GET static: reconnected"[:200])
-                    self.requests.append(("GET", path, response.status))
-                    if response.status != 200:
-                        raise ProtocolError(f"GET {path} answered {response.status}")
-                    total += len(body)
-            finally:
-                connection.close()
-
-        count = min(BROWSER_CONNECTIONS, len(paths))
-        if count == 1:
-            return worker()
-        with ThreadPoolExecutor(max_workers=count) as pool:
-            return sum(pool.map(lambda _: worker(), range(count)))
-
-    def _frontend(self, html: str) -> FrontendAssets:
-        with _ASSETS_LOCK:
-            found = _ASSETS.get(self.base_url)
-            if found is None:
-                found = _parse_frontend(self.base_url, html, lambda p: requests.get(self.base_url + p,
-                                                                                   timeout=self.timeout).content)
-                _ASSETS[self.base_url] = found
+    async def _frontend(self, html: str) -> FrontendAssets:
+        found = _ASSETS.get(self.base_url)
+        if found is None:
+            lock = _PARSE_LOCKS.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+            async with lock:  # the first tabs of a crowd parse the frontend once
+                found = _ASSETS.get(self.base_url)
+                if found is None:
+                    found = await _parse_frontend(
+                        self.base_url, html,
+                        lambda path: fetch_once(self.http.host, self.http.port, path, self.timeout))
+                    _ASSETS[self.base_url] = found
         return found
 
     async def load_page(self, page: str, query: str = "") -> int:
         """GET ``/<page>?<query>`` and everything a browser loads before it opens the websocket; the bytes read."""
-
-        def load() -> int:
-            response = self._http("GET", f"{self.base_url}/{page}" + (f"?{query}" if query else ""))
-            if response.status_code != 200:
-                raise ProtocolError(f"GET /{page} answered {response.status_code}")
-            total = len(response.content)
-            assets = self._frontend(response.text)
-            total += self._get_all(assets.page_assets)
-            if page:  # a sub-page URL: the frontend first probes its endpoints under that path (404s)
-                self._get_all([f"/{page}/_stcore/health", f"/{page}/_stcore/host-config"], must_succeed=False)
-            total += self._get_all(["/favicon.png", "/_stcore/host-config"])
-            return total
-
-        return await asyncio.to_thread(load)
+        async with asyncio.timeout(self.timeout):
+            response = await self._http("GET", f"/{page}" + (f"?{query}" if query else ""),
+                                        keep_body=self.base_url not in _ASSETS)
+        if response.status != 200:
+            raise ProtocolError(f"GET /{page} answered {response.status}")
+        total = response.size
+        assets = await self._frontend(response.text if response.body else "")
+        total += await self._get_all(assets.page_assets)
+        if page:  # a sub-page URL: the frontend first probes its endpoints under that path (404s)
+            await self._get_all([f"/{page}/_stcore/health", f"/{page}/_stcore/host-config"], must_succeed=False)
+        total += await self._get_all(["/favicon.png", "/_stcore/host-config"])
+        return total
 
     async def fetch_components(self, result: "RunResult") -> int:
         """GET the JavaScript chunks for element types this tab has not shown before; the bytes read."""
@@ -337,16 +312,15 @@ class StreamlitSession:
             return 0
         chunks = _ASSETS[self.base_url].chunks
         paths = [p for etype in new if ELEMENT_CHUNKS.get(etype) in chunks for p in chunks[ELEMENT_CHUNKS[etype]]]
-        return await asyncio.to_thread(self._get_all, paths) if paths else 0
+        return await self._get_all(paths) if paths else 0
 
     # --- connection ----------------------------------------------------------
     async def connect(self) -> None:
-        def get_cookie() -> str:
-            response = self._http("GET", f"{self.base_url}/_stcore/health")
-            response.raise_for_status()
-            return self.http.cookies.get(XSRF_COOKIE, "")
-
-        self.xsrf = await asyncio.to_thread(get_cookie)
+        async with asyncio.timeout(self.timeout):
+            response = await self._http("GET", "/_stcore/health")
+        if response.status != 200:
+            raise ProtocolError(f"GET /_stcore/health answered {response.status}")
+        self.xsrf = self.cookies.get(XSRF_COOKIE, "")
         if not self.xsrf:
             raise ProtocolError("/_stcore/health set no _streamlit_xsrf cookie")
         ws_url = "ws" + self.base_url[len("http"):] + "/_stcore/stream"
@@ -354,15 +328,16 @@ class StreamlitSession:
             ws_url, subprotocols=["streamlit", self.xsrf], origin=self.base_url,
             # Every cookie the tab holds, as a browser sends them (behind the balancer: the `route` cookie
             # that keeps this session's websocket on the worker its HTTP requests reach).
-            additional_headers={"Cookie": "; ".join(f"{c.name}={c.value}" for c in self.http.cookies)},
+            additional_headers={"Cookie": self.http.cookie_header()},
             max_size=None, compression=None, ping_interval=None, open_timeout=self.timeout,
+            proxy=None,  # 127.0.0.1 only: no look-up of proxy settings per connection
         )
 
     async def close(self) -> None:
         if self.ws is not None:
             await self.ws.close()
             self.ws = None
-        self.http.close()
+        await self.http.close()
 
     async def __aenter__(self) -> "StreamlitSession":
         await self.connect()
@@ -376,18 +351,17 @@ class StreamlitSession:
         assert self.ws is not None, "connect() first"
         await self.ws.send(msg.SerializeToString())
 
-    async def _receive(self, deadline: float) -> ForwardMsg:
+    async def _receive(self) -> ForwardMsg:
+        """The next message (the caller bounds the time: one timer per run, not one per message)."""
         assert self.ws is not None
-        remaining = deadline - time.perf_counter()
-        if remaining <= 0:
-            raise TimeoutError("no script_finished in time")
-        data = await asyncio.wait_for(self.ws.recv(), timeout=remaining)
+        data = await self.ws.recv()
         if isinstance(data, str):
             raise ProtocolError("text frame from the server")
         msg = ForwardMsg()
         msg.ParseFromString(data)
         if msg.WhichOneof("type") == "ref_hash":
             raise ProtocolError("server sent a cached-message reference the client never asked for")
+        self._frame = data
         return msg
 
     def _absorb(self, msg: ForwardMsg, result: RunResult) -> None:
@@ -411,7 +385,7 @@ class StreamlitSession:
             element = msg.delta.new_element
             etype = element.WhichOneof("type") or ""
             result.element_types.append(etype)
-            result.raw += msg.delta.SerializeToString()
+            result.raw += self._frame  # the message as received: its delta's bytes are in it, unchanged
             if etype in _TEXT_FIELDS:
                 sub = getattr(element, etype)
                 result.texts.extend(str(getattr(sub, name)) for name in _TEXT_FIELDS[etype] if getattr(sub, name))
@@ -451,17 +425,20 @@ class StreamlitSession:
             state.widget_states.widgets.add().CopyFrom(widget_state)
         await self._send(msg)
         result = RunResult()
-        deadline = start + self.timeout
-        while True:
-            reply = await self._receive(deadline)
-            self._absorb(reply, result)
-            if reply.WhichOneof("type") == "script_finished":
-                status = ForwardMsg.ScriptFinishedStatus.Name(reply.script_finished)
-                if status == "FINISHED_EARLY_FOR_RERUN":
-                    result = RunResult()  # the script restarts; what counts is the next run
-                    continue
-                result.status = status
-                break
+        try:
+            async with asyncio.timeout(self.timeout):
+                while True:
+                    reply = await self._receive()
+                    self._absorb(reply, result)
+                    if reply.WhichOneof("type") == "script_finished":
+                        status = ForwardMsg.ScriptFinishedStatus.Name(reply.script_finished)
+                        if status == "FINISHED_EARLY_FOR_RERUN":
+                            result = RunResult()  # the script restarts; what counts is the next run
+                            continue
+                        result.status = status
+                        break
+        except TimeoutError:
+            raise TimeoutError(f"no script_finished within {self.timeout:g} s") from None
         self.script_runs += 1
         result.seconds = time.perf_counter() - start
         result.fragment_id = state.fragment_id
@@ -494,7 +471,7 @@ class StreamlitSession:
     async def fetch_media(self, result: RunResult) -> int:
         """GET the images a run rendered, as the browser does to show them; returns the bytes read."""
         fresh = [url for url in result.media if url not in self.loaded]
-        return await asyncio.to_thread(self._get_all, fresh) if fresh else 0
+        return await self._get_all(fresh) if fresh else 0
 
     async def open(self, page: str, lang: str = "en") -> RunResult:
         """Open ``/<page>?lang=<lang>`` like a browser tab (in browser-like mode: load the page first)."""
@@ -526,25 +503,28 @@ class StreamlitSession:
         msg.file_urls_request.file_names.append(name)
         msg.file_urls_request.session_id = self.session_id
         await self._send(msg)
-        deadline = time.perf_counter() + self.timeout
-        while True:
-            reply = await self._receive(deadline)
-            if reply.WhichOneof("type") == "file_urls_response" and reply.file_urls_response.response_id == request_id:
-                break
+        try:
+            async with asyncio.timeout(self.timeout):
+                while True:
+                    reply = await self._receive()
+                    if (reply.WhichOneof("type") == "file_urls_response"
+                            and reply.file_urls_response.response_id == request_id):
+                        break
+        except TimeoutError:
+            raise TimeoutError(f"no file_urls_response within {self.timeout:g} s") from None
         response = reply.file_urls_response
         if response.error_msg:
             raise ProtocolError(f"file_urls_response: {response.error_msg}")
         urls = response.file_urls[0]
 
-        def put() -> None:
-            answer = self._http("PUT", self.base_url + urls.upload_url, files={"file": (name, data, mime)},
-                                headers={"X-Xsrftoken": self.xsrf})
-            if answer.status_code not in (200, 204):
-                raise ProtocolError(f"upload PUT answered {answer.status_code}: {answer.text[:200]}")
-
         if self.browser_like and _ASSETS.get(self.base_url):  # the uploader loads its HTTP client on first use
-            await asyncio.to_thread(self._get_all, _ASSETS[self.base_url].chunks.get("axios", []))
-        await asyncio.to_thread(put)
+            await self._get_all(_ASSETS[self.base_url].chunks.get("axios", []))
+        body, content_type = multipart("file", name, data, mime)
+        async with asyncio.timeout(self.timeout):
+            answer = await self._http("PUT", urls.upload_url, body=body,
+                                      headers=[("Content-Type", content_type), ("X-Xsrftoken", self.xsrf)])
+        if answer.status not in (200, 204):
+            raise ProtocolError(f"upload PUT answered {answer.status}: {answer.text[:200]}")
         from streamlit.proto.WidgetStates_pb2 import WidgetState
 
         state = WidgetState(id=uploader_id)
