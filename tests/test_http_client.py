@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -25,6 +26,13 @@ def _feed(stream: ByteStream, data: bytes, piece: int) -> None:
         stream.data_received(data[start:start + piece])
 
 
+def _run(coroutine):
+    """``asyncio.run`` in a thread of its own: an earlier test of the suite may leave an event loop running in
+    this one (Streamlit's AppTest does)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result(timeout=60)
+
+
 def _parse(raw: bytes, piece: int, keep_body: bool = True, method: str = "GET"):
     async def main():
         stream = ByteStream()
@@ -36,7 +44,7 @@ def _parse(raw: bytes, piece: int, keep_body: bool = True, method: str = "GET"):
         stream.eof_received()
         return await reader, bytes(stream.buffer)
 
-    return asyncio.run(main())
+    return _run(main())
 
 
 SECOND = b", and a chunk of 0x1C bytes."
@@ -72,13 +80,13 @@ def test_chunked_body_skipped_and_errors() -> None:
         stream.eof_received()
         return await read_chunked(stream, keep)
 
-    assert asyncio.run(chunked(b"3\r\nabc\r\n0\r\n\r\n", False)) == (b"", 3)
+    assert _run(chunked(b"3\r\nabc\r\n0\r\n\r\n", False)) == (b"", 3)
     with pytest.raises(HttpError):
-        asyncio.run(chunked(b"zz\r\nabc\r\n0\r\n\r\n", True))
+        _run(chunked(b"zz\r\nabc\r\n0\r\n\r\n", True))
     with pytest.raises(HttpError):
-        asyncio.run(chunked(b"3\r\nabcX\r\n0\r\n\r\n", True))
+        _run(chunked(b"3\r\nabcX\r\n0\r\n\r\n", True))
     with pytest.raises(ConnectionError):  # the connection ended inside a chunk
-        asyncio.run(chunked(b"8\r\nabc", True))
+        _run(chunked(b"8\r\nabc", True))
 
 
 def test_close_delimited_gzip_and_bodyless_answers() -> None:
@@ -150,7 +158,7 @@ def test_keep_alive_cookies_and_at_most_six_connections() -> None:
             assert client.connections_opened == BROWSER_CONNECTIONS and server.peak == BROWSER_CONNECTIONS
             await client.close()
 
-    asyncio.run(main())
+    _run(main())
 
 
 def test_a_request_lost_on_a_closing_keep_alive_connection_is_sent_again_once() -> None:
@@ -162,7 +170,7 @@ def test_a_request_lost_on_a_closing_keep_alive_connection_is_sent_again_once() 
             await session.close()
         return session, server
 
-    session, server = asyncio.run(main())
+    session, server = _run(main())
     assert [path for _, path, status in session.requests if status == 200] == ["/one", "/two", "/three"]
     assert session.http_retries == 2 and server.connections == 3
     assert len(session.retry_log) == 2 and session.retry_log[0].startswith("GET two after ")
@@ -186,7 +194,7 @@ def test_a_request_lost_twice_fails() -> None:
             server.close()
         return retried
 
-    assert len(asyncio.run(main())) == 1
+    assert len(_run(main())) == 1
 
 
 def test_multipart_body_as_a_browser_sends_it() -> None:
