@@ -11,7 +11,8 @@ import statistics
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from pathlib import Path
+from typing import Any, Callable, Iterator
 
 
 @dataclass
@@ -56,6 +57,27 @@ def interleaved_ms(fns: dict[str, Callable[[], object]], repeats: int, warmup: i
             fn()
             samples[name].append((time.perf_counter() - start) * 1000.0)
     return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def median_rerun_ms(script: str | Path, repeats: int, move: Callable[[Any, int], object],
+                    setup: Callable[[Any], object] | None = None) -> float:
+    """Median ms of a server-side rerun of a Streamlit ``script`` (AppTest) after ``move(at, i)`` changed a
+    widget for the ``i``-th time. ``setup(at)`` runs before the first run (e.g. ``at.switch_page(...)``)."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(script), default_timeout=120)
+    if setup is not None:
+        setup(at)
+    at.run()
+    samples = []
+    for i in range(repeats):
+        move(at, i)
+        start = time.perf_counter()
+        at.run()
+        samples.append((time.perf_counter() - start) * 1000.0)
+        if at.exception:
+            raise RuntimeError(f"{script} raised: {at.exception[0].message}")
+    return statistics.median(samples)
 
 
 @contextmanager

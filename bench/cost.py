@@ -18,28 +18,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import Figure, median_ms
+from bench.common import Figure, median_ms, median_rerun_ms
 from explainer.architectures import MODEL_NAMES
 
 ROOT = Path(__file__).resolve().parent.parent
 RERUN_TARGET_MS = 150.0
 BUILD_TARGET_MS = 100.0
-
-
-def _median_rerun_ms(script: str, repeats: int, mutate) -> float:
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(script, default_timeout=120)
-    at.run()
-    samples = []
-    for i in range(repeats):
-        mutate(at, i)
-        start = time.perf_counter()
-        at.run()
-        samples.append((time.perf_counter() - start) * 1000.0)
-        if at.exception:
-            raise RuntimeError(f"{script} raised: {at.exception[0].message}")
-    return statistics.median(samples)
 
 
 def _median_process_ms(argv: list[str], repeats: int) -> float:
@@ -76,8 +60,8 @@ def run(quick: bool = False) -> list[Figure]:
         def move_trivial(at, i: int) -> None:
             at.slider(key="x").set_value(i % 10)
 
-        baseline = _median_rerun_ms(str(trivial), repeats, move_trivial)
-    page = _median_rerun_ms(str(ROOT / "pages" / "cost.py"), repeats, move_slider)
+        baseline = median_rerun_ms(str(trivial), repeats, move_trivial)
+    page = median_rerun_ms(str(ROOT / "pages" / "cost.py"), repeats, move_slider)
     cli_repeats = 3 if quick else 7
     python_start = _median_process_ms([sys.executable, "-c", "pass"], cli_repeats)
     cli = _median_process_ms([sys.executable, "-m", "explainer", "cost", "--json"], cli_repeats)
