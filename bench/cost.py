@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from bench.common import Figure, median_ms, median_rerun_ms
-from explainer.architectures import MODEL_NAMES
+from explainer import architectures
 
 ROOT = Path(__file__).resolve().parent.parent
 RERUN_TARGET_MS = 150.0
@@ -36,8 +36,6 @@ def _median_process_ms(argv: list[str], repeats: int) -> float:
 
 
 def _build_all_ms(repeats: int) -> float:
-    from explainer import architectures
-
     def build_all() -> None:
         architectures._build.cache_clear()
         for name in architectures.MODEL_NAMES:
@@ -71,7 +69,7 @@ def run(quick: bool = False) -> list[Figure]:
                "one-slider page rerun", baseline, target=f"median < {RERUN_TARGET_MS:.0f} ms",
                ok=page < RERUN_TARGET_MS),
         Figure("`python -m explainer cost --json` (wall, median)", cli, "`python -c pass`", python_start),
-        Figure(f"expand all {len(MODEL_NAMES)} MobileNet tables at a new width and resolution "
+        Figure(f"expand all {len(architectures.MODEL_NAMES)} MobileNet tables at a new width and resolution "
                "(build_network, uncached, median)",
                build, "one-slider page rerun", baseline, target=f"median < {BUILD_TARGET_MS:.0f} ms",
                ok=build < BUILD_TARGET_MS),
