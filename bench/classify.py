@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from bench.common import Figure, median_ms
+from bench.common import Figure, interleaved_ms, median_ms
 
 SIZE = (4000, 3000)
 TARGET_RATIO = 2.0
@@ -44,21 +44,6 @@ def make_jpeg(size: tuple[int, int] = SIZE, grain: int = 4, seed: int = 0) -> by
     buffer = io.BytesIO()
     Image.fromarray(pixels).save(buffer, format="JPEG", quality=90)
     return buffer.getvalue()
-
-
-def interleaved_ms(fns: dict[str, object], repeats: int, warmup: int = 2) -> dict[str, float]:
-    """Median ms of each function, measured in turns (a, b, c, a, b, c, …) so that load from other
-    processes on a shared machine falls on all of them alike."""
-    for _ in range(warmup):
-        for fn in fns.values():
-            fn()
-    samples: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            start = time.perf_counter()
-            fn()
-            samples[name].append((time.perf_counter() - start) * 1000.0)
-    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def _model():

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import statistics
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable
+from pathlib import Path
+from typing import Any, Callable, Iterator
 
 
 @dataclass
@@ -40,3 +42,61 @@ def median_ms(fn: Callable[[], object], repeats: int = 20, warmup: int = 3) -> f
         fn()
         samples.append((time.perf_counter() - start) * 1000.0)
     return statistics.median(samples)
+
+
+def interleaved_ms(fns: dict[str, Callable[[], object]], repeats: int, warmup: int = 2) -> dict[str, float]:
+    """Median ms of each function, measured in turns (a, b, c, a, b, c, …) so that load from other
+    processes on a shared machine falls on all of them alike."""
+    for _ in range(warmup):
+        for fn in fns.values():
+            fn()
+    samples: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            samples[name].append((time.perf_counter() - start) * 1000.0)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def median_rerun_ms(script: str | Path, repeats: int, move: Callable[[Any, int], object],
+                    setup: Callable[[Any], object] | None = None) -> float:
+    """Median ms of a server-side rerun of a Streamlit ``script`` (AppTest) after ``move(at, i)`` changed a
+    widget for the ``i``-th time. ``setup(at)`` runs before the first run (e.g. ``at.switch_page(...)``)."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(script), default_timeout=120)
+    if setup is not None:
+        setup(at)
+    at.run()
+    samples = []
+    for i in range(repeats):
+        move(at, i)
+        start = time.perf_counter()
+        at.run()
+        samples.append((time.perf_counter() - start) * 1000.0)
+        if at.exception:
+            raise RuntimeError(f"{script} raised: {at.exception[0].message}")
+    return statistics.median(samples)
+
+
+@contextmanager
+def torch_threads(threads: int) -> Iterator[None]:
+    """Run the block with ``threads`` intra-op threads (1: stable on a shared machine), then restore the setting."""
+    import torch
+
+    default_threads = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(default_threads)
+
+
+def print_table(run: Callable[[], list[Figure]]) -> None:
+    """``python -m bench.<module>``: the module's figures as ``bench/run.py`` prints them, and the time taken."""
+    from bench.run import table
+
+    started = time.perf_counter()
+    print(table(run(), markdown=False))
+    print(f"({time.perf_counter() - started:.0f} s)")

@@ -8,7 +8,8 @@
   (exact zero fractions, mean, min, max in float32, then float16 copies).
 * **64-channel grid**: :func:`explainer.figures.features.channel_grid` on the
   largest stage of V2 (block 2's expansion, 96 channels of 112×112), built and
-  serialised to JSON as Streamlit does. Target: under 500 ms.
+  serialised to JSON as Streamlit does, with each channel's own colour range and
+  with one shared range (plus its colour bar). Target: under 500 ms each.
 * **slider move**: everything the page draws for a new block from the cached
   capture (bottleneck strip, 16-channel grid, enlarged channel over the photo)
   — no forward pass; the journey strip is drawn once per photo and language.
@@ -18,12 +19,9 @@ Run: ``python -m bench.features``.
 
 from __future__ import annotations
 
-import time
-
 import torch
 
-from bench.classify import interleaved_ms
-from bench.common import Figure
+from bench.common import Figure, interleaved_ms, print_table, torch_threads
 
 TARGET_RATIO = 1.2
 TARGET_GRID_MS = 500.0
@@ -87,6 +85,9 @@ def _figure_figures(repeats: int, bare_ms: float) -> list[Figure]:
     def grid() -> None:
         figs.channel_grid(record, top_channels(record, 64), normalise="channel").to_json()
 
+    def grid_shared() -> None:
+        figs.channel_grid(record, top_channels(record, 64), normalise="shared").to_json()
+
     block = [7]
 
     def slider_move() -> None:
@@ -100,10 +101,14 @@ def _figure_figures(repeats: int, bare_ms: float) -> list[Figure]:
     def journey() -> None:
         figs.journey_strip(maps).to_json()
 
-    ms = interleaved_ms({"grid": grid, "move": slider_move, "journey": journey}, max(3, repeats // 2), warmup=1)
+    ms = interleaved_ms({"grid": grid, "grid_shared": grid_shared, "move": slider_move, "journey": journey},
+                        max(3, repeats // 2), warmup=1)
     return [
         Figure("features: 64-channel grid figure (96×112×112 stage, build + JSON)", ms["grid"],
                "bare forward MobileNetV2", bare_ms, target=f"< {TARGET_GRID_MS:g} ms", ok=ms["grid"] < TARGET_GRID_MS),
+        Figure("features: 64-channel grid figure, shared colour range + colour bar (build + JSON)",
+               ms["grid_shared"], "bare forward MobileNetV2", bare_ms, target=f"< {TARGET_GRID_MS:g} ms",
+               ok=ms["grid_shared"] < TARGET_GRID_MS),
         Figure("features: block slider move (strip, 16-channel grid, enlarged channel; no forward pass)",
                ms["move"], "bare forward MobileNetV2", bare_ms),
         Figure("features: journey strip (drawn once per photo and language, then cached)", ms["journey"],
@@ -113,22 +118,14 @@ def _figure_figures(repeats: int, bare_ms: float) -> list[Figure]:
 
 def run(repeats: int = 30, threads: int = 1) -> list[Figure]:
     """All figures, with ``threads`` intra-op threads (1: stable on a shared machine, as ``bench/classify.py``)."""
-    default_threads = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
+    with torch_threads(threads):
         figures, bare_v2 = _capture_figures("mobilenet_v2", repeats)
         for name in ("mobilenet_v3_large", "mobilenet_v1"):
             more, _ = _capture_figures(name, repeats)
             figures += more
         figures += _figure_figures(repeats, bare_v2)
-    finally:
-        torch.set_num_threads(default_threads)
     return figures
 
 
 if __name__ == "__main__":
-    from bench.run import table
-
-    started = time.perf_counter()
-    print(table(run(), markdown=False))
-    print(f"({time.perf_counter() - started:.0f} s)")
+    print_table(run)

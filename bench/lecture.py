@@ -10,35 +10,29 @@ from __future__ import annotations
 
 import io
 import os
-import statistics
 import sys
-import time
 from pathlib import Path
 
-from bench.common import Figure, median_ms
+from bench.common import Figure, median_ms, median_rerun_ms
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZES = [14, 28, 56, 112, 224]
 
 
-def _median_rerun_ms(script: Path, repeats: int, page: str | None = None, qr: bool = False) -> float:
-    from streamlit.testing.v1 import AppTest
+def _move_slider(at, i: int) -> None:
+    at.slider(key="df").set_value(SIZES[i % len(SIZES)])
 
-    at = AppTest.from_file(str(script), default_timeout=120)
-    if page is not None:
-        at.switch_page(page)
-    at.run()
-    if qr:
-        at.toggle(key="share_qr").set_value(True).run()
-    samples = []
-    for i in range(repeats):
-        at.slider(key="df").set_value(SIZES[i % len(SIZES)])
-        start = time.perf_counter()
-        at.run()
-        samples.append((time.perf_counter() - start) * 1000.0)
-        if at.exception:
-            raise RuntimeError(f"{script} raised: {at.exception[0].message}")
-    return statistics.median(samples)
+
+def _through_app(qr: bool = False):
+    """Open the cost page through ``app.py``; with ``qr``, switch the share panel's QR code on first."""
+
+    def setup(at) -> None:
+        at.switch_page("pages/cost.py")
+        if qr:
+            at.run()
+            at.toggle(key="share_qr").set_value(True)
+
+    return setup
 
 
 def run(quick: bool = False) -> list[Figure]:
@@ -46,9 +40,9 @@ def run(quick: bool = False) -> list[Figure]:
 
     repeats = 10 if quick else 30
     os.environ.setdefault("EXPLAINER_PUBLIC_URL", "http://192.168.1.20:8501")  # a link exists in AppTest too
-    alone = _median_rerun_ms(ROOT / "pages" / "cost.py", repeats)
-    through_app = _median_rerun_ms(ROOT / "app.py", repeats, page="pages/cost.py")
-    with_qr = _median_rerun_ms(ROOT / "app.py", repeats, page="pages/cost.py", qr=True)
+    alone = median_rerun_ms(ROOT / "pages" / "cost.py", repeats, _move_slider)
+    through_app = median_rerun_ms(ROOT / "app.py", repeats, _move_slider, _through_app())
+    with_qr = median_rerun_ms(ROOT / "app.py", repeats, _move_slider, _through_app(qr=True))
     counter = iter(range(10**6))
 
     def make_qr() -> None:

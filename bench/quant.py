@@ -19,8 +19,7 @@ import time
 
 import torch
 
-from bench.classify import interleaved_ms
-from bench.common import Figure
+from bench.common import Figure, interleaved_ms, print_table, torch_threads
 
 TARGET_SIZE_RATIO = 0.30
 TARGET_LATENCY_RATIO = 0.75
@@ -34,9 +33,7 @@ def run(repeats: int = 30, threads: int = 1) -> list[Figure]:
     from explainer.samples import available_samples, sample_bytes
     from explainer.weights import load_pretrained
 
-    default_threads = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
+    with torch_threads(threads):
         loaded = load_pretrained("mobilenet_v2", download=False, fallback=True)
         images = [load_image(sample_bytes(k)[0], k, min_side=WORKING_MIN_SIDE) for k in available_samples()]
         calibration = batch_of(images, loaded)
@@ -93,14 +90,8 @@ def run(repeats: int = 30, threads: int = 1) -> list[Figure]:
                                      ms["fp32"]))
             figures.insert(1, Figure("Google int8 MobileNetV2 .tflite file", google.size_bytes / 2**20,
                                      "float32 MobileNetV2 state dict", fp32_bytes / 2**20, unit="MB"))
-    finally:
-        torch.set_num_threads(default_threads)
     return figures
 
 
 if __name__ == "__main__":
-    from bench.run import table
-
-    started = time.perf_counter()
-    print(table(run(), markdown=False))
-    print(f"({time.perf_counter() - started:.0f} s)")
+    print_table(run)

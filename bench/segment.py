@@ -13,7 +13,7 @@
 * **opacity slider move**: the two overlays the page redraws at preview size,
   from cached masks (no invoke), against the full model's invoke.
 
-All timed in turns (``bench.classify.interleaved_ms``). Needs the ``.tflite``
+All timed in turns (``bench.common.interleaved_ms``). Needs the ``.tflite``
 files in ``EXPLAINER_WEIGHTS_DIR`` / ``../shared/weights`` or the app's cache.
 Run: ``python -m bench.segment``.
 """
@@ -25,8 +25,7 @@ import time
 import numpy as np
 import torch
 
-from bench.classify import interleaved_ms
-from bench.common import Figure
+from bench.common import Figure, interleaved_ms, print_table, torch_threads
 from bench.server import weights_dir
 
 
@@ -47,9 +46,7 @@ def run(repeats: int = 15) -> list[Figure]:
     seg_input = rng.integers(0, 256, full.input.shape, dtype=np.uint8)
     cls_input = rng.integers(0, 256, classifier.input.shape, dtype=np.uint8)
 
-    default_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with torch_threads(1):
         loaded = load_pretrained("mobilenet_v2", download=False, fallback=True)
         batch = torch.randn(1, 3, 224, 224, generator=torch.Generator().manual_seed(0))
 
@@ -75,8 +72,6 @@ def run(repeats: int = 15) -> list[Figure]:
             "photo": lambda: segment_image(photo, full),
             "opacity": opacity_move,
         }, repeats)
-    finally:
-        torch.set_num_threads(default_threads)
     cls_name = "MobileNetV2 int8 classification invoke, 224×224 (LiteRT, 1 thread)"
     seg_name = "DeepLabV3-MobileNetV2 int8 invoke, 513×513 (LiteRT, 1 thread)"
     return [
@@ -96,8 +91,4 @@ def run(repeats: int = 15) -> list[Figure]:
 
 
 if __name__ == "__main__":
-    from bench.run import table
-
-    started = time.perf_counter()
-    print(table(run(), markdown=False))
-    print(f"({time.perf_counter() - started:.0f} s)")
+    print_table(run)

@@ -23,8 +23,7 @@ from pathlib import Path
 
 import torch
 
-from bench.classify import interleaved_ms
-from bench.common import Figure
+from bench.common import Figure, interleaved_ms, print_table, torch_threads
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_MS = 100.0
@@ -102,9 +101,7 @@ def run(repeats: int = 20, threads: int = 1) -> list[Figure]:
     from explainer.classify import preprocess
     from explainer.features import capture, network_for
 
-    default_threads = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
+    with torch_threads(threads):
         loaded = _loaded()
         photo = _photo()
         batch = preprocess(photo, loaded)
@@ -127,8 +124,6 @@ def run(repeats: int = 20, threads: int = 1) -> list[Figure]:
             fns[stage] = move
         ms = interleaved_ms(fns, max(5, repeats // 2))
         page_ms = _page_rerun_ms(max(5, repeats // 2))
-    finally:
-        torch.set_num_threads(default_threads)
     base = "bare forward MobileNetV2 (1 thread)"
     figures = [Figure("conv trace: position change, whole page rerun (AppTest, median; no forward pass; the "
                       "browser reruns only the position fragment)", page_ms, base, ms["bare"])]
@@ -142,8 +137,4 @@ def run(repeats: int = 20, threads: int = 1) -> list[Figure]:
 
 
 if __name__ == "__main__":
-    from bench.run import table
-
-    started = time.perf_counter()
-    print(table(run(), markdown=False))
-    print(f"({time.perf_counter() - started:.0f} s)")
+    print_table(run)

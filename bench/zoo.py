@@ -24,8 +24,7 @@ if __package__ in (None, ""):  # `python bench/zoo.py`
 
 import torch
 
-from bench.classify import interleaved_ms
-from bench.common import Figure
+from bench.common import Figure, interleaved_ms
 
 TARGET_SHUFFLE_VS_VGG = 3.0
 

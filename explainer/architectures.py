@@ -40,7 +40,7 @@ from functools import lru_cache
 from typing import Iterable
 
 from explainer import costs, formulas
-from explainer.costs import Cost
+from explainer.costs import Cost, LayerTotals
 from explainer.errors import InvalidInputError
 
 #: The networks, in the order the app offers them (same names as :mod:`explainer.models`).
@@ -182,7 +182,7 @@ class Share:
 
 
 @dataclass(frozen=True)
-class Network:
+class Network(LayerTotals):
     """A network expanded into layers, with totals."""
 
     model: str
@@ -191,14 +191,7 @@ class Network:
     twin: bool
     layers: tuple[Layer, ...]
 
-    @property
-    def macs(self) -> int:
-        return sum(layer.macs for layer in self.layers)
-
-    @property
-    def params(self) -> int:
-        """Convolution and linear weights plus biases (batch norm excluded, see :attr:`bn_params`)."""
-        return sum(layer.params for layer in self.layers)
+    # macs, params (convolution and linear weights plus biases; batch norm apart, in bn_params): LayerTotals
 
     @property
     def weights(self) -> int:

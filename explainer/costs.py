@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
 
 from explainer.errors import InvalidInputError
 
@@ -65,6 +66,48 @@ class Cost:
 
 
 ZERO = Cost(0, 0)
+
+
+class CostTotals:
+    """``macs`` and ``params`` of a record whose :attr:`total` is the :class:`Cost` of its parts."""
+
+    total: Cost  # a property of the record
+
+    @property
+    def macs(self) -> int:
+        return self.total.macs
+
+    @property
+    def params(self) -> int:
+        return self.total.params
+
+
+class LayerTotals:
+    """``macs`` and ``params`` of a whole network: the sums over its ``layers`` (each has ``macs`` and
+    ``params``). Shared by :class:`explainer.architectures.Network` (the tables),
+    :class:`explainer.counting.Count` and :class:`explainer.zoo.network.CountedNetwork` (a counted module)."""
+
+    layers: tuple[Any, ...]
+
+    @property
+    def macs(self) -> int:
+        return sum(layer.macs for layer in self.layers)
+
+    @property
+    def params(self) -> int:
+        """Convolution and linear weights plus biases (batch norm and every other parameter apart)."""
+        return sum(layer.params for layer in self.layers)
+
+
+class CountedTotals(LayerTotals):
+    """:class:`LayerTotals` of a counted module, which also knows ``total_params`` = ``sum(p.numel())``."""
+
+    total_params: int
+
+    @property
+    def other_params(self) -> int:
+        """Every other parameter (batch norm scale and shift, …): ``total_params - params``."""
+        return self.total_params - self.params
 
 
 def output_size(d_f: int, stride: int = 1) -> int:
@@ -117,7 +160,7 @@ def linear(in_features: int, out_features: int, bias: bool = True) -> Cost:
 
 
 @dataclass(frozen=True)
-class SeparableCost:
+class SeparableCost(CostTotals):
     """Depthwise separable convolution: depthwise ``D_K×D_K`` then pointwise ``1×1``."""
 
     depthwise: Cost
@@ -126,14 +169,6 @@ class SeparableCost:
     @property
     def total(self) -> Cost:
         return self.depthwise + self.pointwise
-
-    @property
-    def macs(self) -> int:
-        return self.total.macs
-
-    @property
-    def params(self) -> int:
-        return self.total.params
 
 
 def depthwise_separable(d_k: int, m: int, n: int, d_f: int, stride: int = 1) -> SeparableCost:
@@ -145,7 +180,7 @@ def depthwise_separable(d_k: int, m: int, n: int, d_f: int, stride: int = 1) -> 
 
 
 @dataclass(frozen=True)
-class InvertedResidualCost:
+class InvertedResidualCost(CostTotals):
     """MobileNetV2's block: expand ``1×1`` → depthwise ``D_K×D_K`` → linear project ``1×1``.
 
     ``expand`` is ``None`` when the expansion factor is 1 (MobileNetV2's first
@@ -163,14 +198,6 @@ class InvertedResidualCost:
     @property
     def total(self) -> Cost:
         return (self.expand or ZERO) + self.depthwise + self.project
-
-    @property
-    def macs(self) -> int:
-        return self.total.macs
-
-    @property
-    def params(self) -> int:
-        return self.total.params
 
     @property
     def has_residual(self) -> bool:
@@ -480,7 +507,7 @@ def copy_part(name: str, c: int, h: int, w: int | None = None) -> Part:
 
 
 @dataclass(frozen=True)
-class BlockCost:
+class BlockCost(CostTotals):
     """A whole block: its parts in order, its tensors and its totals."""
 
     name: str  # "fire" | "shufflenet_v2" | "inverted_residual" | "mbconv_se"
@@ -492,14 +519,6 @@ class BlockCost:
     @property
     def total(self) -> Cost:
         return Cost(sum(p.macs for p in self.parts), sum(p.params for p in self.parts))
-
-    @property
-    def macs(self) -> int:
-        return self.total.macs
-
-    @property
-    def params(self) -> int:
-        return self.total.params
 
     @property
     def bn_params(self) -> int:

@@ -24,7 +24,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from explainer.costs import Cost, conv2d, linear
+from explainer.costs import Cost, CountedTotals, conv2d, linear
 
 #: ``rule(module, input shape, output shape) -> (kind, Cost)``; shapes without the batch dimension.
 CountRule = Callable[[nn.Module, tuple[int, ...], tuple[int, ...]], tuple[str, Cost]]
@@ -95,25 +95,14 @@ class CountedLayer:
 
 
 @dataclass(frozen=True)
-class Count:
+class Count(CountedTotals):
     """Every counted layer of one network at one input size, and the totals."""
 
     layers: tuple[CountedLayer, ...]
     total_params: int  # sum(p.numel()) of the whole model
     input_shape: tuple[int, ...]  # (C, H, W)
 
-    @property
-    def macs(self) -> int:
-        return sum(layer.macs for layer in self.layers)
-
-    @property
-    def params(self) -> int:
-        return sum(layer.params for layer in self.layers)
-
-    @property
-    def other_params(self) -> int:
-        """Parameters outside convolutions and linear layers (batch norm, …)."""
-        return self.total_params - self.params
+    # macs, params (convolutions and linear layers) and other_params (batch norm, …): CountedTotals
 
     def under(self, prefix: str) -> "Count":
         """The layers whose module path starts with ``prefix`` (e.g. ``"backbone"``); totals of those only."""

@@ -4,8 +4,10 @@ shared ImageNet weights, and the figures (colours, labels, speed)."""
 
 from __future__ import annotations
 
+import base64
+import io
+import json
 import pickle
-import time
 from pathlib import Path
 
 import numpy as np
@@ -390,17 +392,39 @@ def test_journey_strip_labels(cat_maps: FeatureMaps) -> None:
     assert len(figure.data) == 1 + 19
 
 
-def test_64_channel_grid_renders_in_under_half_a_second(cat_maps: FeatureMaps) -> None:
-    record = cat_maps.record(2, "expand")  # the largest stage: 96 channels of 112×112
-    figs.channel_grid(record, top_channels(record, 8))  # colour tables loaded once per process
-    times = []
-    for normalise in ("channel", "shared"):
-        start = time.perf_counter()
-        figure = figs.channel_grid(record, top_channels(record, 64), normalise=normalise)
-        figure.to_json()  # what Streamlit serialises
-        times.append(time.perf_counter() - start)
-    assert max(times) < 0.5, times
-    assert len(figure.layout.annotations) == 64
+@pytest.mark.parametrize("normalise", ["channel", "shared"])
+def test_64_channel_grid_of_the_largest_stage(cat_maps: FeatureMaps, normalise: str) -> None:
+    """The page's biggest grid: 64 of the 96 channels of 112×112 of block 2's expansion, as Streamlit sends it.
+    (How long it takes is a benchmark figure: ``bench/features.py``.)"""
+    record = cat_maps.record(2, "expand")
+    assert record.shape == (96, 112, 112)
+    channels = top_channels(record, 64)
+    grid = figs.mosaic(record, channels, normalise=normalise)
+    # 64 tiles of 112×112 would exceed the pixel budget: each tile averages 2×2 map pixels (56×56), 8 × 8 tiles
+    side = 8 * 56 + 7 * figs.GAP
+    assert (grid.reduce, grid.factor, grid.tile, grid.columns, grid.cmap) == (2, 1, 56, 8, "viridis")
+    assert grid.pixels.shape == (side, side, 3) and side * side <= figs.MAX_GRID_PIXELS
+    values = record.tensor[list(channels)].float().numpy()
+    for i in (0, 37, 63):  # a tile shows its channel averaged over 2×2 blocks, coloured by its own or the shared range
+        x, y = grid.origin(i)
+        low, high = (grid.low, grid.high) if normalise == "shared" else (float(values[i].min()), float(values[i].max()))
+        expected = figs.colorize(values[i].reshape(56, 2, 56, 2).mean(axis=(1, 3)), low, high, "viridis")
+        assert (grid.pixels[y:y + 56, x:x + 56] == expected).all()
+    assert (grid.low, grid.high) == (float(values.min()), float(values.max()))
+
+    data = json.loads(figs.channel_grid(record, channels, normalise=normalise).to_json())  # what Streamlit sends
+    picture = data["data"][0]
+    assert picture["type"] == "image"
+    png = base64.b64decode(picture["source"].removeprefix("data:image/png;base64,"))
+    assert (np.asarray(Image.open(io.BytesIO(png))) == grid.pixels).all()  # the mosaic, pixel for pixel
+    labels = data["layout"]["annotations"]
+    assert [a["text"] for a in labels] == [f"#{c}" for c in channels]  # one label per tile, in rank order
+    assert [(a["x"], a["y"]) for a in labels] == [(x + 2, y + 2) for x, y in map(grid.origin, range(64))]
+    colour_bars = [t for t in data["data"][1:] if t.get("showscale")]
+    if normalise == "shared":  # one colour bar gives the common scale
+        assert len(colour_bars) == 1 and (colour_bars[0]["zmin"], colour_bars[0]["zmax"]) == (grid.low, grid.high)
+    else:
+        assert colour_bars == []
 
 
 def test_block_png_and_enlarged_channel(cat_maps: FeatureMaps) -> None:

@@ -9,6 +9,7 @@ import time
 
 # Light imports only: every command module is imported to build the parser; torch comes in run().
 from explainer.architectures import MODEL_NAMES
+from explainer.commands.options import add_image, add_model, add_untrained, add_weights_dir
 from explainer.commands.weights import text_progress
 from explainer.report import format_table
 
@@ -22,13 +23,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "probabilities and the forward-pass time. Weights: --weights-dir / EXPLAINER_WEIGHTS_DIR, "
         "then torchvision's cache, then a download (see `python -m explainer weights status`).",
     )
-    parser.add_argument("image", help="a JPEG, PNG, WebP, BMP or GIF file")
-    parser.add_argument("--model", default=None, choices=MODEL_NAMES,
-                        help="default mobilenet_v2, or the model of the --head file")
-    parser.add_argument("--weights-dir", default=None, help="folder with <model>.pth files (default: $EXPLAINER_WEIGHTS_DIR)")
+    add_image(parser)
+    add_model(parser, MODEL_NAMES, default=None, help="default mobilenet_v2, or the model of the --head file")
+    add_weights_dir(parser)
     parser.add_argument("--top", type=int, default=5, help="how many classes to list (default %(default)s)")
-    parser.add_argument("--untrained", action="store_true",
-                        help="run with random weights when no pretrained weights are available (predictions are meaningless)")
+    add_untrained(parser, note=" (predictions are meaningless)")
     parser.add_argument("--head", default=None, metavar="HEAD_FILE",
                         help="classify into the classes of a head trained with `train` (or the Teach page)")
     parser.add_argument("--lang", default="en", choices=("en", "zh"),

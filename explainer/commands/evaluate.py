@@ -7,6 +7,7 @@ import json
 import sys
 
 # Light imports only: every command module is imported to build the parser; torch comes in run().
+from explainer.commands.options import add_weights_dir
 from explainer.commands.weights import text_progress
 from explainer.report import format_table
 
@@ -21,7 +22,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("head_file", help="a head file written by `train --out` or the page's export")
     parser.add_argument("data_dir", help="folder (or .zip) with one subfolder of photos per class")
-    parser.add_argument("--weights-dir", default=None, help="folder with <model>.pth files (default: $EXPLAINER_WEIGHTS_DIR)")
+    add_weights_dir(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     parser.set_defaults(run=run)
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from explainer.architectures import MODEL_NAMES
+from explainer.commands.options import add_image, add_model, add_untrained, add_weights_dir
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -22,12 +23,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "exact zeros (what a ReLU switched off), mean and max. Weights: --weights-dir / "
         "EXPLAINER_WEIGHTS_DIR, then torchvision's cache, then a download.",
     )
-    parser.add_argument("image", help="a JPEG, PNG, WebP, BMP or GIF file")
-    parser.add_argument("--model", default="mobilenet_v2", choices=MODEL_NAMES, help="default %(default)s")
-    parser.add_argument("--weights-dir", default=None,
-                        help="folder with <model>.pth files (default: $EXPLAINER_WEIGHTS_DIR)")
-    parser.add_argument("--untrained", action="store_true",
-                        help="run with random weights when no pretrained weights are available")
+    add_image(parser)
+    add_model(parser, MODEL_NAMES)
+    add_weights_dir(parser)
+    add_untrained(parser)
     parser.add_argument("--json", action="store_true",
                         help='print a JSON list of {"block", "stage", "name", "shape": [c, h, w], '
                         '"zero_fraction", "mean", "max"}')

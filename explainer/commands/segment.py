@@ -7,6 +7,7 @@ import json
 import os
 
 # Light imports only: every command module is imported to build the parser; numpy/LiteRT come in run().
+from explainer.commands.options import add_image
 from explainer.report import format_table
 
 #: The models offered (the same names as explainer.segment.deeplab.SEGMENTERS; kept literal so --help stays light).
@@ -23,7 +24,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "invoke time. Model file: --weights-dir / EXPLAINER_WEIGHTS_DIR, then the app's cache, then a one-time "
         "download from google-coral/test_data (checked against its SHA-256; EXPLAINER_OFFLINE=1 forbids it).",
     )
-    parser.add_argument("image", help="a JPEG, PNG, WebP, BMP or GIF file")
+    add_image(parser)
     parser.add_argument("--model", default=MODELS[0], choices=MODELS, help="default %(default)s (dm05: depth multiplier 0.5)")
     parser.add_argument("--weights-dir", default=None,
                         help="folder with the .tflite files (default: $EXPLAINER_WEIGHTS_DIR)")

@@ -9,6 +9,7 @@ import json
 import sys
 
 from explainer.architectures import MODEL_NAMES
+from explainer.commands.options import add_image, add_model, add_untrained, add_weights_dir
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -21,16 +22,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "+ bias, the activation — against the value the forward pass produced. Stages are the convolution "
         "names of `features --json`: stem, b<k>.expand, b<k>.dw, b<k>.project (V1: b<k>.dw, b<k>.pw), head.",
     )
-    parser.add_argument("image", help="a JPEG, PNG, WebP, BMP or GIF file")
-    parser.add_argument("--model", default="mobilenet_v2", choices=MODEL_NAMES, help="default %(default)s")
+    add_image(parser)
+    add_model(parser, MODEL_NAMES)
     parser.add_argument("--stage", required=True, help="a convolution stage, e.g. stem, b4.dw, b4.project")
     parser.add_argument("--channel", type=int, required=True, help="output channel (from 0)")
     parser.add_argument("--y", type=int, required=True, help="output row (from 0)")
     parser.add_argument("--x", type=int, required=True, help="output column (from 0)")
-    parser.add_argument("--weights-dir", default=None,
-                        help="folder with <model>.pth files (default: $EXPLAINER_WEIGHTS_DIR)")
-    parser.add_argument("--untrained", action="store_true",
-                        help="run with random weights when no pretrained weights are available")
+    add_weights_dir(parser)
+    add_untrained(parser)
     parser.add_argument("--json", action="store_true",
                         help='print {"model", "stage", "kind", "kernel_size", "stride", "multiplications", "window", '
                         '"kernel", "sum_of_products", "bias", "pre_activation", "activation", "output", '

@@ -8,6 +8,7 @@ import json
 import sys
 
 # Light imports only: every command module is imported to build the parser; torch comes in run().
+from explainer.commands.options import add_model, add_weights_dir
 from explainer.commands.weights import text_progress
 
 #: Models with torchvision ImageNet weights (the backbones a head can be trained on).
@@ -25,8 +26,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "head (classes, model name, weights) for `evaluate` and `classify --head`.",
     )
     parser.add_argument("data_dir", help="folder (or .zip) with one subfolder of photos per class")
-    parser.add_argument("--model", default="mobilenet_v2", choices=TRANSFER_MODELS, help="default %(default)s")
-    parser.add_argument("--weights-dir", default=None, help="folder with <model>.pth files (default: $EXPLAINER_WEIGHTS_DIR)")
+    add_model(parser, TRANSFER_MODELS)
+    add_weights_dir(parser)
     parser.add_argument("--out", default=None, help="write the trained head to this file (e.g. head.pt)")
     parser.add_argument("--fine-tune-blocks", type=int, default=0, metavar="K",
                         help="also fine-tune the last K stages of the backbone with augmentation (1-4) and report "

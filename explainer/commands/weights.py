@@ -8,6 +8,7 @@ import sys
 
 # Light imports only: every command module is imported to build the parser; torch comes in run_*().
 from explainer.architectures import DISPLAY_NAMES, MODEL_NAMES
+from explainer.commands.options import add_weights_dir
 from explainer.report import format_table
 
 
@@ -40,7 +41,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     actions = parser.add_subparsers(dest="action", metavar="ACTION")
     actions.required = True
     show = actions.add_parser("status", help="list each model and where its weights come from")
-    show.add_argument("--weights-dir", default=None, help="folder with <model>.pth files (default: $EXPLAINER_WEIGHTS_DIR)")
+    add_weights_dir(show)
     show.add_argument("--json", action="store_true", help="print JSON instead of a table")
     show.set_defaults(run=run_status)
     get = actions.add_parser("fetch", help="download torchvision's weights into its cache (for offline use later)")

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from explainer import architectures
-from explainer.costs import FLOAT32_BYTES, Cost
+from explainer.costs import FLOAT32_BYTES, Cost, CountedTotals
 from explainer.errors import InvalidInputError
 from explainer.zoo import registry
 
@@ -78,7 +78,7 @@ def _hwc(shape: tuple[int, ...]) -> list[int]:
 
 
 @dataclass(frozen=True)
-class CountedNetwork:
+class CountedNetwork(CountedTotals):
     """A registered model at one resolution, layer by layer, with totals."""
 
     model: str
@@ -91,19 +91,7 @@ class CountedNetwork:
     def spec(self) -> registry.ModelSpec:
         return registry.get(self.model)
 
-    @property
-    def macs(self) -> int:
-        return sum(layer.macs for layer in self.layers)
-
-    @property
-    def params(self) -> int:
-        """Convolution and linear weights and biases."""
-        return sum(layer.params for layer in self.layers)
-
-    @property
-    def other_params(self) -> int:
-        """Every other parameter (batch norm scale and shift, …): ``total_params - params``."""
-        return self.total_params - self.params
+    # macs, params (convolution and linear weights and biases) and other_params: CountedTotals
 
     @property
     def bytes_moved(self) -> int:
