@@ -1,8 +1,9 @@
 """Page "Feature maps": one photo through every block of a MobileNet.
 
-The forward pass runs once per (photo bytes, model, weights) and is kept by
-``st.cache_data`` (float16 tensors, a few entries); the block slider, k, the
-stage, the colour scale and the enlarged channel only choose what to draw.
+The forward pass runs once per (photo bytes, model, weights) and is shared
+read-only by all sessions (``pages/caches/feature_maps.py``: float16 tensors, a
+few entries, not copied on a rerun); the block slider, k, the stage, the colour
+scale and the enlarged channel only choose what to draw.
 """
 
 from __future__ import annotations
@@ -13,29 +14,13 @@ from explainer import features as fm
 from explainer.errors import ExplainerError
 from explainer.figures import features as figs
 from explainer.i18n import t
+from pages.caches.feature_maps import capture, journey
 from pages.image_input import image_source
 from pages.resources import get_model, model_selector, source_text, untrained_banner
 from pages.ui import current_language, fmt_int, show_error, tr
 from pages.url_state import coded
 
 K_MIN, K_MAX, K_STEP, K_DEFAULT = 8, 64, 8, 16
-#: Captures kept: one V2 capture is about 14 MB in float16.
-CACHE_ENTRIES = 6
-
-
-@st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES, ttl=3600)
-def _capture(digest: str, name: str, weights: str, _image, _loaded) -> fm.FeatureMaps:
-    """Every stage of ``name`` for the photo whose bytes hash to ``digest`` (the only forward pass)."""
-    return fm.capture_image(_image, _loaded).compact()
-
-
-@st.cache_resource(show_spinner=False, max_entries=4 * CACHE_ENTRIES, ttl=3600)
-def _journey(digest: str, name: str, weights: str, lang: str, _maps: fm.FeatureMaps):
-    """The journey strip does not depend on the sliders: drawn once per capture and language.
-
-    Shared, not copied: unpickling a plotly figure (``st.cache_data``) validates it all again.
-    """
-    return figs.journey_strip(_maps, lang=lang)
 
 
 def _block_label(block: int, maps: fm.FeatureMaps, lang: str) -> str:
@@ -67,10 +52,8 @@ with left:
 
 if choice is not None:
     loaded = get_model(name)
-    digest = choice.digest
-    weights = f"{loaded.kind}:{loaded.weights_id}:{loaded.source}"
     try:
-        maps = _capture(digest, name, weights, choice.image, loaded)
+        maps = capture(choice, loaded)
     except ExplainerError as err:
         show_error(err)
         st.stop()
@@ -166,5 +149,5 @@ if choice is not None:
 
     # the journey from the photo to the last convolution
     st.subheader(tr("features.journey_title"))
-    st.plotly_chart(_journey(digest, name, weights, lang, maps), width="stretch", key="features_journey")
+    st.plotly_chart(journey(choice, loaded, lang, maps), width="stretch", key="features_journey")
     st.caption(tr("features.journey_caption"))

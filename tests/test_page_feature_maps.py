@@ -23,7 +23,10 @@ def forward_passes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     empty cache."""
     import streamlit as st
 
+    from pages.caches.feature_maps import _capture
+
     st.cache_data.clear()
+    _capture.clear()  # shared by sessions (st.cache_resource): emptied alone, the models stay loaded
     calls: list[str] = []
     real = fm.capture_image
 
@@ -34,6 +37,7 @@ def forward_passes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     monkeypatch.setattr(fm, "capture_image", counting)
     yield calls
     st.cache_data.clear()
+    _capture.clear()
 
 
 def _texts(at, kind: str) -> list[str]:
