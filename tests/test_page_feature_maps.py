@@ -107,6 +107,30 @@ def test_sliders_never_rerun_the_network(lang: str, with_weights, forward_passes
     assert forward_passes == ["mobilenet_v2", "mobilenet_v3_small", "mobilenet_v2"]  # only a new photo runs again
 
 
+def test_capture_is_shared_read_only_not_copied(with_weights, forward_passes) -> None:
+    """Every rerun and session gets the very same capture object (st.cache_resource: no 14 MB copy per slider
+    move), and its arrays refuse writes, so no session can change what the others see."""
+    import hashlib
+    from types import SimpleNamespace
+
+    from explainer.images import WORKING_MIN_SIDE, load_image
+    from explainer.samples import sample_bytes
+    from explainer.weights import load_pretrained
+    from pages.caches.feature_maps import capture
+
+    data, name = sample_bytes("chelsea")
+    choice = SimpleNamespace(digest=hashlib.sha256(data).hexdigest(), image=load_image(data, name,
+                                                                                     min_side=WORKING_MIN_SIDE))
+    loaded = load_pretrained("mobilenet_v2", download=False)
+    first, second = capture(choice, loaded), capture(choice, loaded)
+    assert first is second and forward_passes == ["mobilenet_v2"]
+    assert first.input_image is not None and not first.input_image.flags.writeable
+    with pytest.raises(ValueError):
+        first.input_image[0, 0, 0] = 0
+    assert all(r.activity is not None and not r.activity.flags.writeable for r in first.records)
+    assert fm.top_channels(first.record(3, "depthwise"), 4) == fm.top_channels(second.record(3, "depthwise"), 4)
+
+
 @pytest.mark.parametrize("lang", LANGS)
 def test_untrained_models_show_the_banner(lang: str, offline) -> None:
     at = run_page(PAGE, lang)
