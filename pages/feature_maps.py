@@ -3,7 +3,9 @@
 The forward pass runs once per (photo bytes, model, weights) and is shared
 read-only by all sessions (``pages/caches/feature_maps.py``: float16 tensors, a
 few entries, not copied on a rerun); the block slider, k, the stage, the colour
-scale and the enlarged channel only choose what to draw.
+scale and the enlarged channel only choose what to draw, and each view's
+figures are drawn once per process (a hall following the lecturer's slider
+shares them).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from explainer import features as fm
 from explainer.errors import ExplainerError
 from explainer.figures import features as figs
 from explainer.i18n import t
-from pages.caches.feature_maps import capture, journey
+from pages.caches.feature_maps import capture, channel_figure, channel_grid, journey, path_strip
 from pages.image_input import image_source
 from pages.resources import get_model, model_selector, source_text, untrained_banner
 from pages.ui import current_language, fmt_int, show_error, tr
@@ -81,7 +83,7 @@ if choice is not None:
                 st.markdown(f"**{tr('features.counts_v1', m=m, n=n)}**")
             else:
                 st.markdown(f"**{tr('features.counts', m=m, tm=tm, n=n, t=f'{tm / m:.3g}')}**")
-        st.plotly_chart(figs.path_strip(records, lang=lang), width="stretch", key="features_path")
+        st.plotly_chart(path_strip(choice, loaded, maps, block, lang), width="stretch", key="features_path")
         if counts is not None:
             panels = figs.path_panels(records)
             dw_channel = next(p.channel for p in panels if p.record.stage == "depthwise")
@@ -126,7 +128,7 @@ if choice is not None:
         shown = fm.top_channels(record, min(k, record.channels))
         title = tr("features.grid_title", stage=figs.stage_label(record, lang), shape=figs.shape_label(record.shape),
                    k=len(shown), c=record.channels)
-        st.plotly_chart(figs.channel_grid(record, shown, normalise=normalise, title=title), width="stretch",
+        st.plotly_chart(channel_grid(choice, loaded, record, shown, normalise, title), width="stretch",
                         key="features_grid")
         st.caption(tr("features.grid_caption"))
 
@@ -142,9 +144,8 @@ if choice is not None:
                                                        activity=f"{activity[c]:.3g}"))
         overlay = st.toggle(tr("features.overlay"), value=True, key="features_overlay", help=tr("features.overlay_help"))
     with big:
-        photo = maps.input_image if overlay else None
-        st.plotly_chart(figs.channel_figure(record, int(channel), photo=photo,
-                                            title=f"{record.name} #{channel} · {figs.shape_label(record.shape)}"),
+        st.plotly_chart(channel_figure(choice, loaded, maps, record, int(channel), overlay,
+                                       title=f"{record.name} #{channel} · {figs.shape_label(record.shape)}"),
                         width="stretch", key="features_channel")
 
     # the journey from the photo to the last convolution

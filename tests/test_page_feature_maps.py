@@ -131,6 +131,26 @@ def test_capture_is_shared_read_only_not_copied(with_weights, forward_passes) ->
     assert fm.top_channels(first.record(3, "depthwise"), 4) == fm.top_channels(second.record(3, "depthwise"), 4)
 
 
+def test_shared_figures_follow_each_sessions_view_and_language(with_weights, forward_passes) -> None:
+    """Figures are drawn once per view and shared by sessions: another session on the same view gets the same
+    figure, one in the other language or at another block its own."""
+    en, zh, other = run_page(PAGE, "en"), run_page(PAGE, "zh"), run_page(PAGE, "en")
+    assert not en.exception and not zh.exception and not other.exception
+    assert forward_passes == ["mobilenet_v2"]
+    assert _charts(en) == _charts(other)
+    path_en, path_zh = _charts(en)[0], _charts(zh)[0]
+    texts = lambda chart: " ".join(a["text"] for a in chart["layout"]["annotations"])  # noqa: E731
+    assert t("features.stage_depthwise", "en") in texts(path_en)
+    assert t("features.stage_depthwise", "zh") in texts(path_zh)
+    assert t("features.stage_depthwise", "en") not in texts(path_zh)
+    assert _charts(zh)[1]["layout"]["title"]["text"] != _charts(en)[1]["layout"]["title"]["text"]
+    other.select_slider(key="features_block_mobilenet_v2").set_value(5).run()
+    assert not other.exception
+    assert _charts(other)[0] != path_en
+    assert texts(_charts(other)[0]).count("28×28") >= 2  # block 5 works at 28×28
+    assert forward_passes == ["mobilenet_v2"]
+
+
 @pytest.mark.parametrize("lang", LANGS)
 def test_untrained_models_show_the_banner(lang: str, offline) -> None:
     at = run_page(PAGE, lang)
