@@ -13,16 +13,27 @@
 * **slider move**: everything the page draws for a new block from the cached
   capture (bottleneck strip, 16-channel grid, enlarged channel over the photo)
   — no forward pass; the journey strip is drawn once per photo and language.
+* **block slider move, whole page rerun** (AppTest, median): the page script
+  after moving the block slider to a block not shown before in this process
+  (the capture is cached: no forward pass; the figures of a view already shown
+  are shared, so this is the dearer case), what a student's slider move costs
+  the server.
 
 Run: ``python -m bench.features``.
 """
 
 from __future__ import annotations
 
+import os
+import statistics
+import time
+from pathlib import Path
+
 import torch
 
 from bench.common import Figure, interleaved_ms, print_table, torch_threads
 
+ROOT = Path(__file__).resolve().parent.parent
 TARGET_RATIO = 1.2
 TARGET_GRID_MS = 500.0
 
@@ -116,6 +127,37 @@ def _figure_figures(repeats: int, bare_ms: float) -> list[Figure]:
     ]
 
 
+#: The blocks the page rerun visits in turn: every MobileNetV2 block but the default 3, each drawn once.
+NEW_BLOCKS = (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 0, 1, 2)
+
+
+def _page_rerun_ms(repeats: int) -> float:
+    """Median AppTest rerun of pages/feature_maps.py after a block slider move to a block not shown before (no
+    forward pass: the capture is cached; no figure of that view is cached yet)."""
+    from streamlit.testing.v1 import AppTest
+
+    from bench.server import weights_dir
+
+    folder = weights_dir()
+    if folder is not None and not os.environ.get("EXPLAINER_WEIGHTS_DIR"):
+        os.environ["EXPLAINER_WEIGHTS_DIR"] = str(folder)
+    os.environ.setdefault("EXPLAINER_OFFLINE", "1")
+    at = AppTest.from_file(str(ROOT / "pages" / "feature_maps.py"), default_timeout=180)
+    at.run()
+    samples = []
+    for i, block in enumerate(NEW_BLOCKS[:repeats + 2]):
+        if at.exception:
+            raise RuntimeError(f"pages/feature_maps.py raised: {at.exception[0].message}")
+        at.select_slider(key="features_block_mobilenet_v2").set_value(block)
+        start = time.perf_counter()
+        at.run()
+        if i >= 2:  # two warm-up reruns
+            samples.append((time.perf_counter() - start) * 1000.0)
+    if at.exception:
+        raise RuntimeError(f"pages/feature_maps.py raised: {at.exception[0].message}")
+    return statistics.median(samples)
+
+
 def run(repeats: int = 30, threads: int = 1) -> list[Figure]:
     """All figures, with ``threads`` intra-op threads (1: stable on a shared machine, as ``bench/classify.py``)."""
     with torch_threads(threads):
@@ -124,6 +166,9 @@ def run(repeats: int = 30, threads: int = 1) -> list[Figure]:
             more, _ = _capture_figures(name, repeats)
             figures += more
         figures += _figure_figures(repeats, bare_v2)
+        figures.append(Figure("features: block slider move to a new block, whole page rerun (AppTest, median; "
+                              "no forward pass)",
+                              _page_rerun_ms(max(5, repeats // 2)), "bare forward MobileNetV2", bare_v2))
     return figures
 
 

@@ -1,15 +1,13 @@
 """Page "Inside a convolution": one output value of a real MobileNet layer, computed step by step.
 
 The network runs once per (photo bytes, model, weights) — the feature-capture pass, keeping what every
-convolution received — and the result is shared read-only by every session (``st.cache_resource``: the
-float32 tensors a trace needs are about 30 MB for V2, too many to copy on every rerun as ``st.cache_data``
-would). The position, channel and animation live in an ``st.fragment``: moving them reruns only that part and
-never the network.
+convolution received — and the result is shared read-only by every session (``pages/caches/conv_trace.py``,
+``st.cache_resource``: the float32 tensors a trace needs are about 30 MB for V2, too many to copy on every
+rerun as ``st.cache_data`` would). The position, channel and animation live in an ``st.fragment``: moving
+them reruns only that part and never the network.
 """
 
 from __future__ import annotations
-
-import hashlib
 
 import streamlit as st
 
@@ -19,23 +17,16 @@ from explainer.features import FeatureMaps, top_channels
 from explainer.figures import trace as figs
 from explainer.i18n import t
 from explainer.models import DISPLAY_NAMES
+from pages.caches.conv_trace import capture
 from pages.image_input import image_source
 from pages.resources import get_model, pretrained_available, source_text, untrained_banner
 from pages.ui import current_language, fmt_int, show_error, tr
 
-#: Captures kept (one V2 capture with its inputs: about 30 MB of float32).
-CACHE_ENTRIES = 4
 #: The models of this page: V2 always, V1 when its real weights are on this machine.
 MODELS = ("mobilenet_v2", "mobilenet_v1")
 #: How the layer list is grouped, in this order.
 GROUPS = ("standard", "expand", "depthwise", "pointwise", "project", "head")
 DEFAULT_STAGE = {"mobilenet_v2": "b3.dw", "mobilenet_v1": "b2.dw"}
-
-
-@st.cache_resource(show_spinner=False, max_entries=CACHE_ENTRIES, ttl=3600)
-def _capture(digest: str, name: str, weights: str, _image, _loaded) -> FeatureMaps:
-    """Every stage of ``name`` and every convolution's input for the photo whose bytes hash to ``digest``."""
-    return T.capture_for_trace(_image, _loaded)
 
 
 def _group(layer) -> str:
@@ -109,10 +100,8 @@ if choice is None:
     st.stop()
 
 loaded = get_model(name)
-digest = hashlib.sha256(choice.data).hexdigest()
-weights = f"{loaded.kind}:{loaded.weights_id}:{loaded.source}"
 try:
-    maps = _capture(digest, name, weights, choice.image, loaded)
+    maps = capture(choice, loaded)
 except ExplainerError as err:
     show_error(err)
     st.stop()

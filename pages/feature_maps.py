@@ -1,8 +1,11 @@
 """Page "Feature maps": one photo through every block of a MobileNet.
 
-The forward pass runs once per (photo bytes, model, weights) and is kept by
-``st.cache_data`` (float16 tensors, a few entries); the block slider, k, the
-stage, the colour scale and the enlarged channel only choose what to draw.
+The forward pass runs once per (photo bytes, model, weights) and is shared
+read-only by all sessions (``pages/caches/feature_maps.py``: float16 tensors, a
+few entries, not copied on a rerun); the block slider, k, the stage, the colour
+scale and the enlarged channel only choose what to draw, and each view's
+figures are drawn once per process (a hall following the lecturer's slider
+shares them).
 """
 
 from __future__ import annotations
@@ -13,29 +16,13 @@ from explainer import features as fm
 from explainer.errors import ExplainerError
 from explainer.figures import features as figs
 from explainer.i18n import t
+from pages.caches.feature_maps import capture, channel_figure, channel_grid, journey, path_strip
 from pages.image_input import image_source
 from pages.resources import get_model, model_selector, source_text, untrained_banner
 from pages.ui import current_language, fmt_int, show_error, tr
 from pages.url_state import coded
 
 K_MIN, K_MAX, K_STEP, K_DEFAULT = 8, 64, 8, 16
-#: Captures kept: one V2 capture is about 14 MB in float16.
-CACHE_ENTRIES = 6
-
-
-@st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES, ttl=3600)
-def _capture(digest: str, name: str, weights: str, _image, _loaded) -> fm.FeatureMaps:
-    """Every stage of ``name`` for the photo whose bytes hash to ``digest`` (the only forward pass)."""
-    return fm.capture_image(_image, _loaded).compact()
-
-
-@st.cache_resource(show_spinner=False, max_entries=4 * CACHE_ENTRIES, ttl=3600)
-def _journey(digest: str, name: str, weights: str, lang: str, _maps: fm.FeatureMaps):
-    """The journey strip does not depend on the sliders: drawn once per capture and language.
-
-    Shared, not copied: unpickling a plotly figure (``st.cache_data``) validates it all again.
-    """
-    return figs.journey_strip(_maps, lang=lang)
 
 
 def _block_label(block: int, maps: fm.FeatureMaps, lang: str) -> str:
@@ -67,10 +54,8 @@ with left:
 
 if choice is not None:
     loaded = get_model(name)
-    digest = choice.digest
-    weights = f"{loaded.kind}:{loaded.weights_id}:{loaded.source}"
     try:
-        maps = _capture(digest, name, weights, choice.image, loaded)
+        maps = capture(choice, loaded)
     except ExplainerError as err:
         show_error(err)
         st.stop()
@@ -98,7 +83,7 @@ if choice is not None:
                 st.markdown(f"**{tr('features.counts_v1', m=m, n=n)}**")
             else:
                 st.markdown(f"**{tr('features.counts', m=m, tm=tm, n=n, t=f'{tm / m:.3g}')}**")
-        st.plotly_chart(figs.path_strip(records, lang=lang), width="stretch", key="features_path")
+        st.plotly_chart(path_strip(choice, loaded, maps, block, lang), width="stretch", key="features_path")
         if counts is not None:
             panels = figs.path_panels(records)
             dw_channel = next(p.channel for p in panels if p.record.stage == "depthwise")
@@ -143,7 +128,7 @@ if choice is not None:
         shown = fm.top_channels(record, min(k, record.channels))
         title = tr("features.grid_title", stage=figs.stage_label(record, lang), shape=figs.shape_label(record.shape),
                    k=len(shown), c=record.channels)
-        st.plotly_chart(figs.channel_grid(record, shown, normalise=normalise, title=title), width="stretch",
+        st.plotly_chart(channel_grid(choice, loaded, record, shown, normalise, title), width="stretch",
                         key="features_grid")
         st.caption(tr("features.grid_caption"))
 
@@ -159,12 +144,11 @@ if choice is not None:
                                                        activity=f"{activity[c]:.3g}"))
         overlay = st.toggle(tr("features.overlay"), value=True, key="features_overlay", help=tr("features.overlay_help"))
     with big:
-        photo = maps.input_image if overlay else None
-        st.plotly_chart(figs.channel_figure(record, int(channel), photo=photo,
-                                            title=f"{record.name} #{channel} · {figs.shape_label(record.shape)}"),
+        st.plotly_chart(channel_figure(choice, loaded, maps, record, int(channel), overlay,
+                                       title=f"{record.name} #{channel} · {figs.shape_label(record.shape)}"),
                         width="stretch", key="features_channel")
 
     # the journey from the photo to the last convolution
     st.subheader(tr("features.journey_title"))
-    st.plotly_chart(_journey(digest, name, weights, lang, maps), width="stretch", key="features_journey")
+    st.plotly_chart(journey(choice, loaded, lang, maps), width="stretch", key="features_journey")
     st.caption(tr("features.journey_caption"))

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import streamlit as st
 
-from explainer.errors import AssetError, ExplainerError, ImageError
+from explainer.errors import ExplainerError
 from explainer.figures.classify import top_k_bar
 from explainer.figures.quant import COLORS, bars, sensitivity_bars, weight_view
 from explainer.i18n import t
-from explainer.images import WORKING_MIN_SIDE, load_image
 from explainer.quant.int8 import SCHEMES
 from explainer.quant.ptq import OBSERVERS
 from explainer.samples import available_samples, sample_bytes
+from pages.caches import quantize as cached
 from pages.image_input import image_source
 from pages.resources import get_model, untrained_banner
 from pages.ui import current_language, show_error, tr
@@ -21,97 +19,6 @@ from pages.ui import current_language, show_error, tr
 MODEL = "mobilenet_v2"
 #: At most this many uploaded calibration photos are used (calibration time grows with them).
 MAX_CALIBRATION_UPLOADS = 32
-
-
-# ------------------------------------------------------------------ cached computations (shared by all sessions)
-
-def _digest(files: tuple[tuple[str, bytes], ...]) -> str:
-    return hashlib.sha256(b"".join(hashlib.sha256(data).digest() for _, data in files)).hexdigest()
-
-
-@st.cache_resource(show_spinner=False, max_entries=8)
-def _calibration(digest: str, _files: tuple[tuple[str, bytes], ...], weights_id: str, _loaded):
-    """(batch, names, skipped) of the calibration photos; one per set of files (by content hash)."""
-    from explainer.quant.compare import batch_of
-
-    images, names, skipped = [], [], []
-    for name, data in _files:
-        try:
-            images.append(load_image(data, name, min_side=WORKING_MIN_SIDE))
-            names.append(name)
-        except ImageError as err:
-            skipped.append(err)
-    return (batch_of(images, _loaded) if images else None), names, skipped
-
-
-@st.cache_resource(show_spinner=False, max_entries=6)  # each holds an int8 (4 MB) and a fused float (14 MB) model
-def _quantized(scheme: str, observer: str, equalize: bool, digest: str, weights_id: str, _loaded, _batch):
-    """The int8 model for these settings and calibration photos, with its latency and size (measured once)."""
-    from explainer.quant.ptq import QuantSettings, compare_latency, quantize, state_dict_bytes
-
-    quantized = quantize(_loaded.model, _batch, QuantSettings(scheme, observer, equalize), MODEL)
-    latency = compare_latency(_loaded.model, quantized.model, runs=10)
-    return quantized, latency, state_dict_bytes(_loaded.model), state_dict_bytes(quantized.model)
-
-
-@st.cache_resource(show_spinner=False, max_entries=1)
-def _google():
-    """Google's int8 .tflite model on LiteRT and its latency, or the error that says why not."""
-    from explainer.quant.google import GOOGLE_MODEL, google_latency_ms
-    from explainer.litert import load_tflite
-
-    try:
-        model = load_tflite(GOOGLE_MODEL)
-    except AssetError as err:
-        return None, err, 0.0
-    return model, None, google_latency_ms(model, runs=10)
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _predictions(photo_digest: str, settings_key: tuple, _image, _loaded, _int8, _google_model):
-    """Top-5 of float, int8 (and Google's) for one photo, once per photo content and settings."""
-    import torch
-
-    from explainer.classify import preprocess, top_k
-    from explainer.quant.compare import logits_of
-    from explainer.quant.google import google_scores
-
-    batch = preprocess(_image, _loaded)
-    fp32 = top_k(logits_of(_loaded.model, batch)[0], _loaded.categories, 5)
-    int8 = top_k(logits_of(_int8, batch)[0], _loaded.categories, 5)
-    google = None
-    if _google_model is not None:
-        scores, _ = google_scores(_google_model, _image, _loaded)
-        probs = torch.tensor(scores)
-        values, indices = torch.topk(probs, 5)
-        from explainer.classify import Prediction
-
-        google = [Prediction(int(i), _loaded.categories[int(i)], float(v)) for v, i in zip(values, indices) if v > 0]
-    return fp32, int8, google
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _sample_agreement(settings_key: tuple, digest: str, _loaded, _int8, _google_model):
-    """Float vs int8 (vs Google) on the bundled sample photos."""
-    from explainer.quant.compare import batch_of, compare_models
-    from explainer.quant.google import compare_google
-
-    keys = available_samples()
-    images = [load_image(sample_bytes(k)[0], k, min_side=WORKING_MIN_SIDE) for k in keys]
-    names = list(keys)
-    agreement = compare_models(_loaded.model, _int8, batch_of(images, _loaded), names, _loaded.categories)
-    google = None
-    if _google_model is not None:
-        google = compare_google(_google_model, images, names, _loaded, [r.fp32_index for r in agreement.images])
-    return agreement, google
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _sensitivity(settings_key: tuple, digest: str, _fused, _batch):
-    from explainer.quant.layers import sensitivity
-
-    batch = _batch[:6]
-    return {scheme: sensitivity(_fused, batch, scheme) for scheme in ("per-tensor", "per-channel")}
 
 
 # ------------------------------------------------------------------ the page
@@ -164,8 +71,8 @@ if calibrate_on == "uploads":
         st.stop()
 else:
     files = tuple((key, sample_bytes(key)[0]) for key in available_samples())
-digest = _digest(files)
-batch, cal_names, cal_skipped = _calibration(digest, files, loaded.weights_id, loaded)
+digest = cached.files_digest(files)
+batch, cal_names, cal_skipped = cached.calibration(digest, files, loaded.weights_id, loaded)
 for err in cal_skipped:
     show_error(err)
 if batch is None:
@@ -174,9 +81,9 @@ if batch is None:
 
 settings_key = (scheme, observer, bool(equalize), digest, loaded.weights_id)
 with st.spinner(tr("quant.quantizing", n=len(cal_names))):
-    quantized, latency, fp32_bytes, int8_bytes = _quantized(scheme, observer, bool(equalize), digest,
-                                                            loaded.weights_id, loaded, batch)
-google_model, google_error, google_ms = _google()
+    quantized, latency, fp32_bytes, int8_bytes = cached.quantized(scheme, observer, bool(equalize), digest,
+                                                                  loaded.weights_id, loaded, batch)
+google_model, google_error, google_ms = cached.google()
 st.caption(tr("quant.made", n=quantized.calibration_images, seconds=f"{quantized.seconds:.1f}",
               engine=quantized.engine, threads=latency.threads))
 
@@ -203,7 +110,7 @@ if google_error is not None:
     st.info(tr("quant.google_missing") + " " + google_error.message(lang))
 
 # --- agreement on the sample photos
-agreement, google_agreement = _sample_agreement(settings_key, digest, loaded, quantized.model, google_model)
+agreement, google_agreement = cached.sample_agreement(settings_key, digest, loaded, quantized.model, google_model)
 m3.metric(tr("quant.agreement"), f"{agreement.top1_agreement:.0%}",
           help=tr("quant.agreement_help", n=agreement.n))
 st.subheader(tr("quant.h_samples"))
@@ -228,8 +135,8 @@ with photo_col:
     if choice is not None:
         st.image(choice.preview_uri(), width="stretch")
 if choice is not None:
-    fp32, int8, google = _predictions(hashlib.sha256(choice.data).hexdigest(), settings_key, choice.image, loaded,
-                                      quantized.model, google_model)
+    fp32, int8, google = cached.predictions(choice.digest, settings_key, choice.image, loaded, quantized.model,
+                                            google_model)
     with result_col:
         columns = st.columns(3 if google is not None else 2)
         columns[0].plotly_chart(top_k_bar(fp32, title=tr("quant.m_fp32"), prob_label=tr("classify.prob_axis"), height=280),
@@ -256,7 +163,7 @@ def layer_section() -> None:
                          format_func=lambda i: layers[i].label)
     _to_url("layer", index)
     info = layers[index]
-    view = _layer_view(settings_key, info.name, quantized.fused, batch, info)
+    view = cached.layer_view(settings_key, info.name, quantized.fused, batch, info)
     a, b, c = st.columns(3)
     a.metric(tr("quant.sqnr_tensor"), f"{view.sqnr_db['per-tensor']:.1f} dB", help=tr("quant.sqnr_help"))
     b.metric(tr("quant.sqnr_channel"), f"{view.sqnr_db['per-channel']:.1f} dB", help=tr("quant.sqnr_help"))
@@ -268,13 +175,6 @@ def layer_section() -> None:
                     width="stretch", key="quant_layer_fig")
 
 
-@st.cache_data(show_spinner=False, max_entries=128)
-def _layer_view(settings_key: tuple, name: str, _fused, _batch, _info):
-    from explainer.quant.layers import layer_view
-
-    return layer_view(_fused, _info, _batch[:6])
-
-
 layer_section()
 
 # --- which layers hurt
@@ -284,7 +184,7 @@ if st.button(tr("quant.sensitivity_run"), key="quant_sens"):
     st.session_state["quant_sens_on"] = True
 if st.session_state.get("quant_sens_on"):
     with st.spinner(tr("quant.sensitivity_running")):
-        drift = _sensitivity(settings_key, digest, quantized.fused, batch)
+        drift = cached.sensitivity(settings_key, digest, quantized.fused, batch)
     st.plotly_chart(sensitivity_bars(drift, {s: t(f"quant.scheme_{s}", lang) for s in drift},
                                      title=tr("quant.sensitivity_title"), axis_label=tr("quant.sensitivity_axis")),
                     width="stretch", key="quant_sens_fig")

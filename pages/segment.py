@@ -3,7 +3,6 @@ what the backbone and the head cost, and why segmentation keeps output stride 16
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 
@@ -12,33 +11,17 @@ import streamlit as st
 from explainer.assets import WEIGHTS_DIR_ENV
 from explainer.errors import AssetError
 from explainer.figures.segment import backbone_bar, shares_bar
-from explainer.images import jpeg_bytes, preview
+from explainer.images import jpeg_bytes
 from explainer.litert import litert_available
-from explainer.segment.backbone import BACKBONE_NETS, backbone_cost, classifier_cost, stage_sizes
-from explainer.segment.deeplab import SEGMENTER_NAMES, SEGMENTERS, load_segmenter, segment_image, where_is
+from explainer.segment.backbone import BACKBONE_NETS
+from explainer.segment.deeplab import SEGMENTER_NAMES, SEGMENTERS, load_segmenter, where_is
 from explainer.segment.labels import VOC_CLASSES
-from explainer.segment.masks import compare_masks, overlay
+from explainer.segment.masks import overlay
+from pages.caches import segment as cached
 from pages.image_input import image_source
 from pages.ui import current_language, fmt_millions, image_uri, show_error, tr
 
-REFERENCE_RUNS = 3
 UNTINTED = (215, 215, 215)  # background is not tinted in the overlay: a light grey in the legend, not VOC's black
-
-
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _load(name: str, weights_dir: str, kind: str):
-    """One LiteRT interpreter per model and process (1 thread: many students' invokes side by side), timed once."""
-    model = load_segmenter(name, weights_dir or None, threads=1, download=False)
-    import numpy as np
-
-    blank = np.full(model.input.shape, 128, dtype=np.uint8)
-    times = [model.run(blank)[1] for _ in range(REFERENCE_RUNS + 1)][1:]  # the first invoke packs weights
-    return model, min(times)
-
-
-#: After a failed download, don't try again for this long (a hall's broken Wi-Fi must not stall every rerun).
-RETRY_AFTER_S = 600.0
-_failed: dict[str, tuple[float, AssetError]] = {}  # per process, shared by all sessions
 
 
 def _segmenter(name: str):
@@ -47,8 +30,8 @@ def _segmenter(name: str):
     try:
         where = where_is(name, weights_dir or None)
         if where.kind == "download":
-            recent = _failed.get(name)
-            if recent is not None and time.monotonic() - recent[0] < RETRY_AFTER_S:
+            recent = cached.failed.get(name)
+            if recent is not None and time.monotonic() - recent[0] < cached.RETRY_AFTER_S:
                 raise recent[1]
             filename = SEGMENTERS[name].filename
             bar = st.progress(0.0, text=tr("segment.downloading", file=filename, done="0.0", total="?"))
@@ -61,44 +44,16 @@ def _segmenter(name: str):
             try:
                 load_segmenter(name, weights_dir or None, progress, download=True)
             except AssetError as err:
-                _failed[name] = (time.monotonic(), err)
+                cached.failed[name] = (time.monotonic(), err)
                 raise
             finally:
                 bar.empty()
             where = where_is(name, weights_dir or None)
         with st.spinner(tr("segment.loading", model=SEGMENTERS[name].display)):
-            return _load(name, weights_dir, where.kind)
+            return cached.load(name, weights_dir, where.kind)
     except AssetError as err:
         show_error(err)
         return None
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def _segment(digest: str, names: tuple[str, ...], _image, _models) -> dict:
-    """Both models on one photo (cached by the file's SHA-256): masks at preview size, shares, times, comparison."""
-    # The model sees 513 pixels across anyway: segment the preview (longer side at most 1024), so that a
-    # 40-megapixel upload does not hold 40 MB masks per model in a server shared by a whole lecture hall.
-    shown = preview(_image)
-    out: dict = {"preview": shown, "size": _image.size, "models": {}}
-    masks = {}
-    for name in names:
-        result = segment_image(shown, _models[name], name)
-        masks[name] = result.mask
-        out["models"][name] = {"mask": result.mask, "latency_ms": result.latency_ms, "fitted": result.fitted,
-                               "shares": [(c.index, c.fraction) for c in result.classes]}
-    if len(names) == 2:
-        out["comparison"] = compare_masks(masks[names[0]], masks[names[1]])
-    return out
-
-
-@st.cache_resource(show_spinner=False)
-def _costs() -> list[dict]:
-    return [backbone_cost(name).as_dict() for name in BACKBONE_NETS]
-
-
-@st.cache_resource(show_spinner=False)
-def _stages():
-    return stage_sizes(), classifier_cost(224).macs
 
 
 @st.fragment
@@ -118,7 +73,7 @@ def masks_view(data: dict, names: tuple[str, ...], loaded: dict, lang: str) -> N
             m1, m2 = st.columns(2)
             m1.metric(tr("segment.size_on_disk"), f"{model.size_bytes / 1e6:.2f} MB")
             m2.metric(tr("segment.invoke"), f"{reference_ms:.1f} ms",
-                      help=tr("segment.invoke_help", runs=REFERENCE_RUNS))
+                      help=tr("segment.invoke_help", runs=cached.REFERENCE_RUNS))
             st.caption(tr("segment.this_photo", ms=f"{entry['latency_ms']:.1f}"))
             shares = entry["shares"]
             st.plotly_chart(shares_bar(
@@ -144,8 +99,7 @@ else:
         names = tuple(name for name in SEGMENTER_NAMES if loaded[name] is not None)
         if names:
             models = {name: loaded[name][0] for name in names}
-            digest = hashlib.sha256(choice.data).hexdigest()
-            data = _segment(digest, names, choice.image, models)
+            data = cached.segmented(choice, names, models)
             with right:
                 masks_view(data, names, {name: loaded[name] for name in names}, lang)
                 comparison = data.get("comparison")
@@ -163,8 +117,8 @@ else:
 # --- 2. MobileNet as a backbone -----------------------------------------------------------------------
 st.header(tr("segment.backbone_header"))
 st.markdown(tr("segment.backbone_intro"))
-costs = _costs()
-stages, classifier_224 = _stages()
+costs = cached.costs()
+stages, classifier_224 = cached.stages()
 net_names = [BACKBONE_NETS[c["name"]].display for c in costs]
 st.plotly_chart(backbone_bar(net_names, [c["backbone_macs"] for c in costs], [c["head_macs"] for c in costs],
                              backbone_label=tr("segment.part_backbone"), head_label=tr("segment.part_head"),

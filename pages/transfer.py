@@ -18,13 +18,14 @@ from explainer.classify import Prediction
 from explainer.errors import AssetError, ExplainerError, ImageError
 from explainer.figures.classify import top_k_bar
 from explainer.figures.transfer import confusion_matrix, pca_map, training_curve
-from explainer.images import jpeg_bytes, load_image, preview
+from explainer.images import jpeg_bytes
 from explainer.models import DISPLAY_NAMES
 from explainer.transfer import cam as cams
 from explainer.transfer import datasets as ds
 from explainer.transfer import embed, finetune, teach
 from explainer.transfer.head import STEPS, Head, check_head_fits, head_bytes, read_head
 from explainer.transfer.pca import pca_2d
+from pages.caches.transfer import class_map, thumb
 from pages.image_input import image_source
 from pages.resources import get_model, untrained_banner
 from pages.ui import current_language, image_uri, show_error, tr
@@ -85,25 +86,6 @@ def _replace_all(data: ds.LabelledSet, names: list[str]) -> None:
     state["tl_skipped"] = list(data.skipped)
     for key in ("tl_run", "tl_ft"):
         state.pop(key, None)
-
-
-@st.cache_data(show_spinner=False, max_entries=256)
-def _thumb_of(digest: str, _photo: ds.Photo):
-    """A 160-pixel preview per photo content (shared by sessions: the demo set's previews are made once)."""
-    try:
-        return preview(load_image(_photo.read(), _photo.name, min_side=160), 160)
-    except ImageError:
-        return None
-
-
-def _thumb(photo: ds.Photo):
-    return _thumb_of(photo.digest, photo)
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _class_map(photo_digest: str, head_digest: str, class_index: int | None, model: str, _image, _loaded, _head):
-    """The try-it photo's class probabilities and CAM, once per photo, head and class (reruns reuse it)."""
-    return cams.head_cam(_image, _loaded, _head, class_index)
 
 
 # ---------------------------------------------------------------- model
@@ -167,7 +149,7 @@ for i in range(n_classes):
                 _add_photo(file.getvalue(), file.name, i)
         mine = [p for p in state["tl_photos"] if p.label == i]
         st.caption(tr("transfer.count", n=len(mine)))
-        thumbs = [im for im in (_thumb(p) for p in mine[-4:]) if im is not None]
+        thumbs = [im for im in (thumb(p) for p in mine[-4:]) if im is not None]
         if thumbs:
             st.image(thumbs, width=64)
 
@@ -258,7 +240,7 @@ if run is not None:
         shown = []
         for k in wrong[:THUMBS]:
             photo = run.data.photos[int(run.holdout_idx[int(k)])]
-            image = _thumb(photo)
+            image = thumb(photo)
             if image is not None:
                 shown.append((image, tr("transfer.wrong_caption", name=photo.name,
                                         true=head.classes[int(run.holdout.labels[k])],
@@ -327,7 +309,7 @@ else:
         with left:
             photo_digest = ds.sha256_bytes(choice.data)
             head_digest = ds.sha256_bytes(head_bytes(active))
-            mapped = _class_map(photo_digest, head_digest, None, embed.model_key(loaded), choice.image, loaded, active)
+            mapped = class_map(photo_digest, head_digest, None, embed.model_key(loaded), choice.image, loaded, active)
             probs = mapped.probabilities
             order = np.argsort(-probs, kind="stable")
             st.plotly_chart(top_k_bar([Prediction(int(i), active.classes[int(i)], float(probs[int(i)])) for i in order],
@@ -339,7 +321,7 @@ else:
                                key=f"tl_cam_class_{photo_digest[:16]}",
                                format_func=lambda k: active.classes[k])
             if cls != mapped.class_index:
-                mapped = _class_map(photo_digest, head_digest, int(cls), embed.model_key(loaded), choice.image,
+                mapped = class_map(photo_digest, head_digest, int(cls), embed.model_key(loaded), choice.image,
                                     loaded, active)
             opacity = st.slider(tr("transfer.opacity"), 0.0, 1.0, 0.5, 0.05, key="tl_opacity")
             st.image(image_uri(jpeg_bytes(cams.overlay(mapped.input_image, mapped.cam, opacity))), width="stretch",

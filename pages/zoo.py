@@ -1,62 +1,17 @@
 """The lightweight family: SqueezeNet, ShuffleNet V2, MobileNets, MnasNet, EfficientNet — measured, and how to choose."""
 
-import os
-
 import streamlit as st
 
 from explainer import costs
 from explainer.errors import ExplainerError
 from explainer.figures import zoo as figs
 from explainer.zoo import blocks, choose, registry
-from explainer.zoo.latency import BackgroundZoo, ZooRow, static_row, with_latency
 from explainer.zoo.network import count_network
 from explainer.zoo.roofline import roofline_points, summarise, time_layers
+from pages.caches.zoo import LATENCY_ENV, latency_runner, layer_time_store, live_rows, machine_now, static_rows
 from pages.ui import fmt_int, show_error, tr
 
-#: ``EXPLAINER_ZOO_LATENCY=off`` switches the background latency measurement off (the table then shows no times).
-LATENCY_ENV = "EXPLAINER_ZOO_LATENCY"
 POLL_SECONDS = 3
-
-
-@st.cache_resource(show_spinner=False)
-def static_rows() -> tuple[ZooRow, ...]:
-    """Counts, sizes and published accuracy of every model: once per process."""
-    return tuple(static_row(name) for name in registry.MODEL_NAMES)
-
-
-@st.cache_resource(show_spinner=False)
-def latency_runner() -> BackgroundZoo | None:
-    """The one background measurement of this process (roofs, then every model), started on first use."""
-    if os.environ.get(LATENCY_ENV, "on").strip().lower() in ("0", "off", "no", "false"):
-        return None
-    import torch
-
-    runner = BackgroundZoo(threads=torch.get_num_threads())  # the app's setting (explainer.threads)
-    runner.start()
-    return runner
-
-
-@st.cache_resource(show_spinner=False)
-def layer_time_store() -> dict[str, dict[str, float]]:
-    """Per-layer times measured so far in this process, by model (shared: one student's click serves all)."""
-    return {}
-
-
-@st.cache_resource(show_spinner=False)
-def machine_now():
-    """The roofs, measured here when the background measurement is switched off."""
-    from explainer.zoo.roofline import measure_machine
-
-    return measure_machine()
-
-
-def live_rows() -> tuple[list[ZooRow], int, int, bool]:
-    """(rows with the latencies measured so far, measured, total, still measuring)."""
-    runner = latency_runner()
-    measured = runner.snapshot() if runner is not None else {}
-    rows = [with_latency(row, measured.get(row.model)) for row in static_rows()]
-    total = runner.total if runner is not None else 0
-    return rows, len(measured), total, runner is not None and not runner.done
 
 
 def family_labels() -> dict[str, str]:

@@ -23,7 +23,10 @@ def forward_passes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     empty cache."""
     import streamlit as st
 
+    from pages.caches.feature_maps import _capture
+
     st.cache_data.clear()
+    _capture.clear()  # shared by sessions (st.cache_resource): emptied alone, the models stay loaded
     calls: list[str] = []
     real = fm.capture_image
 
@@ -34,6 +37,7 @@ def forward_passes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     monkeypatch.setattr(fm, "capture_image", counting)
     yield calls
     st.cache_data.clear()
+    _capture.clear()
 
 
 def _texts(at, kind: str) -> list[str]:
@@ -101,6 +105,50 @@ def test_sliders_never_rerun_the_network(lang: str, with_weights, forward_passes
     at.selectbox(key="features_model").set_value("mobilenet_v2").run()
     at.selectbox(key="features_sample").set_value("coffee").run()
     assert forward_passes == ["mobilenet_v2", "mobilenet_v3_small", "mobilenet_v2"]  # only a new photo runs again
+
+
+def test_capture_is_shared_read_only_not_copied(with_weights, forward_passes) -> None:
+    """Every rerun and session gets the very same capture object (st.cache_resource: no 14 MB copy per slider
+    move), and its arrays refuse writes, so no session can change what the others see."""
+    import hashlib
+    from types import SimpleNamespace
+
+    from explainer.images import WORKING_MIN_SIDE, load_image
+    from explainer.samples import sample_bytes
+    from explainer.weights import load_pretrained
+    from pages.caches.feature_maps import capture
+
+    data, name = sample_bytes("chelsea")
+    choice = SimpleNamespace(digest=hashlib.sha256(data).hexdigest(), image=load_image(data, name,
+                                                                                     min_side=WORKING_MIN_SIDE))
+    loaded = load_pretrained("mobilenet_v2", download=False)
+    first, second = capture(choice, loaded), capture(choice, loaded)
+    assert first is second and forward_passes == ["mobilenet_v2"]
+    assert first.input_image is not None and not first.input_image.flags.writeable
+    with pytest.raises(ValueError):
+        first.input_image[0, 0, 0] = 0
+    assert all(r.activity is not None and not r.activity.flags.writeable for r in first.records)
+    assert fm.top_channels(first.record(3, "depthwise"), 4) == fm.top_channels(second.record(3, "depthwise"), 4)
+
+
+def test_shared_figures_follow_each_sessions_view_and_language(with_weights, forward_passes) -> None:
+    """Figures are drawn once per view and shared by sessions: another session on the same view gets the same
+    figure, one in the other language or at another block its own."""
+    en, zh, other = run_page(PAGE, "en"), run_page(PAGE, "zh"), run_page(PAGE, "en")
+    assert not en.exception and not zh.exception and not other.exception
+    assert forward_passes == ["mobilenet_v2"]
+    assert _charts(en) == _charts(other)
+    path_en, path_zh = _charts(en)[0], _charts(zh)[0]
+    texts = lambda chart: " ".join(a["text"] for a in chart["layout"]["annotations"])  # noqa: E731
+    assert t("features.stage_depthwise", "en") in texts(path_en)
+    assert t("features.stage_depthwise", "zh") in texts(path_zh)
+    assert t("features.stage_depthwise", "en") not in texts(path_zh)
+    assert _charts(zh)[1]["layout"]["title"]["text"] != _charts(en)[1]["layout"]["title"]["text"]
+    other.select_slider(key="features_block_mobilenet_v2").set_value(5).run()
+    assert not other.exception
+    assert _charts(other)[0] != path_en
+    assert texts(_charts(other)[0]).count("28×28") >= 2  # block 5 works at 28×28
+    assert forward_passes == ["mobilenet_v2"]
 
 
 @pytest.mark.parametrize("lang", LANGS)
