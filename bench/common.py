@@ -7,6 +7,7 @@ run*, so the ratio means something on any machine.
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from contextlib import contextmanager
@@ -60,24 +61,38 @@ def interleaved_ms(fns: dict[str, Callable[[], object]], repeats: int, warmup: i
 
 
 def median_rerun_ms(script: str | Path, repeats: int, move: Callable[[Any, int], object],
-                    setup: Callable[[Any], object] | None = None) -> float:
+                    setup: Callable[[Any], object] | None = None, warmup: int = 0, timeout: float = 120) -> float:
     """Median ms of a server-side rerun of a Streamlit ``script`` (AppTest) after ``move(at, i)`` changed a
-    widget for the ``i``-th time. ``setup(at)`` runs before the first run (e.g. ``at.switch_page(...)``)."""
+    widget for the ``i``-th time; the first ``warmup`` reruns are not counted. ``setup(at)`` runs before the
+    first run (e.g. ``at.switch_page(...)``)."""
     from streamlit.testing.v1 import AppTest
 
-    at = AppTest.from_file(str(script), default_timeout=120)
+    at = AppTest.from_file(str(script), default_timeout=timeout)
     if setup is not None:
         setup(at)
     at.run()
+    if at.exception:
+        raise RuntimeError(f"{script} raised: {at.exception[0].message}")
     samples = []
-    for i in range(repeats):
+    for i in range(warmup + repeats):
         move(at, i)
         start = time.perf_counter()
         at.run()
-        samples.append((time.perf_counter() - start) * 1000.0)
+        if i >= warmup:
+            samples.append((time.perf_counter() - start) * 1000.0)
         if at.exception:
             raise RuntimeError(f"{script} raised: {at.exception[0].message}")
     return statistics.median(samples)
+
+
+def use_shared_weights() -> None:
+    """Pages run in AppTest use the shared weights folder (if there is one) and never try to download."""
+    from bench.server import weights_dir
+
+    folder = weights_dir()
+    if folder is not None and not os.environ.get("EXPLAINER_WEIGHTS_DIR"):
+        os.environ["EXPLAINER_WEIGHTS_DIR"] = str(folder)
+    os.environ.setdefault("EXPLAINER_OFFLINE", "1")
 
 
 @contextmanager

@@ -24,14 +24,12 @@ Run: ``python -m bench.features``.
 
 from __future__ import annotations
 
-import os
-import statistics
-import time
 from pathlib import Path
 
 import torch
 
-from bench.common import Figure, interleaved_ms, print_table, torch_threads
+from bench.common import (Figure, interleaved_ms, median_rerun_ms, print_table, torch_threads,
+                          use_shared_weights)
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_RATIO = 1.2
@@ -134,28 +132,10 @@ NEW_BLOCKS = (4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 0, 1, 2)
 def _page_rerun_ms(repeats: int) -> float:
     """Median AppTest rerun of pages/feature_maps.py after a block slider move to a block not shown before (no
     forward pass: the capture is cached; no figure of that view is cached yet)."""
-    from streamlit.testing.v1 import AppTest
-
-    from bench.server import weights_dir
-
-    folder = weights_dir()
-    if folder is not None and not os.environ.get("EXPLAINER_WEIGHTS_DIR"):
-        os.environ["EXPLAINER_WEIGHTS_DIR"] = str(folder)
-    os.environ.setdefault("EXPLAINER_OFFLINE", "1")
-    at = AppTest.from_file(str(ROOT / "pages" / "feature_maps.py"), default_timeout=180)
-    at.run()
-    samples = []
-    for i, block in enumerate(NEW_BLOCKS[:repeats + 2]):
-        if at.exception:
-            raise RuntimeError(f"pages/feature_maps.py raised: {at.exception[0].message}")
-        at.select_slider(key="features_block_mobilenet_v2").set_value(block)
-        start = time.perf_counter()
-        at.run()
-        if i >= 2:  # two warm-up reruns
-            samples.append((time.perf_counter() - start) * 1000.0)
-    if at.exception:
-        raise RuntimeError(f"pages/feature_maps.py raised: {at.exception[0].message}")
-    return statistics.median(samples)
+    use_shared_weights()
+    blocks = NEW_BLOCKS[:repeats + 2]
+    return median_rerun_ms(ROOT / "pages" / "feature_maps.py", len(blocks) - 2, warmup=2, timeout=180,
+                           move=lambda at, i: at.select_slider(key="features_block_mobilenet_v2").set_value(blocks[i]))
 
 
 def run(repeats: int = 30, threads: int = 1) -> list[Figure]:

@@ -16,14 +16,12 @@ measured in turns with the figures above. Run: ``python -m bench.trace``.
 
 from __future__ import annotations
 
-import os
-import statistics
-import time
 from pathlib import Path
 
 import torch
 
-from bench.common import Figure, interleaved_ms, print_table, torch_threads
+from bench.common import (Figure, interleaved_ms, median_rerun_ms, print_table, torch_threads,
+                          use_shared_weights)
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_MS = 100.0
@@ -73,28 +71,9 @@ def fragment_work(maps, model, stage: str, channel: int, y: int, x: int) -> int:
 
 def _page_rerun_ms(repeats: int) -> float:
     """Median AppTest rerun of the page after a position change (no forward pass: the capture is cached)."""
-    from streamlit.testing.v1 import AppTest
-
-    from bench.server import weights_dir
-
-    folder = weights_dir()
-    if folder is not None and not os.environ.get("EXPLAINER_WEIGHTS_DIR"):
-        os.environ["EXPLAINER_WEIGHTS_DIR"] = str(folder)
-    os.environ.setdefault("EXPLAINER_OFFLINE", "1")
-    at = AppTest.from_file(str(ROOT / "pages" / "conv_trace.py"), default_timeout=180)
-    at.run()
-    if at.exception:
-        raise RuntimeError(f"pages/conv_trace.py raised: {at.exception[0].message}")
-    samples = []
-    for i in range(repeats + 2):
-        at.number_input(key="x").set_value(i % 56)
-        start = time.perf_counter()
-        at.run()
-        if i >= 2:  # two warm-up reruns
-            samples.append((time.perf_counter() - start) * 1000.0)
-        if at.exception:
-            raise RuntimeError(f"pages/conv_trace.py raised: {at.exception[0].message}")
-    return statistics.median(samples)
+    use_shared_weights()
+    return median_rerun_ms(ROOT / "pages" / "conv_trace.py", repeats, warmup=2, timeout=180,
+                           move=lambda at, i: at.number_input(key="x").set_value(i % 56))
 
 
 def run(repeats: int = 20, threads: int = 1) -> list[Figure]:
