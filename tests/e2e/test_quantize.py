@@ -45,6 +45,9 @@ def test_compression_page(tab: Tab, lang: str, real_weights) -> None:
     if lang == "en":
         # The scheme is in the URL: a lecturer's link opens the same view.
         page.get_by_text(t("quant.scheme_per-tensor", lang), exact=True).click()
+        # The rerun may not have started yet when the click returns: wait for its URL, then for the run's end.
+        page.wait_for_function("() => /[?&]scheme=per-tensor\\b/.test(window.location.search)",
+                               timeout=QUANTIZE_TIMEOUT_MS)
         tab.wait_idle(QUANTIZE_TIMEOUT_MS)
         assert "scheme=per-tensor" in page.url
         assert tab.exceptions() == []
