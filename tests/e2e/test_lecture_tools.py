@@ -15,7 +15,7 @@ from explainer import architectures as arch
 from explainer.i18n import t
 from explainer.labels import imagenet_labels
 from pages.ui import fmt_millions
-from tests.e2e.helpers import SCREENSHOTS, VIEWPORT, Tab, require_page
+from tests.e2e.helpers import RENDER_TIMEOUT_MS, SCREENSHOTS, VIEWPORT, Tab, require_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -154,7 +154,7 @@ def test_share_panel_link_and_qr_code(tab: Tab) -> None:
     assert link == f"{tab.base_url}/cost?lang=zh&dk=5&m=64"
     sidebar.get_by_text(t("share.qr", "zh"), exact=True).click()
     qr = sidebar.locator('img[alt="QR code"]').first
-    qr.wait_for()
+    qr.wait_for(timeout=RENDER_TIMEOUT_MS)  # a rerun of the page: on a busy machine it took over 30 s once
     tab.page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=qr.element_handle())
     shot = Image.open(io.BytesIO(qr.screenshot())).convert("L")
     decoded = [r.text for r in zxingcpp.read_barcodes(shot)]
