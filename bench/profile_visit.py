@@ -37,6 +37,7 @@ if __package__ in (None, ""):  # `python bench/profile_visit.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.server import ROOT
+from explainer.serving import stop_process
 
 FOLDED = ROOT / "test-artifacts" / "profile-visit.folded"
 
@@ -136,13 +137,7 @@ def profile(visits: int = 10, at_once: bool = False, py_spy: bool = False, rate:
         outcomes = asyncio.run(_visits(base_url, visits, at_once))
         cpu = _cpu(pids) - cpu_before
         wall = time.perf_counter() - wall_before
-        if spy is not None:
-            spy.send_signal(signal.SIGINT)
-            try:
-                spy.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                spy.kill()
-                spy.wait()
+        stop_process(spy, timeout=60, sig=signal.SIGINT)  # SIGINT: py-spy writes its samples, then exits
     errors = [o.error for o in outcomes if not o.ok]
     result = {"visits": visits, "workers": workers, "at_once": at_once, "errors": len(errors), "server_cpu_s": cpu,
               "cpu_per_visit_s": cpu / visits, "wall_s": wall,

@@ -8,24 +8,14 @@ faster). It is stopped by its own PID, never by name.
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
+
+from explainer.serving import free_port, health, stop_process, streamlit_command  # the same command and checks as `serve`
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("EXPLAINER_SHARED_DIR", ROOT.parent / "shared"))
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def weights_dir() -> Path | None:
@@ -33,15 +23,6 @@ def weights_dir() -> Path | None:
     configured = os.environ.get("EXPLAINER_WEIGHTS_DIR")
     candidate = Path(configured) if configured else SHARED / "weights"
     return candidate if candidate.is_dir() else None
-
-
-def health(base_url: str, timeout: float = 2.0) -> bool:
-    """Whether ``/_stcore/health`` answers ``ok``."""
-    try:
-        with urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=timeout) as response:
-            return response.status == 200 and response.read().strip() == b"ok"
-    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
-        return False
 
 
 def rss_mb(pid: int) -> float:
@@ -84,14 +65,7 @@ class StreamlitServer:
         return self.process.pid
 
     def command(self) -> list[str]:
-        return [
-            sys.executable, "-m", "streamlit", "run", self.app,
-            "--server.headless", "true",
-            "--server.port", str(self.port),
-            "--server.address", "127.0.0.1",
-            "--browser.gatherUsageStats", "false",
-            "--server.fileWatcherType", "none",
-        ]
+        return streamlit_command(self.app, self.port)
 
     def start(self) -> "StreamlitServer":
         env = dict(os.environ)
@@ -121,13 +95,7 @@ class StreamlitServer:
 
     def stop(self) -> None:
         """SIGTERM the server by its PID, then SIGKILL after 10 s."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        stop_process(self.process, timeout=10)
         if self._log is not None:
             self._log.close()
             self._log = None

@@ -170,7 +170,20 @@ def fill_template(text: str, **values: object) -> str:
     return _PLACEHOLDER.sub(lambda m: str(values[m.group(1)]), text)
 
 
+def streamlit_command(app: str, port: int) -> list[str]:
+    """One Streamlit server for ``app`` on 127.0.0.1:``port``: headless, no file watcher, no usage statistics."""
+    return [
+        sys.executable, "-m", "streamlit", "run", app,
+        "--server.headless", "true",
+        "--server.port", str(port),
+        "--server.address", "127.0.0.1",
+        "--browser.gatherUsageStats", "false",
+        "--server.fileWatcherType", "none",
+    ]
+
+
 def health(url: str, timeout: float = 2.0) -> bool:
+    """Whether ``<url>/_stcore/health`` answers ``ok``."""
     try:
         with urllib.request.urlopen(f"{url}/_stcore/health", timeout=timeout) as response:
             return response.status == 200 and response.read().strip() == b"ok"
@@ -194,7 +207,7 @@ class Worker:
         return self.process.pid if self.process is not None else 0
 
 
-def _stop_process(process: subprocess.Popen | None, timeout: float = 10.0, sig: int = signal.SIGTERM) -> None:
+def stop_process(process: subprocess.Popen | None, timeout: float = 10.0, sig: int = signal.SIGTERM) -> None:
     """Stop one child by its PID: ``sig``, then SIGKILL after ``timeout`` seconds."""
     if process is None or process.poll() is not None:
         return
@@ -258,14 +271,7 @@ class Cluster:
 
     # --- processes ---------------------------------------------------------------------------------
     def _worker_command(self, worker: Worker) -> list[str]:
-        return [
-            sys.executable, "-m", "streamlit", "run", self.app,
-            "--server.headless", "true",
-            "--server.port", str(worker.port),
-            "--server.address", "127.0.0.1",
-            "--browser.gatherUsageStats", "false",
-            "--server.fileWatcherType", "none",
-        ]
+        return streamlit_command(self.app, worker.port)
 
     def _start_worker(self, worker: Worker) -> None:
         env = dict(os.environ)
@@ -390,8 +396,8 @@ class Cluster:
     def stop(self) -> None:
         """nginx first (no new requests), then every worker: SIGTERM by PID, SIGKILL after 10 s."""
         self._stopping.set()
-        _stop_process(self.nginx)  # SIGTERM: nginx closes at once (a graceful SIGQUIT would wait for every websocket)
-        threads = [threading.Thread(target=_stop_process, args=(w.process,)) for w in self.workers]
+        stop_process(self.nginx)  # SIGTERM: nginx closes at once (a graceful SIGQUIT would wait for every websocket)
+        threads = [threading.Thread(target=stop_process, args=(w.process,)) for w in self.workers]
         for thread in threads:
             thread.start()
         for thread in threads:

@@ -151,13 +151,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory):
             pytest.fail(f"serve exited with {process.wait(timeout=30)}: {process.stderr.read()[-2000:]}")
         yield process, json.loads(line), run_dir
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        serving.stop_process(process, timeout=60)
 
 
 def _alive(pid: int) -> bool:
