@@ -196,9 +196,9 @@ def preview(image: Image.Image, max_side: int = PREVIEW_MAX_SIDE) -> Image.Image
 def jpeg_bytes(image: Image.Image | np.ndarray, quality: int = 90) -> bytes:
     """``image`` (PIL or ``uint8`` ``H×W×3``) encoded once as a JPEG, for showing it without re-encoding.
 
-    The app caches these bytes per photo: Streamlit passes JPEG bytes that fit the page
-    through unchanged and stores one media file per distinct content, so 60 students
-    shown the same sample photo cost one encoding and one stored file.
+    The app encodes each photo's preview once and shows it inline (a ``data:`` URI made
+    from these bytes, cached per photo), so 60 students shown the same sample photo cost
+    one encoding.
     """
     if isinstance(image, np.ndarray):
         image = Image.fromarray(image)

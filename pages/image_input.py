@@ -18,8 +18,8 @@ the loader from the content, not the extension; Streamlit caps uploads at
 photo the widget shows the one-line error with :func:`pages.ui.show_error`
 and returns ``None``, as it does while nothing is chosen yet. Decoding is cached
 by the sha256 of the bytes (``ImageChoice.digest``, the key for every per-photo
-cache of a page; ``ImageChoice.preview_jpeg()`` is the preview encoded once, ``preview_uri()`` the same
-as a ``data:`` URI for ``st.image``). Widget keys
+cache of a page; ``ImageChoice.preview_uri()`` is the preview, encoded once as a JPEG ``data:`` URI for
+``st.image``). Widget keys
 start with ``key_prefix`` so two pages never share state:
 ``<prefix>_source``, ``<prefix>_upload``, ``<prefix>_camera``, ``<prefix>_sample``. The source and
 the sample photo are in the page's URL as ``?src=sample&sample=coffee`` (codes, not the translated labels;
@@ -54,12 +54,9 @@ class ImageChoice:
     image: Image.Image  # RGB, upright, shorter side reduced towards WORKING_MIN_SIDE for large JPEGs
     digest: str = ""  # sha256 of ``data``: the key of every per-photo cache
 
-    def preview_jpeg(self) -> bytes:
-        """The preview (longer side at most 1024) as JPEG bytes, encoded once per photo for all sessions."""
-        return _preview_jpeg(self.digest, self.image)
-
     def preview_uri(self) -> str:
-        """The preview as a ``data:`` URI for ``st.image`` (:func:`pages.ui.image_uri`), made once per photo."""
+        """The preview (longer side at most 1024) as a JPEG ``data:`` URI for ``st.image``
+        (:func:`pages.ui.image_uri`), encoded once per photo for all sessions."""
         return _preview_uri(self.digest, self.image)
 
 
@@ -69,14 +66,9 @@ def _decoded(digest: str, name: str, _data: bytes) -> Image.Image:
     return load_image(_data, name, min_side=WORKING_MIN_SIDE)
 
 
-@st.cache_data(show_spinner=False, max_entries=32, ttl=3600)
-def _preview_jpeg(digest: str, _image: Image.Image) -> bytes:
-    return jpeg_bytes(preview(_image))
-
-
 @st.cache_resource(show_spinner=False, max_entries=32, ttl=3600)
 def _preview_uri(digest: str, _image: Image.Image) -> str:
-    return image_uri(_preview_jpeg(digest, _image))
+    return image_uri(jpeg_bytes(preview(_image)))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
