@@ -7,13 +7,12 @@
 
 from __future__ import annotations
 
-import base64
 import io
 
 import segno
 import streamlit as st
 
-from pages.ui import tr
+from pages.ui import image_uri, tr
 from pages.url_state import share_url
 
 PRESENTER_KEY = "presenter"
@@ -60,8 +59,7 @@ QR_ALT = "QR code"
 def qr_markdown(text: str, max_width_px: int = 640) -> str:
     """The QR code as an inline ``<img>`` (a data URI, not a media file: a rerun that replaces the code can
     never leave the browser asking for a file that is gone)."""
-    data = base64.b64encode(qr_png(text)).decode("ascii")
-    return (f'<img src="data:image/png;base64,{data}" alt="{QR_ALT}" style="width:100%;'
+    return (f'<img src="{image_uri(qr_png(text), "image/png")}" alt="{QR_ALT}" style="width:100%;'
             f'max-width:{max_width_px}px;display:block;margin:auto;object-fit:contain;image-rendering:pixelated">')
 
 
