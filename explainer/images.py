@@ -20,6 +20,7 @@ shorter side at least ``min_side`` pixels.
 
 from __future__ import annotations
 
+import base64
 import io
 import re
 import warnings
@@ -191,6 +192,17 @@ def preview(image: Image.Image, max_side: int = PREVIEW_MAX_SIDE) -> Image.Image
         return image
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     return image.resize(size, Image.BILINEAR, reducing_gap=3.0)
+
+
+def data_uri(data: bytes, mime: str = "image/jpeg") -> str:
+    """Encoded image bytes as a ``data:`` URI, for showing an image inline (``st.image``, an ``<img>``).
+
+    An image given to ``st.image`` as bytes becomes a media file that the browser fetches in a second
+    request; a rerun that replaces it (a slider moved twice quickly) can drop that file before the browser
+    asks for it (a broken image). Inline, it costs no request and cannot go missing; Streamlit's message
+    cache keeps a browser from receiving the same large image twice.
+    """
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
 def jpeg_bytes(image: Image.Image | np.ndarray, quality: int = 90) -> bytes:

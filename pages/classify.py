@@ -11,7 +11,7 @@ from pages.caches.classify import classified, cost_of, top_chart
 from pages.image_input import image_source
 from pages.resources import get_model, model_selector, pretrained_available, source_text, untrained_banner
 from explainer.i18n import t
-from pages.ui import current_language, fmt_millions, image_uri, tr
+from pages.ui import current_language, fmt_millions, tr
 from pages.url_state import coded
 
 TOP = 5
@@ -64,11 +64,11 @@ if choice is not None and view == "single":
             st.image(fed_uri, width="stretch")
             st.caption(tr("classify.fed_caption", crop=crop, resize=resize))
         if st.toggle(tr("classify_cam.toggle"), key="classify_cam", help=tr("classify_cam.help")):
-            from explainer.images import jpeg_bytes
+            from explainer.images import data_uri, jpeg_bytes
             from explainer.transfer.cam import imagenet_cam, overlay
 
             looked = imagenet_cam(choice.image, loaded, result.predictions[0].index)
-            st.image(image_uri(jpeg_bytes(overlay(looked.input_image, looked.cam, 0.5))), width=320,
+            st.image(data_uri(jpeg_bytes(overlay(looked.input_image, looked.cam, 0.5))), width=320,
                      caption=tr("classify_cam.caption", label=imagenet_label(result.predictions[0].index, lang)))
 
 elif choice is not None:

@@ -35,10 +35,10 @@ import streamlit as st
 from PIL import Image
 
 from explainer.errors import ImageError
-from explainer.images import WORKING_MIN_SIDE, jpeg_bytes, load_image, preview
+from explainer.images import WORKING_MIN_SIDE, data_uri, jpeg_bytes, load_image, preview
 from explainer.samples import available_samples, sample_bytes
 from explainer.i18n import t
-from pages.ui import current_language, image_uri, show_error, tr
+from pages.ui import current_language, show_error, tr
 from pages.url_state import coded
 
 SOURCES = ("sample", "upload", "camera")
@@ -56,7 +56,7 @@ class ImageChoice:
 
     def preview_uri(self) -> str:
         """The preview (longer side at most 1024) as a JPEG ``data:`` URI for ``st.image``
-        (:func:`pages.ui.image_uri`), encoded once per photo for all sessions."""
+        (:func:`explainer.images.data_uri`), encoded once per photo for all sessions."""
         return _preview_uri(self.digest, self.image)
 
 
@@ -68,7 +68,7 @@ def _decoded(digest: str, name: str, _data: bytes) -> Image.Image:
 
 @st.cache_resource(show_spinner=False, max_entries=32, ttl=3600)
 def _preview_uri(digest: str, _image: Image.Image) -> str:
-    return image_uri(jpeg_bytes(preview(_image)))
+    return data_uri(jpeg_bytes(preview(_image)))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

@@ -11,7 +11,7 @@ import streamlit as st
 from explainer.assets import WEIGHTS_DIR_ENV
 from explainer.errors import AssetError
 from explainer.figures.segment import backbone_bar, shares_bar
-from explainer.images import jpeg_bytes
+from explainer.images import data_uri, jpeg_bytes
 from explainer.litert import litert_available
 from explainer.segment.backbone import BACKBONE_NETS
 from explainer.segment.deeplab import SEGMENTER_NAMES, SEGMENTERS, load_segmenter, where_is
@@ -19,7 +19,7 @@ from explainer.segment.labels import VOC_CLASSES
 from explainer.segment.masks import overlay
 from pages.caches import segment as cached
 from pages.image_input import image_source
-from pages.ui import current_language, fmt_millions, image_uri, show_error, tr
+from pages.ui import current_language, fmt_millions, show_error, tr
 
 UNTINTED = (215, 215, 215)  # background is not tinted in the overlay: a light grey in the legend, not VOC's black
 
@@ -67,7 +67,7 @@ def masks_view(data: dict, names: tuple[str, ...], loaded: dict, lang: str) -> N
         model, reference_ms = loaded[name]
         with column:
             st.subheader(SEGMENTERS[name].display)
-            st.image(image_uri(jpeg_bytes(overlay(data["preview"], entry["mask"], opacity / 100.0))), width="stretch",
+            st.image(data_uri(jpeg_bytes(overlay(data["preview"], entry["mask"], opacity / 100.0))), width="stretch",
                      caption=tr("segment.overlay_caption", w=data["size"][0], h=data["size"][1],
                                 fw=entry["fitted"][0], fh=entry["fitted"][1]))
             m1, m2 = st.columns(2)

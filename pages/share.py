@@ -12,7 +12,8 @@ import io
 import segno
 import streamlit as st
 
-from pages.ui import image_uri, tr
+from explainer.images import data_uri
+from pages.ui import tr
 from pages.url_state import share_url
 
 PRESENTER_KEY = "presenter"
@@ -59,7 +60,7 @@ QR_ALT = "QR code"
 def qr_markdown(text: str, max_width_px: int = 640) -> str:
     """The QR code as an inline ``<img>`` (a data URI, not a media file: a rerun that replaces the code can
     never leave the browser asking for a file that is gone)."""
-    return (f'<img src="{image_uri(qr_png(text), "image/png")}" alt="{QR_ALT}" style="width:100%;'
+    return (f'<img src="{data_uri(qr_png(text), "image/png")}" alt="{QR_ALT}" style="width:100%;'
             f'max-width:{max_width_px}px;display:block;margin:auto;object-fit:contain;image-rendering:pixelated">')
 
 

@@ -18,7 +18,7 @@ from explainer.classify import Prediction
 from explainer.errors import AssetError, ExplainerError, ImageError
 from explainer.figures.classify import top_k_bar
 from explainer.figures.transfer import confusion_matrix, pca_map, training_curve
-from explainer.images import jpeg_bytes
+from explainer.images import data_uri, jpeg_bytes
 from explainer.models import DISPLAY_NAMES
 from explainer.transfer import cam as cams
 from explainer.transfer import datasets as ds
@@ -28,7 +28,7 @@ from explainer.transfer.pca import pca_2d
 from pages.caches.transfer import class_map, thumb
 from pages.image_input import image_source
 from pages.resources import get_model, untrained_banner
-from pages.ui import current_language, image_uri, show_error, tr
+from pages.ui import current_language, show_error, tr
 
 #: Most photos one session keeps (uploads, snapshots, zip, demo set together).
 MAX_SESSION_PHOTOS = 400
@@ -324,6 +324,6 @@ else:
                 mapped = class_map(photo_digest, head_digest, int(cls), embed.model_key(loaded), choice.image,
                                     loaded, active)
             opacity = st.slider(tr("transfer.opacity"), 0.0, 1.0, 0.5, 0.05, key="tl_opacity")
-            st.image(image_uri(jpeg_bytes(cams.overlay(mapped.input_image, mapped.cam, opacity))), width="stretch",
+            st.image(data_uri(jpeg_bytes(cams.overlay(mapped.input_image, mapped.cam, opacity))), width="stretch",
                      caption=tr("transfer.cam_caption", name=mapped.class_name, p=f"{100 * mapped.probability:.1f}"))
         st.caption(tr("transfer.cam_explain"))

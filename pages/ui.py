@@ -6,7 +6,6 @@ Streamlit; it holds no computation.
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 import streamlit as st
@@ -62,17 +61,6 @@ def language_selector() -> str:
 def show_error(error: ExplainerError) -> None:
     """Show a core error as one line in the user's language (no server paths: :meth:`public_message`)."""
     st.error(error.public_message(current_language()), icon="⚠️")
-
-
-def image_uri(data: bytes, mime: str = "image/jpeg") -> str:
-    """Encoded image bytes as a ``data:`` URI for ``st.image``: shown from the page's own message.
-
-    An image given as bytes becomes a media file that the browser fetches in a second request; a rerun
-    that replaces it (a slider moved twice quickly) can drop that file before the browser asks for it
-    (a broken image). Inline, it costs no request and cannot go missing; Streamlit's message cache keeps
-    a browser from receiving the same large image twice.
-    """
-    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
 def fmt_int(value: int) -> str:

@@ -14,7 +14,6 @@ mosaic takes milliseconds (see ``bench/features.py``).
 
 from __future__ import annotations
 
-import base64
 import io
 import math
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ import numpy as np
 import plotly.graph_objects as go
 from PIL import Image, ImageDraw
 
+from explainer import images
 from explainer.features import FeatureMaps, StageRecord, top_channels
 from explainer.i18n import t
 
@@ -167,7 +167,7 @@ def png_bytes(pixels: np.ndarray) -> bytes:
 
 
 def data_uri(pixels: np.ndarray) -> str:
-    return "data:image/png;base64," + base64.b64encode(png_bytes(pixels)).decode("ascii")
+    return images.data_uri(png_bytes(pixels), "image/png")
 
 
 def stage_label(record: StageRecord, lang: str = "en") -> str:

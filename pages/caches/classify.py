@@ -8,9 +8,8 @@ import streamlit as st
 
 from explainer.classify import Classification, classify_image, model_cost, tensor_to_image
 from explainer.figures.classify import top_k_bar
-from explainer.images import jpeg_bytes
+from explainer.images import data_uri, jpeg_bytes
 from explainer.labels import imagenet_label
-from pages.ui import image_uri
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -36,7 +35,7 @@ def _classified(digest: str, name: str, weights: str, top: int, _image, _loaded)
     ``data:`` URI (shown without re-encoding) and its side in pixels.
     """
     result = classify_image(_image, _loaded, top)
-    fed = image_uri(jpeg_bytes(tensor_to_image(result.input_tensor, _loaded)))
+    fed = data_uri(jpeg_bytes(tensor_to_image(result.input_tensor, _loaded)))
     return replace(result, input_tensor=None), fed, int(result.input_tensor.shape[-1])
 
 
