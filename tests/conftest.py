@@ -43,8 +43,8 @@ SHARED_REASON = re.compile(
 )
 #: Fixtures that hand out shared data, by kind (a passed test that requested one "used" that kind).
 SHARED_FIXTURES: dict[str, str] = {
-    "weights_dir": "weights", "with_weights": "weights", "v1_npz": "weights",
-    "shared_images": "photos", "datasets_dir": "datasets",
+    "weights_dir": "weights", "with_weights": "weights", "v1_npz": "weights", "real_weights": "weights",
+    "shared_images": "photos", "photos_dir": "photos", "datasets_dir": "datasets",
 }
 V1_NPZ = "mobilenet_v1_0.75_192_imagenet.npz"
 
@@ -113,6 +113,12 @@ def shared_images() -> dict[str, dict]:
     for path in photos:
         require_shared(path, "shared test photo")
     return photos
+
+
+@pytest.fixture(scope="session")
+def photos_dir(shared_images: dict[str, dict]) -> Path:
+    """The folder of the shared test photos (``cat.jpg``, ``bird.jpg`` …; every photo in ``expected.json`` exists)."""
+    return SHARED / "images"
 
 
 @pytest.fixture(scope="session")

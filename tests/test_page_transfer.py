@@ -10,19 +10,18 @@ import pytest
 from explainer.i18n import t
 from explainer.models import DISPLAY_NAMES
 from explainer.transfer import teach
-from tests.conftest import SHARED, run_page
+from tests.conftest import run_page
 
 PAGE = "pages/transfer.py"
-DEMO = SHARED / "datasets" / "ants_bees" / "train"
 
 
 @pytest.fixture
-def demo_data(monkeypatch: pytest.MonkeyPatch, with_weights, tmp_path):
-    if not (DEMO / "ants").is_dir():
-        pytest.skip(f"the shared ants/bees photos are not in {DEMO}")
-    monkeypatch.setenv("EXPLAINER_DATA_DIR", str(DEMO))
+def demo_data(monkeypatch: pytest.MonkeyPatch, with_weights, datasets_dir, tmp_path):
+    """The shared ants/bees set as the page's data folder (through the ``datasets_dir`` fixture)."""
+    demo = datasets_dir / "ants_bees" / "train"
+    monkeypatch.setenv("EXPLAINER_DATA_DIR", str(demo))
     monkeypatch.setenv("EXPLAINER_CACHE_DIR", str(tmp_path / "cache"))
-    return DEMO
+    return demo
 
 
 @pytest.fixture

@@ -25,17 +25,13 @@ from explainer.transfer.embed import CACHE, embed_photos, pooled_features
 from explainer.transfer.head import (check_head_fits, evaluate, head_bytes, load_head, read_head, save_head,
                                      train_head)
 from explainer.transfer.pca import pca_2d
-from tests.conftest import SHARED, run_cli
-
-ANTS_BEES_DIR = SHARED / "datasets" / "ants_bees"
+from tests.conftest import run_cli
 
 
 @pytest.fixture(scope="session")
-def ants_bees_dir() -> Path:
-    folder = ANTS_BEES_DIR / "train"
-    if not (folder / "ants").is_dir():
-        pytest.skip(f"the shared ants/bees photos are not in {folder}")
-    return folder
+def ants_bees_dir(datasets_dir: Path) -> Path:
+    """The shared ants/bees training photos (through the ``datasets_dir`` fixture, so the run counts their use)."""
+    return datasets_dir / "ants_bees" / "train"
 
 
 @pytest.fixture(scope="session")
@@ -130,11 +126,11 @@ def test_bad_zips(monkeypatch: pytest.MonkeyPatch) -> None:
     assert err.value.key == "transfer.zip_layout"
 
 
-def test_checks_name_the_problem(tmp_path: Path, ants_bees_dir: Path) -> None:
+def test_checks_name_the_problem(tmp_path: Path, ants_bees_dir: Path, photos_dir: Path) -> None:
     (tmp_path / "cats").mkdir()
     (tmp_path / "dogs").mkdir()
     (tmp_path / "empty_dir").mkdir()
-    cat = (SHARED / "images" / "cat.jpg").read_bytes()
+    cat = (photos_dir / "cat.jpg").read_bytes()
     (tmp_path / "cats" / "1.jpg").write_bytes(cat)
     (tmp_path / "cats" / "2.jpg").write_bytes(cat[: len(cat) // 2])  # truncated: header fine, pixels broken
     (tmp_path / "dogs" / "1.jpg").write_bytes(b"not a photo")
@@ -157,8 +153,8 @@ def test_checks_name_the_problem(tmp_path: Path, ants_bees_dir: Path) -> None:
                                             Photo("w", 1, "4")))).ratio == 3.0
 
 
-def test_broken_pixels_are_skipped_when_embedding(tmp_path: Path, v2) -> None:
-    cat = (SHARED / "images" / "cat.jpg").read_bytes()
+def test_broken_pixels_are_skipped_when_embedding(tmp_path: Path, v2, photos_dir: Path) -> None:
+    cat = (photos_dir / "cat.jpg").read_bytes()
     broken = cat[: len(cat) // 3]
     photos = [Photo("ok.jpg", 0, sha256_bytes(cat), cat), Photo("broken.jpg", 0, sha256_bytes(broken), broken)]
     result = embed_photos(photos, v2, cache=None)
@@ -171,11 +167,11 @@ def test_broken_pixels_are_skipped_when_embedding(tmp_path: Path, v2) -> None:
 # --------------------------------------------------------------------------
 
 
-def test_features_are_what_the_imagenet_classifier_reads(v2) -> None:
+def test_features_are_what_the_imagenet_classifier_reads(v2, photos_dir: Path) -> None:
     from explainer.classify import preprocess
     from explainer.images import load_image
 
-    batch = preprocess(load_image(SHARED / "images" / "cat.jpg"), v2)
+    batch = preprocess(load_image(photos_dir / "cat.jpg"), v2)
     features = pooled_features(v2, batch)
     assert features.shape == (1, 1280)
     linear = v2.model.classifier[1]
@@ -308,11 +304,11 @@ def _assert_on_quadrant(result, corner: str) -> None:
 
 
 @pytest.mark.parametrize("corner", ["top-left", "bottom-right"])
-def test_imagenet_cam_peaks_on_the_cat(v2, corner: str) -> None:
+def test_imagenet_cam_peaks_on_the_cat(v2, corner: str, photos_dir: Path) -> None:
     state = {k: v.clone() for k, v in v2.model.state_dict().items()}
     from explainer.classify import classify_image
 
-    cat = SHARED / "images" / "cat.jpg"
+    cat = photos_dir / "cat.jpg"
     top = classify_image(Image.open(cat).convert("RGB"), v2, 1).predictions[0]  # the class of the photo alone
     assert top.label in ("tabby", "tiger cat", "Persian cat", "Siamese cat", "Egyptian cat")
     result = cams.imagenet_cam(_pasted(cat, corner), v2, top.index)
@@ -324,13 +320,13 @@ def test_imagenet_cam_peaks_on_the_cat(v2, corner: str) -> None:
     assert not any(m._forward_hooks or m._backward_hooks for m in v2.model.modules())
 
 
-def test_grad_cam_equals_cam_for_a_linear_classifier(v2) -> None:
+def test_grad_cam_equals_cam_for_a_linear_classifier(v2, photos_dir: Path) -> None:
     """MobileNetV2's classifier is linear on pooled features, so autograd's Grad-CAM must equal the
     class-activation map computed from the classifier's weights."""
     from explainer.classify import preprocess
     from explainer.transfer.head import Head
 
-    image = Image.open(SHARED / "images" / "bird.jpg").convert("RGB")
+    image = Image.open(photos_dir / "bird.jpg").convert("RGB")
     grad = cams.imagenet_cam(image, v2)
     linear = v2.model.classifier[1]
     as_head = Head("mobilenet_v2", v2.weights_id, tuple(f"c{i}" for i in range(1000)), linear.weight.detach(),
@@ -433,17 +429,17 @@ def test_cli_train_evaluate_classify(ants_bees_run, ants_bees_dir: Path, with_we
     assert abs(sum(p["prob"] for p in result["predictions"]) - 1.0) < 1e-9
 
 
-def test_cli_bad_inputs(tmp_path: Path, with_weights, ants_bees_run, capsys) -> None:
+def test_cli_bad_inputs(tmp_path: Path, with_weights, ants_bees_run, capsys, photos_dir: Path) -> None:
     one = tmp_path / "one" / "cats"
     one.mkdir(parents=True)
-    (one / "1.jpg").write_bytes((SHARED / "images" / "cat.jpg").read_bytes())
+    (one / "1.jpg").write_bytes((photos_dir / "cat.jpg").read_bytes())
     empty = tmp_path / "empty"
     empty.mkdir()
     nophoto = tmp_path / "nophoto"
     (nophoto / "a").mkdir(parents=True)
     (nophoto / "b").mkdir()
-    (nophoto / "a" / "1.jpg").write_bytes((SHARED / "images" / "cat.jpg").read_bytes())
-    (nophoto / "a" / "2.jpg").write_bytes((SHARED / "images" / "bird.jpg").read_bytes())
+    (nophoto / "a" / "1.jpg").write_bytes((photos_dir / "cat.jpg").read_bytes())
+    (nophoto / "a" / "2.jpg").write_bytes((photos_dir / "bird.jpg").read_bytes())
     (nophoto / "b" / "x.jpg").write_bytes(b"text")
     corrupt = tmp_path / "corrupt.pt"
     corrupt.write_bytes(b"not a head")
@@ -452,7 +448,7 @@ def test_cli_bad_inputs(tmp_path: Path, with_weights, ants_bees_run, capsys) -> 
     from explainer.transfer.head import Head
 
     save_head(Head("mobilenet_v3_small", "x", head.classes, torch.zeros(2, 576), torch.zeros(2)), other)
-    cat = SHARED / "images" / "cat.jpg"
+    cat = photos_dir / "cat.jpg"
     cases = [
         (("train", tmp_path / "one"), "classes"),
         (("train", empty), "no class folders"),

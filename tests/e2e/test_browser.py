@@ -13,22 +13,18 @@ from pathlib import Path
 
 import pytest
 
-from bench.server import SHARED, StreamlitServer
+from bench.server import StreamlitServer
 from bench.stclient import StreamlitSession
 from explainer.i18n import LANGUAGES, t
-from tests.conftest import require_shared
 from tests.e2e.helpers import ARTIFACTS, LANGS, PAGES, RENDER_TIMEOUT_MS, Tab, require_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
-IMAGES = SHARED / "images"
 
 
-def _expected(name: str) -> list[str]:
-    path = IMAGES / "expected.json"
-    require_shared(path, "shared test photos")  # skips, or fails under EXPLAINER_REQUIRE_SHARED=1
-    return json.loads(path.read_text())[name]["top5_any"]
+def _expected(photos_dir: Path, name: str) -> list[str]:
+    return json.loads((photos_dir / "expected.json").read_text())[name]["top5_any"]
 
 
 def _assert_clean(tab: Tab, what: str) -> None:
@@ -228,18 +224,18 @@ def _upload(tab: Tab, path_or_payload) -> None:
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_classify_uploaded_cat(tab: Tab, lang: str, real_weights: Path) -> None:
+def test_classify_uploaded_cat(tab: Tab, lang: str, real_weights: Path, photos_dir: Path) -> None:
     require_page("classify")
     from explainer.labels import imagenet_label, imagenet_labels
 
     english = imagenet_labels("en")  # the page shows the class names in the UI's language
-    accepted = [imagenet_label(english.index(name), lang) for name in _expected("cat.jpg")]
+    accepted = [imagenet_label(english.index(name), lang) for name in _expected(photos_dir, "cat.jpg")]
     tab.open("classify", lang)
     _choose_upload(tab, lang)
     main = tab.page.locator('[data-testid="stMainBlockContainer"]')
     shown = main.inner_text()
     assert not any(label in shown for label in accepted), "a cat label is shown before anything was uploaded"
-    _upload(tab, IMAGES / "cat.jpg")
+    _upload(tab, photos_dir / "cat.jpg")
     pattern = "|".join(re.escape(label) for label in accepted)
     tab.page.wait_for_function(
         "re => new RegExp(re).test(document.querySelector('[data-testid=\"stMainBlockContainer\"]').innerText)",
@@ -316,7 +312,7 @@ def test_feature_maps_choosing_a_block_renders_its_grid(tab: Tab, lang: str, rea
 # --- the load test's protocol client is faithful ------------------------------------
 
 
-def test_protocol_students_classify_their_own_photos(app_server, real_weights: Path) -> None:
+def test_protocol_students_classify_their_own_photos(app_server, real_weights: Path, photos_dir: Path) -> None:
     """Four protocol-level students at once (bench/loadtest.py's client): every one sees its own photo's labels.
 
     The load-test figures are only worth something if the client really uploads

@@ -14,19 +14,18 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from pathlib import Path
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bench.server import SHARED
 from bench.stclient import StreamlitSession
 from explainer.i18n import t
 from tests.e2e.helpers import RENDER_TIMEOUT_MS, VIEWPORT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-CAT = SHARED / "images" / "cat.jpg"
 NOT_RUNNING = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
 
@@ -40,7 +39,7 @@ def _widget_keys(states) -> set[str]:
     return {state.id.rsplit("-", 1)[-1] for state in states}
 
 
-def _chromium_visit(browser, base_url: str, accepted: list[str]) -> dict:
+def _chromium_visit(browser, base_url: str, accepted: list[str], cat: Path) -> dict:
     from streamlit.proto.BackMsg_pb2 import BackMsg
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
@@ -82,7 +81,7 @@ def _chromium_visit(browser, base_url: str, accepted: list[str]) -> dict:
         file_input = page.locator('[data-testid="stFileUploader"] input[type="file"]').first
         file_input.wait_for(state="attached")
         page.wait_for_selector(NOT_RUNNING)
-        file_input.set_input_files(str(CAT))
+        file_input.set_input_files(str(cat))
         pattern = "|".join(re.escape(label) for label in accepted)
         page.wait_for_function(
             "re => new RegExp(re).test(document.querySelector('[data-testid=\"stMainBlockContainer\"]').innerText)"
@@ -96,7 +95,7 @@ def _chromium_visit(browser, base_url: str, accepted: list[str]) -> dict:
                                                                  if s != "FINISHED_EARLY_FOR_RERUN"]}
 
 
-async def _simulated_visit(base_url: str, accepted: list[str]) -> dict:
+async def _simulated_visit(base_url: str, accepted: list[str], cat: Path) -> dict:
     session = StreamlitSession(base_url, timeout=180, browser_like=True)
     sent, fragments = [], []
     original = session._send
@@ -113,7 +112,7 @@ async def _simulated_visit(base_url: str, accepted: list[str]) -> dict:
         radio = next(r for r in opened.widgets["radio"] if r.id.endswith("classify_source"))
         session.set_widget(radio.id, string_value=t("images.source_upload", "en"))
         waiting = await session.rerun()
-        shown = await session.upload(waiting.widget("file_uploader").id, CAT.name, CAT.read_bytes())
+        shown = await session.upload(waiting.widget("file_uploader").id, cat.name, cat.read_bytes())
         assert any(shown.has_text(label) for label in accepted), "the simulated student saw no cat label"
     finally:
         await session.close()
@@ -121,11 +120,11 @@ async def _simulated_visit(base_url: str, accepted: list[str]) -> dict:
             "script_runs": session.script_runs}
 
 
-def test_simulated_visit_matches_a_chromium_visit(browser, app_server, real_weights) -> None:
-    accepted = json.loads((SHARED / "images" / "expected.json").read_text())["cat.jpg"]["top5_any"]
-    real = _chromium_visit(browser, app_server.base_url, accepted)
+def test_simulated_visit_matches_a_chromium_visit(browser, app_server, real_weights, photos_dir) -> None:
+    accepted = json.loads((photos_dir / "expected.json").read_text())["cat.jpg"]["top5_any"]
+    real = _chromium_visit(browser, app_server.base_url, accepted, photos_dir / "cat.jpg")
     with ThreadPoolExecutor(max_workers=1) as pool:  # Playwright's sync API owns this thread's event loop
-        simulated = pool.submit(asyncio.run, _simulated_visit(app_server.base_url, accepted)).result(timeout=300)
+        simulated = pool.submit(asyncio.run, _simulated_visit(app_server.base_url, accepted, photos_dir / "cat.jpg")).result(timeout=300)
 
     # Script runs: open, choose Upload, the upload.
     assert len(real["reruns"]) == len(real["finished"]) == 3, real["finished"]

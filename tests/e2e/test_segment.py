@@ -7,14 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from bench.server import SHARED
 from explainer.i18n import t
+from tests.conftest import require_shared
 from explainer.segment.labels import VOC_CLASSES
 from tests.e2e.helpers import Tab
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-IMAGES = SHARED / "images"
 PAGE = "segment"
 
 
@@ -26,16 +25,15 @@ def _plotly_labels(tab: Tab) -> list[list[str]]:
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_upload_bird_both_models_and_opacity(tab: Tab, lang: str, real_weights: Path) -> None:
-    if not (real_weights / "deeplabv3_mnv2_pascal_quant.tflite").is_file() or not (IMAGES / "bird.jpg").is_file():
-        pytest.skip("the .tflite models or the shared photos are not in ../shared")
+def test_upload_bird_both_models_and_opacity(tab: Tab, lang: str, real_weights: Path, photos_dir: Path) -> None:
+    require_shared(real_weights / "deeplabv3_mnv2_pascal_quant.tflite", "Google's DeepLabV3 .tflite")
     tab.open(PAGE, lang)
     heading = tab.page.locator('[data-testid="stMainBlockContainer"] h1').first
     assert heading.inner_text().strip() == t("segment.title", lang)
     tab.page.get_by_text(t("images.source_upload", lang), exact=True).first.click()
     tab.page.locator('[data-testid="stFileUploader"] input[type="file"]').first.wait_for(state="attached")
     tab.wait_idle()
-    tab.page.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(IMAGES / "bird.jpg")
+    tab.page.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(photos_dir / "bird.jpg")
     caption = t("segment.overlay_caption", lang, w=512, h=343, fw=513, fh=344)
     tab.page.get_by_text(caption).first.wait_for(timeout=120_000)
     tab.wait_idle()

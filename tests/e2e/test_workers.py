@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from bench.server import SHARED, free_port
+from bench.server import free_port
 from explainer.i18n import t
 from tests.e2e.helpers import ARTIFACTS, RENDER_TIMEOUT_MS, VIEWPORT, Tab, unavailable
 
@@ -36,8 +36,8 @@ def balanced(browser, real_weights):
 
 
 @pytest.mark.parametrize("lang", ["en"])
-def test_classify_through_nginx_with_two_workers(browser, balanced, lang: str) -> None:
-    accepted = json.loads((SHARED / "images" / "expected.json").read_text())["cat.jpg"]["top5_any"]
+def test_classify_through_nginx_with_two_workers(browser, balanced, lang: str, photos_dir) -> None:
+    accepted = json.loads((photos_dir / "expected.json").read_text())["cat.jpg"]["top5_any"]
     context = browser.new_context(viewport=VIEWPORT, locale="en-US")
     page = context.new_page()
     page.set_default_timeout(RENDER_TIMEOUT_MS)
@@ -51,7 +51,7 @@ def test_classify_through_nginx_with_two_workers(browser, balanced, lang: str) -
         file_input = page.locator('[data-testid="stFileUploader"] input[type="file"]').first
         file_input.wait_for(state="attached")
         tab.wait_idle()
-        file_input.set_input_files(str(SHARED / "images" / "cat.jpg"))
+        file_input.set_input_files(str(photos_dir / "cat.jpg"))
         pattern = "|".join(re.escape(label) for label in accepted)
         page.wait_for_function(
             "re => new RegExp(re).test(document.querySelector('[data-testid=\"stMainBlockContainer\"]').innerText)",
