@@ -29,6 +29,9 @@ GROUPS = ("standard", "expand", "depthwise", "pointwise", "project", "head")
 DEFAULT_STAGE = {"mobilenet_v2": "b3.dw", "mobilenet_v1": "b2.dw"}
 
 
+_DEFAULTS = "_conv_trace_defaults"  # URL key -> its default in this view (left out of the URL)
+
+
 def _group(layer) -> str:
     return {"stem": "standard", "expand": "expand", "depthwise": "depthwise", "pointwise": "pointwise",
             "project": "project", "head": "head"}[layer.stage]
@@ -40,7 +43,8 @@ def _shape(h: int, w: int, c: int) -> str:
 
 def _valid(key: str, valid: list, default) -> None:
     """Put a usable value in ``st.session_state[key]`` before its widget is drawn (a URL or an earlier layer may
-    hold one that does not exist here)."""
+    hold one that does not exist here); remember ``default`` so that :func:`_in_url` leaves it out of the URL."""
+    st.session_state.setdefault(_DEFAULTS, {})[key] = default
     value = st.session_state.get(key, st.query_params.get(key))
     if isinstance(valid, range) and value is not None:
         try:
@@ -55,14 +59,19 @@ def _valid(key: str, valid: list, default) -> None:
 
 
 def _in_url(**values) -> None:
-    """Keep the view in the URL (``?model=…&stage=b4.dw&ch=81&y=10&x=12``) so a lecturer's link opens it.
+    """Keep the view in the URL (``?model=…&stage=b4.dw&ch=81&y=10&x=12``) so a lecturer's link opens it;
+    a value equal to its default (given to :func:`_valid`) stays out, as everywhere in the app.
 
     Written by hand rather than with ``bind="query-params"``: a bound selectbox stores its translated label
     (``stage=Depthwise+·+b4.dw+·+…``), and a bound number omits a value equal to its minimum, which this page
     does not use as the default."""
-    changed = {key: str(value) for key, value in values.items() if st.query_params.get(key) != str(value)}
-    if changed:
-        st.query_params.update(changed)
+    defaults = st.session_state.get(_DEFAULTS, {})
+    for key, value in values.items():
+        if key in defaults and value == defaults[key]:
+            if key in st.query_params:
+                del st.query_params[key]
+        elif st.query_params.get(key) != str(value):
+            st.query_params[key] = str(value)
 
 
 def _clicked() -> None:

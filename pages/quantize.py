@@ -31,8 +31,12 @@ def _url_choice(key: str, options, default):
         st.session_state[key] = codes.get(raw, default) if raw is not None else default
 
 
-def _to_url(key: str, value) -> None:
-    if st.query_params.get(key) != str(value):
+def _to_url(key: str, value, default) -> None:
+    """Write ``?key=<code>``; a value equal to its default stays out of the URL (as everywhere in the app)."""
+    if value == default:
+        if key in st.query_params:
+            del st.query_params[key]
+    elif st.query_params.get(key) != str(value):
         st.query_params[key] = str(value)
 
 
@@ -59,8 +63,9 @@ observer = c2.radio(tr("quant.observer"), OBSERVERS, key="obs", horizontal=True,
 equalize = c3.toggle(tr("quant.equalize"), key="cle", help=tr("quant.equalize_help"))
 calibrate_on = c4.radio(tr("quant.calibration"), CALIBRATION_SOURCES, key="cal",
                         horizontal=True, format_func=lambda s: t(f"quant.calibration_{s}", lang))
-for url_key, url_value in (("scheme", scheme), ("obs", observer), ("cle", int(bool(equalize))), ("cal", calibrate_on)):
-    _to_url(url_key, url_value)
+for url_key, url_value, url_default in (("scheme", scheme, SCHEMES[0]), ("obs", observer, OBSERVERS[0]),
+                                        ("cle", int(bool(equalize)), 0), ("cal", calibrate_on, CALIBRATION_SOURCES[0])):
+    _to_url(url_key, url_value, url_default)
 
 if calibrate_on == "uploads":
     uploads = st.file_uploader(tr("quant.calibration_upload"), accept_multiple_files=True, key="quant_cal_upload",
@@ -161,7 +166,7 @@ def layer_section() -> None:
     _url_choice("layer", range(len(layers)), default)  # ?layer=<index>, 0 = the stem
     index = st.selectbox(tr("quant.layer"), range(len(layers)), key="layer",
                          format_func=lambda i: layers[i].label)
-    _to_url("layer", index)
+    _to_url("layer", index, default)
     info = layers[index]
     view = cached.layer_view(settings_key, info.name, quantized.fused, batch, info)
     a, b, c = st.columns(3)
