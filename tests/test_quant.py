@@ -17,7 +17,6 @@ from explainer.errors import InvalidInputError
 from explainer.quant import int8
 from explainer.quant.equalize import _in_ranges, _out_ranges, equalize_pair
 
-ANTS_BEES = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets" / "ants_bees" / "train"
 
 
 # ---------------------------------------------------------------- arithmetic (fast, no weights)
@@ -94,16 +93,15 @@ def test_settings_refuse_unknown_scheme_and_observer() -> None:
 # ---------------------------------------------------------------- the real model (slow)
 
 @pytest.fixture(scope="session")
-def real(weights_dir: Path, shared_images):
+def real(weights_dir: Path, shared_images, datasets_dir: Path):
     """Float model, calibration batch (4 shared + 36 ants/bees), evaluation batch (40 other ants/bees)."""
-    if not ANTS_BEES.is_dir():
-        pytest.skip(f"ants/bees photos not found in {ANTS_BEES}")
+    ants_bees = datasets_dir / "ants_bees" / "train"
     from explainer.images import WORKING_MIN_SIDE, load_image
     from explainer.quant.compare import batch_of
     from explainer.weights import load_pretrained
 
     loaded = load_pretrained("mobilenet_v2", weights_dir, download=False)
-    ants = sorted(p for p in ANTS_BEES.rglob("*") if p.is_file())  # collect_photos' order; decode only what is used
+    ants = sorted(p for p in ants_bees.rglob("*") if p.is_file())  # collect_photos' order; decode only what is used
     calibration = [load_image(p, min_side=WORKING_MIN_SIDE) for p in sorted(shared_images)]
     calibration += [load_image(p, min_side=WORKING_MIN_SIDE) for p in ants[0::6][:36]]
     evaluation = ants[3::6][:40]
@@ -111,7 +109,8 @@ def real(weights_dir: Path, shared_images):
         "loaded": loaded,
         "calibration": batch_of(calibration, loaded),
         "eval": batch_of([load_image(p, min_side=WORKING_MIN_SIDE) for p in evaluation], loaded),
-        "names": [p.relative_to(ANTS_BEES).as_posix() for p in evaluation],
+        "names": [p.relative_to(ants_bees).as_posix() for p in evaluation],
+        "ants_bees": ants_bees,
     }
 
 
@@ -219,7 +218,7 @@ def test_googles_int8_model_beside_ours(real, weights_dir: Path) -> None:
 
     model = load_tflite(GOOGLE_MODEL, weights_dir, download=False)
     assert model.input.scale == pytest.approx(1 / 128) and model.input.zero_point == 128
-    photos = [p for p in collect_photos(ANTS_BEES).photos[3::6][:40]]
+    photos = [p for p in collect_photos(real["ants_bees"]).photos[3::6][:40]]
     assert [p.name for p in photos] == real["names"]
     first = google_input(photos[0].image, real["loaded"])
     assert first.shape == (1, 224, 224, 3) and first.dtype.name == "uint8"
@@ -230,3 +229,61 @@ def test_googles_int8_model_beside_ours(real, weights_dir: Path) -> None:
           f"{google_latency_ms(model, runs=5):.1f} ms")
     assert result.top1_agreement >= 0.75
     assert all(len(r.google_top5) >= 1 for r in result.rows)
+
+
+# ---------------------------------------------------------------- activations on signed data (fast, no weights)
+
+def _pytorch_fake_quantized_activation(x: torch.Tensor) -> tuple[torch.Tensor, float, int]:
+    """PyTorch's own affine quint8 quantizer over x's range (MinMaxObserver includes 0 in the range)."""
+    from torch.ao.quantization.observer import MinMaxObserver
+
+    from explainer.quant.toolchain import quiet
+
+    with quiet():
+        observer = MinMaxObserver(dtype=torch.quint8, qscheme=torch.per_tensor_affine)
+        observer(x)
+        scale, zero = observer.calculate_qparams()
+    return torch.fake_quantize_per_tensor_affine(x, float(scale), int(zero), 0, 255), float(scale), int(zero)
+
+
+@pytest.mark.parametrize("low,high", [(-3.0, 1.0), (-0.5, 6.0), (-2.0, -0.25), (0.5, 4.0)])
+def test_activation_quantization_matches_pytorch_on_signed_data(low: float, high: float) -> None:
+    """Signed inputs have a zero point inside 0..255: a sign slip in the zero point or the scale shows here
+    (on non-negative data the zero point is 0 and it could not)."""
+    gen = torch.Generator().manual_seed(1)
+    x = low + (high - low) * torch.rand(4, 16, 9, 9, generator=gen)
+    expected, scale, zero = _pytorch_fake_quantized_activation(x)
+    if low < 0 < high:
+        assert 0 < zero < 255  # the case this test is for
+    got = int8.fake_quantize_activation(x)
+    assert torch.allclose(got, expected, atol=1e-6, rtol=0), float((got - expected).abs().max())
+    assert int8.sqnr_db(x, got) == pytest.approx(int8.sqnr_db(x, expected), abs=1e-6)
+
+
+def test_layer_view_of_a_layer_with_signed_input_matches_pytorch_quantizers() -> None:
+    """A 1×1 expansion reads the previous block's linear (signed) output: its SQNR per scheme equals the one
+    computed with PyTorch's own weight and activation quantizers."""
+    from torch import nn
+    from torch.ao.quantization.observer import MinMaxObserver, PerChannelMinMaxObserver
+
+    from explainer.quant.layers import LayerInfo, layer_view
+    from explainer.quant.toolchain import quiet
+
+    torch.manual_seed(3)
+    net = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.Conv2d(8, 24, 1)).eval()  # no ReLU: signed input
+    with torch.no_grad():
+        net[1].weight.mul_(torch.logspace(-2, 0, 24).reshape(-1, 1, 1, 1))
+    batch = torch.randn(2, 3, 10, 10)
+    x = net[0](batch).detach()
+    assert float(x.min()) < 0 < float(x.max())
+    info = LayerInfo(1, "1", 1, "expand", tuple(net[1].weight.shape))
+    view = layer_view(net, info, batch)
+    xq, _, _ = _pytorch_fake_quantized_activation(x)
+    with torch.no_grad():
+        reference = net[1](x)
+        for scheme in int8.SCHEMES:
+            with quiet():
+                wq = _pytorch_quantized(net[1].weight.detach(), scheme, MinMaxObserver,
+                                        PerChannelMinMaxObserver).dequantize()
+            expected = int8.sqnr_db(reference, nn.functional.conv2d(xq, wq, net[1].bias))
+            assert view.sqnr_db[scheme] == pytest.approx(expected, abs=1e-4), scheme
