@@ -149,3 +149,29 @@ def test_transfer_class_map_follows_photo_head_and_class(photos, models) -> None
     assert_cache_follows(via_cache, fresh, {"choice": photos["cat.jpg"], "head": heads[0], "class_index": 0},
                          {"choice": photos["bird.jpg"], "head": heads[1], "class_index": 1},
                          project=lambda m: (m.class_index, m.class_name, round(m.probability, 6), round(float(m.cam.sum()), 3)))
+
+
+@pytest.mark.slow
+def test_compression_page_panels_follow_the_observer(with_weights) -> None:
+    """Every panel of the Compression page that depends on the activation observer follows a change of it
+    (calibration, agreement, the samples' table, the photo's int8 top-5, the layer view), against a page opened
+    fresh with ``?obs=minmax`` after every cache was emptied."""
+    from explainer.i18n import t
+    from tests.cache_contract import assert_page_follows_setting
+
+    def open_page(params: dict[str, str]):
+        from streamlit.testing.v1 import AppTest
+
+        from tests.conftest import ROOT
+
+        at = AppTest.from_file(str(ROOT / "pages" / "quantize.py"), default_timeout=600)
+        at.session_state["lang"] = "en"
+        for key, value in params.items():
+            at.query_params[key] = value
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        return at
+
+    assert_page_follows_setting(open_page, lambda at: at.radio(key="obs").set_value("minmax").run(),
+                                {"obs": "minmax"}, skip_metrics=(t("quant.speedup", "en"),),
+                                skip_charts=("quant_times",))
