@@ -10,7 +10,8 @@ ratio column means something on any machine; the machine is printed too.
 Sources: ``bench/cost.py`` (cost page), ``bench/classify.py`` (classify
 end-to-end vs bare forward), ``bench/features.py`` (feature capture vs bare
 forward), ``bench/trace.py``, ``bench/transfer.py``, ``bench/segment.py``, ``bench/quant.py`` (int8 vs float32),
-``bench/startup.py`` (cold start), ``bench/zoo.py`` (the lightweight family: roofs, latency, ms per GMAC) and ``bench/loadtest.py`` (the
+``bench/startup.py`` (cold start), ``bench/zoo.py`` (the lightweight family: roofs, latency, ms per GMAC),
+``bench/memory.py`` (a worker's memory across every page: deploy/'s sizing) and ``bench/loadtest.py`` (the
 lecture hall: 20 and 60 concurrent sessions on one server).
 """
 
@@ -38,7 +39,8 @@ README = Path(__file__).resolve().parent / "README.md"
 BLOCK_START = "<!-- bench/run.py --update-readme: start (generated, do not edit) -->"
 BLOCK_END = "<!-- bench/run.py --update-readme: end -->"
 
-MODULES = ("cost", "classify", "features", "trace", "transfer", "segment", "quant", "startup", "zoo", "lecture")
+MODULES = ("cost", "classify", "features", "trace", "transfer", "segment", "quant", "startup", "zoo", "lecture",
+           "memory")
 
 
 def machine() -> dict[str, str]:
