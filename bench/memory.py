@@ -65,8 +65,8 @@ def run(quick: bool = False) -> list[Figure]:
         settled, peak = rss_mb(server.pid), peak_mb(server.pid)
     base = "warm worker RSS (Home opened once)"
     return [
-        Figure(f"worker RSS after opening all {len(pages)} pages once (default settings)", after, base, warm,
-               unit="MB"),
+        Figure(f"worker RSS after opening every page of the menu once ({len(pages) + 1} pages, default settings)",
+               after, base, warm, unit="MB"),
         Figure("worker RSS once the server is quiet again (the family page's background timing done)", settled,
                base, warm, unit="MB"),
         Figure("worker peak RSS (VmHWM) over all of it", peak, base, warm, unit="MB",
