@@ -110,3 +110,23 @@ def test_a_page_run_directly_reruns_once_and_carries_on() -> None:
     assert at.title[0].value == t("cost.title", "en")
     at.slider(key="df").set_value(28).run()
     assert not at.exception and at.title[0].value == t("cost.title", "en")
+
+
+def test_streamlit_private_imports_only_in_this_module_and_the_load_client() -> None:
+    """Streamlit's private modules are read in two places only, both pinned in requirements.txt."""
+    import ast
+
+    public = ("streamlit.testing.v1", "streamlit.components.v1")  # documented APIs
+    allowed = {"pages/legacy_folder.py", "bench/stclient.py", "bench/http_client.py"}
+    files = [ROOT / "app.py", *(ROOT / "pages").rglob("*.py"), *(ROOT / "explainer").rglob("*.py"),
+             *(ROOT / "bench").glob("*.py")]
+    found = {}
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            private = [n for n in names if n.startswith("streamlit.") and not n.startswith(public)]
+            if private:
+                found.setdefault(str(path.relative_to(ROOT)), set()).update(private)
+    assert set(found) <= allowed, {k: sorted(v) for k, v in found.items() if k not in allowed}
+    assert "pages/legacy_folder.py" in found and "bench/stclient.py" in found
