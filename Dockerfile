@@ -15,7 +15,7 @@
 #   docker run --rm -p 8501:8501 -v /path/to/weights:/weights:ro -e EXPLAINER_WEIGHTS_DIR=/weights mobilenet-explainer
 #
 # Readiness/liveness: GET /_stcore/health answers "ok" (through nginx). Several containers behind another
-# load balancer still need sticky sessions (see the README, "Serving a large class").
+# load balancer still need sticky sessions: deploy/README.md (compose, systemd and Kubernetes files there).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

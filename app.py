@@ -11,6 +11,7 @@ import streamlit as st
 
 from explainer.threads import configure_torch_threads
 from pages import url_state
+from pages.legacy_folder import show_menu
 from pages.resources import freeze_when_heap_grew, tune_static_files
 from pages.share import presenter_toggle, share_panel
 from pages.ui import current_language, language_selector, tr
@@ -73,9 +74,7 @@ def menu() -> dict[str, list[st.Page]]:
     return st.session_state[key]
 
 
-# .streamlit/config.toml hides the automatic pages/ list (seen for a moment on a fresh server's deep link); the
-# app's own menu is shown: set before st.navigation, which reads it.
-st.set_option("client.showSidebarNavigation", True)
+show_menu()  # the config hides Streamlit's automatic pages/ list; this menu is shown (pages/legacy_folder.py)
 current = st.navigation(menu())
 url_state.page_opened(current.url_path)  # the link this page was opened with (settings in the URL)
 link_notice = st.empty()  # one line at the top if the link held settings that no control could take

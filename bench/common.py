@@ -67,21 +67,24 @@ def median_rerun_ms(script: str | Path, repeats: int, move: Callable[[Any, int],
     first run (e.g. ``at.switch_page(...)``)."""
     from streamlit.testing.v1 import AppTest
 
-    at = AppTest.from_file(str(script), default_timeout=timeout)
-    if setup is not None:
-        setup(at)
-    at.run()
-    if at.exception:
-        raise RuntimeError(f"{script} raised: {at.exception[0].message}")
-    samples = []
-    for i in range(warmup + repeats):
-        move(at, i)
-        start = time.perf_counter()
+    from pages.legacy_folder import like_a_server
+
+    with like_a_server():  # every rerun through app.py, as on a server (not Streamlit's legacy pages/ runner)
+        at = AppTest.from_file(str(script), default_timeout=timeout)
+        if setup is not None:
+            setup(at)
         at.run()
-        if i >= warmup:
-            samples.append((time.perf_counter() - start) * 1000.0)
         if at.exception:
             raise RuntimeError(f"{script} raised: {at.exception[0].message}")
+        samples = []
+        for i in range(warmup + repeats):
+            move(at, i)
+            start = time.perf_counter()
+            at.run()
+            if i >= warmup:
+                samples.append((time.perf_counter() - start) * 1000.0)
+            if at.exception:
+                raise RuntimeError(f"{script} raised: {at.exception[0].message}")
     return statistics.median(samples)
 
 

@@ -2,14 +2,16 @@
 
     python bench/run.py               # full run (several minutes on 2 cores)
     python bench/run.py --quick       # fewer repeats, load test with 20 sessions only
-    python bench/run.py --markdown    # the table as Markdown, for the README
+    python bench/run.py --markdown    # the table as Markdown
+    python bench/run.py --update-readme   # full run; writes its Markdown into bench/README.md ("Latest full run")
 
 Each figure is measured against a baseline measured in the same run, so the
 ratio column means something on any machine; the machine is printed too.
 Sources: ``bench/cost.py`` (cost page), ``bench/classify.py`` (classify
 end-to-end vs bare forward), ``bench/features.py`` (feature capture vs bare
 forward), ``bench/trace.py``, ``bench/transfer.py``, ``bench/segment.py``, ``bench/quant.py`` (int8 vs float32),
-``bench/startup.py`` (cold start), ``bench/zoo.py`` (the lightweight family: roofs, latency, ms per GMAC) and ``bench/loadtest.py`` (the
+``bench/startup.py`` (cold start), ``bench/zoo.py`` (the lightweight family: roofs, latency, ms per GMAC),
+``bench/memory.py`` (a worker's memory across every page: deploy/'s sizing) and ``bench/loadtest.py`` (the
 lecture hall: 20 and 60 concurrent sessions on one server).
 """
 
@@ -32,7 +34,13 @@ if __package__ in (None, ""):  # `python bench/run.py`
 
 from bench.common import Figure
 
-MODULES = ("cost", "classify", "features", "trace", "transfer", "segment", "quant", "startup", "zoo", "lecture")
+#: The benchmark log; --update-readme replaces the text between these two lines with the run's Markdown.
+README = Path(__file__).resolve().parent / "README.md"
+BLOCK_START = "<!-- bench/run.py --update-readme: start (generated, do not edit) -->"
+BLOCK_END = "<!-- bench/run.py --update-readme: end -->"
+
+MODULES = ("cost", "classify", "features", "trace", "transfer", "segment", "quant", "startup", "zoo", "lecture",
+           "memory")
 
 
 def machine() -> dict[str, str]:
@@ -147,6 +155,25 @@ def table(figures: list[Figure], markdown: bool) -> str:
     return "\n".join(out)
 
 
+def replace_latest_run(text: str, markdown: str) -> str:
+    """``text`` (bench/README.md) with the generated block between :data:`BLOCK_START` and :data:`BLOCK_END`
+    replaced by ``markdown``; a ValueError if the two marker lines are not there once each, in order."""
+    lines = text.splitlines(keepends=True)
+    starts = [i for i, line in enumerate(lines) if line.strip() == BLOCK_START]
+    ends = [i for i, line in enumerate(lines) if line.strip() == BLOCK_END]
+    if len(starts) != 1 or len(ends) != 1 or ends[0] < starts[0]:
+        raise ValueError(f"{README}: expected one line {BLOCK_START!r} and, after it, one line {BLOCK_END!r}")
+    return "".join(lines[:starts[0] + 1]) + markdown.rstrip("\n") + "\n" + "".join(lines[ends[0]:])
+
+
+def markdown_report(figures: list[Figure], info: dict[str, str], stamp: str, quick: bool, seconds: float) -> str:
+    """The run as Markdown: when and how it was measured, the table, the machine."""
+    lines = [f"Measured {stamp} with `python bench/run.py{' --quick' if quick else ''}` "
+             f"({'quick' if quick else 'full'} run, {seconds:.0f} s):", "", table(figures, markdown=True), ""]
+    lines += [f"- **{key}**: {value}" for key, value in info.items()]
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Every performance figure of MobileNet Explainer in one table.")
     parser.add_argument("--quick", action="store_true", help="fewer repeats; load test with 20 sessions only")
@@ -154,7 +181,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", action="append", choices=MODULES + ("load",),
                         help="run only these parts (repeatable)")
     parser.add_argument("--no-load", action="store_true", help="skip the load test")
+    parser.add_argument("--update-readme", action="store_true",
+                        help="write this full run's Markdown into bench/README.md (\"Latest full run\")")
     args = parser.parse_args(argv)
+    if args.update_readme and (args.quick or args.only or args.no_load):
+        parser.error("--update-readme records a full run: leave out --quick, --only and --no-load")
+    if args.update_readme:
+        replace_latest_run(README.read_text(encoding="utf-8"), "")  # the markers are there: fail before measuring
     os.chdir(Path(__file__).resolve().parent.parent)
     started = time.perf_counter()
     info = machine()
@@ -187,13 +220,15 @@ def main(argv: list[str] | None = None) -> int:
 
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     mode = "quick" if args.quick else "full"
-    if args.markdown:
-        print(f"Measured {stamp} with `python bench/run.py{' --quick' if args.quick else ''}` ({mode} run, "
-              f"{time.perf_counter() - started:.0f} s):\n")
-        print(table(figures, markdown=True))
-        print()
-        for key, value in info.items():
-            print(f"- **{key}**: {value}")
+    report = markdown_report(figures, info, stamp, args.quick, time.perf_counter() - started)
+    if args.update_readme:
+        if missing:  # a run with a part missing or failed would replace a complete table with a partial one
+            print(f"[bench] {README} not updated: " + "; ".join(missing), file=sys.stderr)
+        else:
+            README.write_text(replace_latest_run(README.read_text(encoding="utf-8"), report), encoding="utf-8")
+            print(f"[bench] wrote the run into {README}", file=sys.stderr)
+    if args.markdown or args.update_readme:
+        print(report)
     else:
         print(f"MobileNet Explainer benchmarks — {stamp}, {mode} run, {time.perf_counter() - started:.0f} s")
         for key, value in info.items():

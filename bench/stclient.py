@@ -212,6 +212,7 @@ class StreamlitSession:
         self.session_id = ""
         self.page_script_hash = ""
         self.page_name = ""
+        self.app_pages: list[str] = []  # the URL paths of the app's navigation, as the last run sent them
         self.query_string = ""
         self.widget_states: dict[str, Any] = {}  # widget id -> WidgetState to resend on every rerun
         self.widget_fragments: dict[str, str] = {}  # widget id -> id of the st.fragment that drew it ("" none)
@@ -376,6 +377,7 @@ class StreamlitSession:
         elif kind == "navigation":
             nav = msg.navigation
             self.page_script_hash = nav.page_script_hash
+            self.app_pages = [page.url_pathname for page in nav.app_pages]
             for page in nav.app_pages:
                 if page.page_script_hash == nav.page_script_hash:
                     self.page_name = page.url_pathname

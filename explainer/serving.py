@@ -17,6 +17,8 @@ that keeps each browser on the process holding its session and websocket.
   ``/_stcore/health``, starts nginx (unprivileged: ``daemon off``, its own pid
   file, logs and temp folders in the run folder), restarts a worker or nginx
   that died, and stops everything by PID.
+- With ``upstreams`` (``serve --upstream HOST:PORT …``) it runs only nginx, in front of workers started by someone
+  else: compose services, systemd units (``deploy/``). The same template, the same stickiness.
 
 No Streamlit import here: the workers are separate processes.
 """
@@ -128,9 +130,24 @@ def worker_name(index: int) -> str:
     return f"w{index + 1}"
 
 
+_UPSTREAM = re.compile(r"^(?P<host>[A-Za-z0-9](?:[A-Za-z0-9._-]{0,251}[A-Za-z0-9])?):(?P<port>\d{1,5})$")
+
+
+def parse_upstream(text: str) -> str:
+    """``HOST:PORT`` of a worker run elsewhere (a compose service, a systemd unit); a ServeError otherwise.
+
+    Only a host name or IPv4 address and a port: the text goes into the nginx configuration.
+    """
+    match = _UPSTREAM.match(text.strip())
+    if match is None or not 1 <= int(match["port"]) <= 65535:
+        raise ServeError("serve.bad_upstream", value=text)
+    return f"{match['host']}:{int(match['port'])}"
+
+
 def render_nginx_config(*, listen: str, worker_ports: list[int], run_dir: Path, static_dir: Path,
-                        max_upload_mb: int, template: Path = TEMPLATE, run_as_root: bool | None = None) -> str:
-    """The nginx configuration for these workers (ports on 127.0.0.1), from the shipped template."""
+                        max_upload_mb: int, template: Path = TEMPLATE, run_as_root: bool | None = None,
+                        upstreams: list[str] | None = None) -> str:
+    """The nginx configuration for these workers (ports on 127.0.0.1, or ``upstreams`` as ``HOST:PORT``)."""
     if not template.is_file():
         raise ServeError("serve.no_template", path=str(template))
     if run_as_root is None:
@@ -140,11 +157,13 @@ def render_nginx_config(*, listen: str, worker_ports: list[int], run_dir: Path, 
     user_line = f"user {pwd.getpwuid(os.geteuid()).pw_name};" if run_as_root else "# (not root: no user switch)"
     # max_fails=0: one failed request (e.g. a worker busy with a crowd resetting a connection) must not take the
     # worker out of the hash for everyone: its browsers would be sent to another worker that has no session.
-    servers = "\n".join(f"        server 127.0.0.1:{port} max_fails=0;" for port in worker_ports)
-    names = "\n".join(f'        "127.0.0.1:{port}" {worker_name(i)};' for i, port in enumerate(worker_ports))
+    addresses = [parse_upstream(u) for u in upstreams] if upstreams else [f"127.0.0.1:{port}" for port in worker_ports]
+    servers = "\n".join(f"        server {address} max_fails=0;" for address in addresses)
+    # $upstream_addr is an IP:port; a host name resolved at start cannot be named here (the header says "-").
+    names = "\n".join(f'        "{address}" {worker_name(i)};' for i, address in enumerate(addresses))
     return fill_template(
         template.read_text(),
-        generated_note=f"{len(worker_ports)} workers",
+        generated_note=f"{len(addresses)} workers",
         user_line=user_line,
         run_dir=str(run_dir),
         worker_map=names,
@@ -230,8 +249,13 @@ class Cluster:
 
     def __init__(self, workers: int, port: int, host: str = "127.0.0.1", run_dir: Path | None = None,
                  nginx: str | None = None, app: str = "app.py", extra_env: dict[str, str] | None = None,
-                 log: Callable[[str], None] | None = None, startup_timeout: float = 180.0) -> None:
-        if not 1 <= workers <= MAX_WORKERS:
+                 log: Callable[[str], None] | None = None, startup_timeout: float = 180.0,
+                 upstreams: list[str] | None = None) -> None:
+        # upstreams: workers run elsewhere (HOST:PORT); then this runs only nginx in front of them.
+        self.upstreams = [parse_upstream(u) for u in upstreams or []]
+        if self.upstreams:
+            workers = 0
+        elif not 1 <= workers <= MAX_WORKERS:
             raise ServeError("serve.bad_workers", max=MAX_WORKERS, value=workers)
         if not 1 <= port <= 65535:
             raise ServeError("serve.bad_port", value=port)
@@ -308,7 +332,9 @@ class Cluster:
              str(self.run_dir / "nginx-error.log")],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
         )
-        deadline = time.monotonic() + 30
+        # Own workers are ready before nginx starts; workers run elsewhere may still be starting.
+        wait_s = self.startup_timeout if self.upstreams else 30
+        deadline = time.monotonic() + wait_s
         while time.monotonic() < deadline:
             if self.nginx.poll() is not None:
                 detail = (self.nginx.stderr.read() or b"").decode(errors="replace").strip().splitlines()
@@ -317,12 +343,13 @@ class Cluster:
             if health(self.url, timeout=1.0):
                 return
             time.sleep(0.1)
-        raise ServeError("serve.nginx_failed", detail=f"{self.url}/_stcore/health did not answer within 30 s")
+        raise ServeError("serve.nginx_failed", detail=f"{self.url}/_stcore/health did not answer within {wait_s:g} s")
 
     def _write_status(self) -> None:
         status = {
             "url": self.url, "nginx_pid": self.nginx.pid if self.nginx else 0,
             "workers": [{"name": worker_name(w.index), "port": w.port, "pid": w.pid} for w in self.workers],
+            "upstreams": self.upstreams,
             "config": str(self.config_path), "access_log": str(self.access_log),
         }
         tmp = self.status_file.with_suffix(".tmp")
@@ -353,7 +380,7 @@ class Cluster:
             worker.port = free_port()
         self.config_path.write_text(render_nginx_config(
             listen=f"{self.host}:{self.port}", worker_ports=[w.port for w in self.workers], run_dir=self.run_dir,
-            static_dir=streamlit_static_dir(), max_upload_mb=upload_limit_mb()))
+            static_dir=streamlit_static_dir(), max_upload_mb=upload_limit_mb(), upstreams=self.upstreams))
         try:
             self.check_config()
             for worker in self.workers:

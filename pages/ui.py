@@ -9,39 +9,29 @@ from __future__ import annotations
 from typing import Any
 
 import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
 
 from explainer.errors import ExplainerError
 from explainer.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
+from pages.legacy_folder import through_app
 
 LANG_KEY = "lang"
 
 
-def ensure_app_entry() -> None:
-    """Make sure every run goes through ``app.py`` (its ``st.navigation``), even for a deep link.
-
-    Streamlit decides per process whether the app uses the legacy "pages/
-    folder" mode: while no session has called ``st.navigation`` yet and a
-    ``pages/`` folder exists, a first visit to ``/classify`` would run
-    ``pages/classify.py`` alone — no language switch, and every helper
-    module listed as a page. If a page finds itself in that mode it turns
-    it off for the process and reruns, so the rerun starts at ``app.py``
-    and ``st.navigation`` opens the same page (its URL path is the same).
-    """
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
-
-
 def current_language() -> str:
     """The language chosen in the sidebar (or ``?lang=zh`` in the URL), default English."""
-    ensure_app_entry()
     lang = st.session_state.get(LANG_KEY)
-    if lang not in LANGUAGES:
-        lang = st.query_params.get("lang", DEFAULT_LANGUAGE)
-        if lang not in LANGUAGES:
-            lang = DEFAULT_LANGUAGE
-    return lang
+    if lang in LANGUAGES:
+        return lang
+    # app.py chooses the language before any page runs: a page that finds none runs without app.py, which is
+    # Streamlit's legacy pages/ runner on a fresh server (pages/legacy_folder.py). Once per session.
+    through_app()
+    return _link_language()
+
+
+def _link_language() -> str:
+    """The language the link asks for (``?lang=zh``), else the default."""
+    lang = st.query_params.get("lang", DEFAULT_LANGUAGE)
+    return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
 
 
 def tr(key: str, **params: Any) -> str:
@@ -51,8 +41,8 @@ def tr(key: str, **params: Any) -> str:
 
 def language_selector() -> str:
     """The sidebar language switch; returns the chosen language code."""
-    if LANG_KEY not in st.session_state:
-        st.session_state[LANG_KEY] = current_language()
+    if st.session_state.get(LANG_KEY) not in LANGUAGES:
+        st.session_state[LANG_KEY] = _link_language()
     codes = list(LANGUAGES)
     st.sidebar.selectbox(t("app.language"), codes, key=LANG_KEY, format_func=LANGUAGES.__getitem__)
     return current_language()

@@ -129,6 +129,31 @@ def datasets_dir() -> Path:
     return folder
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _app_test_like_a_server():
+    """AppTest runs every page through ``app.py``, as a server does after its first visit.
+
+    (AppTest switches Streamlit's legacy ``pages/`` mode back on before every run; pages/legacy_folder.py.)
+    tests/test_legacy_folder.py checks the first visit to a fresh server without this.
+    """
+    from pages.legacy_folder import like_a_server
+
+    with like_a_server():
+        yield
+
+
+def navigation(lang: str = "en") -> dict[str, list[str]]:
+    """``app.py``'s menu as a visitor gets it: ``{section title: [URL path of each page, in order]}``."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["lang"] = lang
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    menu = at.session_state[f"_menu_{lang}"]  # app.py's menu(): made once per session and language
+    return {section: [page.url_path for page in pages] for section, pages in menu.items()}
+
+
 def run_page(path: str, lang: str = "en", timeout: float = 60, **state):
     """Run one page script with AppTest in ``lang``; extra ``state`` goes into session state."""
     from streamlit.testing.v1 import AppTest

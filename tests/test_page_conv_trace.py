@@ -11,7 +11,7 @@ import pytest
 from explainer import features as fm
 from explainer.architectures import build_network
 from explainer.i18n import t
-from tests.conftest import ROOT, run_page
+from tests.conftest import ROOT, navigation, run_page
 
 PAGE = "pages/conv_trace.py"
 pytestmark = pytest.mark.slow  # each test loads the page with a real model (about 5–10 s on an idle machine)
@@ -133,18 +133,11 @@ def test_untrained_shows_the_banner_and_only_v2(lang: str, offline) -> None:
     assert result == reference
 
 
-def _learn_section() -> list[str]:
-    source = (ROOT / "app.py").read_text(encoding="utf-8")
-    start = source.index('"learn": [')
-    block = source[start:source.index("],", start)]
-    return [line.split('"')[1] for line in block.splitlines() if "page(" in line]
-
-
 @pytest.mark.parametrize("lang", LANGS)
 def test_page_is_in_the_learn_section_after_architectures(lang: str, offline) -> None:
     from streamlit.testing.v1 import AppTest
 
-    learn = _learn_section()
+    learn = navigation(lang)[t("nav.sec_learn", lang)]
     assert learn.index("conv_trace") == learn.index("architectures") + 1
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.session_state["lang"] = lang

@@ -26,6 +26,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--run-dir", default=None,
                         help="folder for the generated nginx.conf, logs and serve.json (default: a new temp folder)")
     parser.add_argument("--nginx", default=None, help="the nginx binary (default: nginx on PATH or /usr/sbin/nginx)")
+    parser.add_argument("--upstream", action="append", default=[], metavar="HOST:PORT",
+                        help="a worker started elsewhere (repeat for each; e.g. compose services or systemd units, "
+                        "see deploy/): then only nginx runs here, in front of them, and --workers is ignored")
     parser.add_argument("--json", action="store_true",
                         help="print one JSON line when ready (url, PIDs, ports, config and log paths)")
     parser.set_defaults(run=run)
@@ -34,14 +37,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from explainer.serving import Cluster
 
-    cluster = Cluster(workers=args.workers, port=args.port, host=args.host, run_dir=args.run_dir, nginx=args.nginx)
+    cluster = Cluster(workers=args.workers, port=args.port, host=args.host, run_dir=args.run_dir, nginx=args.nginx,
+                      upstreams=args.upstream)
     previous = {sig: signal.signal(sig, cluster.request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         cluster.start()
         if args.json:
             print(json.dumps(json.loads(cluster.status_file.read_text())), flush=True)
         else:
-            print(f"ready: {cluster.url}/ — {len(cluster.workers)} workers behind nginx "
+            behind = (f"{len(cluster.upstreams)} workers started elsewhere" if cluster.upstreams
+                      else f"{len(cluster.workers)} workers")
+            print(f"ready: {cluster.url}/ — {behind} behind nginx "
                   f"(config {cluster.config_path}, logs in {cluster.run_dir}); Ctrl-C stops", flush=True)
         return cluster.supervise()
     finally:
