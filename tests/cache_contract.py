@@ -69,7 +69,8 @@ def assert_page_follows_setting(open_page: Callable[[dict[str, str]], Any], chan
     change(at)
     assert not at.exception, [e.value for e in at.exception]
     changed = page_panels(at, **skip)
-    assert changed != before, "the setting changed nothing on the page: it tests nothing"
+    assert changed != before, ("the setting changed no panel: either it changes nothing (no test) or every panel "
+                              "kept a result cached under a key that misses the setting")
     st.cache_data.clear()
     st.cache_resource.clear()
     fresh = page_panels(open_page(link), **skip)
