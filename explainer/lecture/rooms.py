@@ -404,7 +404,8 @@ def _upsert(c, dialect: str, room: str, qid: str, round_: int, participant: str,
     statement = statement.on_conflict_do_update(
         index_elements=[answers.c.room, answers.c.question, answers.c.round, answers.c.participant],
         set_={"value": statement.excluded.value, "answered_at": statement.excluded.answered_at})
-    return c.execute(statement).rowcount > 0
+    # RETURNING rather than rowcount: psycopg reports -1 for an INSERT … SELECT
+    return c.execute(statement.returning(answers.c.participant)).first() is not None
 
 
 class _Tx:
