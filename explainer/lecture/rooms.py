@@ -120,8 +120,8 @@ class Results:
                                "open": self.is_open, "revealed": self.revealed, "votes": self.votes,
                                "answer": self.answer}
         if self.counts is not None:
-            labels = self.question.option_labels("en")
-            out["counts"] = {labels[i]: n for i, n in self.counts.items()}
+            out["options"] = self.question.option_labels("en")
+            out["counts"] = {str(i): n for i, n in self.counts.items()}  # option index → participants
         if self.values is not None:
             out["values"] = self.values
         if self.question.kind == "top1":
