@@ -19,7 +19,7 @@ from explainer.i18n import t
 from explainer.images import jpeg_bytes, load_image, preview
 from explainer.lecture.path import STEPS, live_number
 from explainer.lecture.questions import Question, question, top1_truth
-from explainer.lecture.rooms import Lecture, new_participant, normalise_code
+from explainer.lecture.rooms import POLL_S, Lecture, new_participant, normalise_code
 from explainer.lecture.store import default_url
 from explainer.samples import sample_bytes
 from pages.charts import shared_chart
@@ -27,8 +27,6 @@ from pages.share import qr_markdown
 from pages.ui import LANG_KEY, current_language, fmt_int, show_error
 from pages.url_state import PUBLIC_URL_ENV
 
-#: How often a student's phone asks for the room's state (the step change must show within 2 s).
-POLL_S = 1.5
 #: How often the lecturer's screen refreshes the answer count and charts.
 COUNT_POLL_S = 2.0
 

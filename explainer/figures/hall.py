@@ -22,6 +22,11 @@ def short_number(value: float) -> str:
     return f"{value:.3g}"
 
 
+def exact_number(value: float) -> str:
+    """29302784 → "29,302,784"; 8.84 → "8.84" (the true value as the app computed it, not rounded away)."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.6g}"
+
+
 def log_bins(values: list[float], truth: float | None) -> tuple[list[float], list[int]]:
     """Edges (powers of 10 in ``BINS_PER_DECADE`` steps) covering the values and the truth, and counts per bin."""
     points = [v for v in values if v > 0] + ([truth] if truth and truth > 0 else [])
@@ -56,7 +61,7 @@ def estimates_figure(values: list[float], truth: float | None, *, title: str, x_
     if truth is not None and truth > 0:
         x = math.log10(truth)
         fig.add_vline(x=x, line_color=TRUTH, line_width=3)
-        fig.add_annotation(x=x, y=1, yref="paper", text=f"{truth_label}: {truth:,.6g}", showarrow=False,
+        fig.add_annotation(x=x, y=1, yref="paper", text=f"{truth_label}: {exact_number(truth)}", showarrow=False,
                            yanchor="bottom", font={"color": TRUTH})
     fig.update_layout(title=title, height=height, margin={"l": 40, "r": 20, "t": 60, "b": 40}, showlegend=False,
                       bargap=0.05)

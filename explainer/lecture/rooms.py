@@ -41,6 +41,8 @@ PARTICIPANT_RE = re.compile(r"^[A-Za-z0-9_-]{6,64}$")
 #: Budget: answers stored per round (a hall is a few hundred; this bounds what a crafted client can add).
 MAX_ANSWERS_PER_ROUND = 5000
 ROUNDS = (1, 2)
+#: How often a student's page asks for the room's state (one row): a step change shows within this.
+POLL_S = 1.5
 
 
 def new_code() -> str:
