@@ -127,29 +127,28 @@ async def phone(base_url: str, index: int, code: str, hall: Hall, joined: asynci
         out.joined = True
         await joined.put(index)
         interval = session.auto[1]
-        # follow: poll at the server's interval (random phase, as phones joined at different moments)
+        # from now on the phone polls at the server's interval (random phase: phones joined at different
+        # moments), never sooner because something happened: as the browser's timer does
         await asyncio.sleep(random.uniform(0, interval))
-        await hall.stepped.wait()
-        while True:
+        while True:  # follow the step change
+            stepped = hall.stepped.is_set()
             result = await session.poll()
             out.polls += 1
-            if result.has_text(step_title):
+            if stepped and result.has_text(step_title):
                 out.follow_s = time.monotonic() - hall.step_at
                 hall.followed += 1
                 break
-            if time.monotonic() - hall.step_at > PHASE_TIMEOUT_S:
+            if stepped and time.monotonic() - hall.step_at > PHASE_TIMEOUT_S:
                 raise RuntimeError("the step change never showed")
             await asyncio.sleep(interval)
-        # answer: the form appears on a poll after the lecturer opened the question
-        await hall.asked.wait()
-        while True:
+        while True:  # the answer form appears on a poll after the lecturer opened the question
+            await asyncio.sleep(interval)
             result = await session.poll()
             out.polls += 1
             box = _text_input(result, f"hall_ans_{QUESTION}_1")
             send = _button(result, t("hall.send", "en"))
             if box is not None and send is not None:
                 break
-            await asyncio.sleep(interval)
         estimate = f"{random.uniform(1e6, 1e9):.4g}"
         session.set_widget(box.id, string_value=estimate)
         session.set_widget(send.id, trigger_value=True)

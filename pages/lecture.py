@@ -228,14 +228,14 @@ def student_live(code: str) -> None:
         show_error(error)
         return
     if state.title:
-        st.caption(state.title)  # shown as text: a title is user input
+        st.text(state.title)  # as text, never Markdown: a title is user input
     show_step(state.step)
     if state.question is None:
         st.info(T("hall.waiting"))
         return
     q = question(state.question)
     st.markdown(f"#### {T('hall.round', round=state.round)}")
-    st.text(q.text(lang))
+    st.markdown(f"**{q.text(lang)}**")
     show_photo(q)
     sent = st.session_state.get(SENT, {}).get((code, q.id, state.round))
     if state.is_open:

@@ -190,3 +190,13 @@ def test_photo_steps_open_with_that_photo(step, with_weights):
     assert not at.exception
     assert not [w.value for w in at.warning if "=" in w.value]
     assert any(s.value == step.params["sample"] for s in at.selectbox)
+
+
+def test_a_room_title_is_shown_as_text(db):
+    lecture = Lecture(db)
+    room = lecture.create("**bold** <b>x</b> [link](http://example.com)")
+    phone = open_lecture(room=room.code)
+    phone.button[0].click()
+    run_ok(phone)
+    assert "**bold** <b>x</b> [link](http://example.com)" in [e.value for e in phone.text]
+    assert not any("example.com" in m.value for m in phone.markdown)
