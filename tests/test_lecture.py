@@ -345,3 +345,33 @@ def test_every_question_belongs_to_a_step_and_parses_its_options():
     assert 10 <= len(path.STEPS) <= 14
     with pytest.raises(InvalidInputError, match="Unknown question"):
         questions.question("nope")
+
+
+def test_room_creation_has_a_budget(lecture, monkeypatch):
+    monkeypatch.setattr(rooms, "MAX_ROOMS", 3)
+    with lecture.engine.connect() as c:
+        existing = c.execute(select(store.rooms.c.code)).all()
+    for _ in range(max(0, 3 - len(existing))):
+        lecture.create()
+    with pytest.raises(InvalidInputError, match="already has 3 rooms"):
+        lecture.create()
+
+
+def test_histogram_marks_the_true_value_on_a_log_axis():
+    import math
+
+    from explainer.figures.hall import choices_figure, estimates_figure, log_bins
+
+    values = [1e6, 2e6, 3e7, 3.1e7, 2.9e7, 5e8]
+    edges, counts = log_bins(values, 29_302_784)
+    assert sum(counts) == len(values) and edges[0] <= 6 and edges[-1] > math.log10(5e8)
+    fig = estimates_figure(values, 29_302_784, title="t", x_title="x", y_title="y", truth_label="true value")
+    line = [s for s in fig.layout.shapes if s.type == "line"][0]
+    assert line.x0 == pytest.approx(math.log10(29_302_784))
+    assert fig.layout.annotations[0].text == "true value: 29,302,784"
+    bar_counts = list(fig.data[0].y)
+    i = next(k for k, (a, b) in enumerate(zip(edges, edges[1:])) if a <= math.log10(3e7) < b)
+    assert bar_counts[i] == 3  # the three estimates near 30 M share the true value's bin
+    bars = choices_figure(["a", "b", "c"], [1, 5, 2], 1, title="t", x_title="n", right_label="right")
+    assert list(bars.data[0].x) == [1, 5, 2] and "right" in bars.data[0].y[1]
+    assert bars.data[0].marker.color[1] != bars.data[0].marker.color[0]

@@ -40,6 +40,8 @@ MAX_TITLE = 120
 PARTICIPANT_RE = re.compile(r"^[A-Za-z0-9_-]{6,64}$")
 #: Budget: answers stored per round (a hall is a few hundred; this bounds what a crafted client can add).
 MAX_ANSWERS_PER_ROUND = 5000
+#: Budget: rooms alive at once in one database (anyone may create one; expired rooms are purged first).
+MAX_ROOMS = 2000
 ROUNDS = (1, 2)
 #: How often a student's page asks for the room's state (one row): a step change shows within this.
 POLL_S = 1.5
@@ -159,6 +161,8 @@ class Lecture:
         for _ in range(20):
             code = new_code()
             with self._write() as c:
+                if c.execute(select(func.count()).select_from(rooms)).scalar() >= MAX_ROOMS:
+                    raise InvalidInputError("lecture.too_many_rooms", limit=MAX_ROOMS)
                 if c.execute(select(rooms.c.code).where(rooms.c.code == code)).first() is not None:
                     continue
                 c.execute(insert(rooms).values(code=code, title=title, key_hash=_hash(key), created_at=now,
