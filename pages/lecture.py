@@ -306,11 +306,10 @@ def lecturer_start() -> None:
     with st.form("hall_create", border=False):
         st.text_input(T("hall.room_title"), max_chars=120, key="hall_title")
         st.form_submit_button(T("hall.create"), type="primary", on_click=_create)
-    with st.expander(T("hall.resume")):
-        with st.form("hall_resume", border=False):
-            st.text_input(T("hall.join_code"), max_chars=8, key="hall_resume_code")
-            st.text_input(T("hall.key"), type="password", key="hall_resume_key")
-            st.form_submit_button(T("hall.take_control"), on_click=_resume)
+    with st.expander(T("hall.resume")), st.form("hall_resume", border=False):
+        st.text_input(T("hall.join_code"), max_chars=8, key="hall_resume_code")
+        st.text_input(T("hall.key"), type="password", key="hall_resume_key")
+        st.form_submit_button(T("hall.take_control"), on_click=_resume)
 
 
 def control(action: str, *args) -> None:

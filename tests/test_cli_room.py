@@ -6,9 +6,9 @@ import csv
 import json
 
 import pytest
+from conftest import run_cli
 from sqlalchemy import func, select
 
-from conftest import run_cli
 from explainer.costs import depthwise_separable
 from explainer.lecture import store
 

@@ -8,7 +8,7 @@ computed by the core (:func:`live_number`), and the questions asked at that step
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from urllib.parse import urlencode
 
 from explainer.errors import InvalidInputError
@@ -66,7 +66,7 @@ def step_at(index: object) -> Step:
     return STEPS[i]
 
 
-@lru_cache(maxsize=None)
+@cache
 def live_number(name: str) -> tuple[str, float]:
     """``(format, value)`` of a step's live number, computed by the core: format ``"int"``, ``"ratio"`` or ``"mb"``."""
     from explainer import costs

@@ -58,7 +58,7 @@ class Cluster:
         if result.returncode != 0:
             raise RuntimeError(f"{argv[0]} failed ({result.returncode}): {log.read_text(errors='replace')[-800:]}")
 
-    def start(self) -> "Cluster":
+    def start(self) -> Cluster:
         data = self.folder / "data"
         self._run("initdb", "-D", str(data), "-U", USER, "--auth=trust", "-E", "UTF8", "--no-sync")
         options = f"-p {self.port} -k {self.folder} -h 127.0.0.1 -c max_connections=300 -c fsync=off"

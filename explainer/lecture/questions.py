@@ -15,9 +15,10 @@ options of a choice; a top1 question's options are ImageNet class names (shown t
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Any, Callable
+from functools import cache
+from typing import Any
 
 from explainer.errors import ExplainerError, InvalidInputError
 
@@ -33,7 +34,7 @@ class Question:
     step: str  # the key of the path step it belongs to
     params: dict[str, Any] = field(default_factory=dict)  # the exact shape / photo shown with it
     options: tuple[str, ...] = ()  # choice: option codes (labels in the locale files); top1: ImageNet class names
-    truth: Callable[["Question"], float | int] | None = None  # number → value; choice → option index
+    truth: Callable[[Question], float | int] | None = None  # number → value; choice → option index
     unit: str = ""  # locale key suffix of the unit shown with a number ("macs", "mb", "times")
 
     def text(self, lang: str) -> str:
@@ -142,7 +143,7 @@ def _network_macs(q: Question) -> int:
 LAYER_KINDS = ("standard", "depthwise", "pointwise", "linear")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _v1_by_kind() -> dict[str, tuple[int, int]]:
     """MobileNetV1's MACs and parameters per layer kind, counted on PyTorch's meta device (exact)."""
     from explainer.counting import build_on_meta, count_module
@@ -196,7 +197,7 @@ def question(question_id: str) -> Question:
                                 choices=", ".join(BY_ID)) from None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _truth_cached(question_id: str) -> float | int:
     q = BY_ID[question_id]
     assert q.truth is not None
