@@ -97,6 +97,8 @@ def show_step(index: int) -> None:
     if step.number:
         kind, value = live_number(step.number)
         cols[0].metric(T(f"hall.live_{step.number}"), number_text(kind, value))
+    elif step.picture:
+        cols[0].image(photo_jpeg(step.picture), width=320)
     link = step.link + (("&" if "?" in step.link else "?") + f"{LANG_KEY}={lang}" if lang != "en" else "")
     cols[1].link_button(f"↗ {T('hall.open_page')}: {T(f'nav.{step.page}')}", link, width="stretch")
 

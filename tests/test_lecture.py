@@ -375,3 +375,18 @@ def test_histogram_marks_the_true_value_on_a_log_axis():
     bars = choices_figure(["a", "b", "c"], [1, 5, 2], 1, title="t", x_title="n", right_label="right")
     assert list(bars.data[0].x) == [1, 5, 2] and "right" in bars.data[0].y[1]
     assert bars.data[0].marker.color[1] != bars.data[0].marker.color[0]
+
+
+def test_every_step_has_a_live_number_or_a_picture():
+    from torch import nn
+
+    from explainer.samples import SAMPLE_KEYS
+
+    for step in path.STEPS:
+        assert step.number or step.picture in SAMPLE_KEYS, step.key
+        if step.number:
+            kind, value = path.live_number(step.number)
+            assert kind in ("int", "ratio", "mb") and value > 0
+    assert path.live_number("v1_twin_ratio")[1] == pytest.approx(4_867_293_184 / 568_740_352)  # README's table
+    assert path.live_number("transfer_params")[1] == sum(p.numel() for p in nn.Linear(1280, 2).parameters())
+    assert path.live_number("v2_weights_mb")[1] == 3_504_872 * 4 / 1e6

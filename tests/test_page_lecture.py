@@ -200,3 +200,16 @@ def test_a_room_title_is_shown_as_text(db):
     run_ok(phone)
     assert "**bold** <b>x</b> [link](http://example.com)" in [e.value for e in phone.text]
     assert not any("example.com" in m.value for m in phone.markdown)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_step_renders_with_its_number_or_picture(db, lang):
+    at = open_lecture(lang)
+    for i, step in enumerate(STEPS):
+        at.session_state["hall_step"] = i
+        run_ok(at)
+        assert any(t(f"hall.step_{step.key}_title", lang) in s.value for s in at.subheader)
+        if step.number:
+            assert at.metric and at.metric[0].label == t(f"hall.live_{step.number}", lang)
+        else:
+            assert at.get("image"), f"step {step.key}: no picture"

@@ -20,6 +20,7 @@ class Step:
     page: str  # url path of the page to open ("" = home)
     params: dict[str, str] = field(default_factory=dict)  # its URL state
     number: str = ""  # the live number shown with the step (see live_number)
+    picture: str = ""  # or a picture: a bundled sample photo's key (explainer.samples)
 
     @property
     def link(self) -> str:
@@ -35,18 +36,18 @@ class Step:
 
 STEPS: tuple[Step, ...] = (
     Step("why", "architectures", {"model": "mobilenet_v1"}, "v1_weights_mb"),
-    Step("family", "zoo", {}, "v2_macs"),
+    Step("family", "zoo", {}, "v1_twin_ratio"),
     Step("separable", "cost", {"dk": "3", "m": "32", "n": "64", "df": "112"}, "separable_ratio"),
     Step("by_hand", "conv_trace", {}, "standard_layer_macs"),
     Step("formulas", "cost", {"dk": "3", "m": "512", "n": "512", "df": "14"}, "formula_ratio"),
     Step("v1", "architectures", {"model": "mobilenet_v1", "w": "0.75", "res": "192"}, "v1_macs"),
     Step("v2", "architectures", {"model": "mobilenet_v2"}, "v2_macs"),
-    Step("feature_maps", "feature_maps", {"src": "sample", "sample": "chelsea"}, ""),
-    Step("classify", "classify", {"src": "sample", "sample": "chelsea"}, ""),
-    Step("transfer", "transfer", {}, ""),
-    Step("applications", "segment", {}, ""),
+    Step("feature_maps", "feature_maps", {"src": "sample", "sample": "chelsea"}, picture="chelsea"),
+    Step("classify", "classify", {"src": "sample", "sample": "chelsea"}, picture="chelsea"),
+    Step("transfer", "transfer", {}, "transfer_params"),
+    Step("applications", "segment", {}, "v2_320_macs"),
     Step("compression", "quantize", {}, "v2_weights_mb"),
-    Step("choosing", "zoo", {}, ""),
+    Step("choosing", "zoo", {}, "v3_small_macs"),
 )
 STEP_KEYS = tuple(step.key for step in STEPS)
 
@@ -82,6 +83,18 @@ def live_number(name: str) -> tuple[str, float]:
         return "int", build_network("mobilenet_v1", 0.75, 192).macs
     if name == "v2_macs":
         return "int", build_network("mobilenet_v2", 1.0, 224).macs
+    if name == "v2_320_macs":
+        return "int", build_network("mobilenet_v2", 1.0, 320).macs
+    if name == "v3_small_macs":
+        return "int", build_network("mobilenet_v3_small", 1.0, 224).macs
+    if name == "v1_twin_ratio":
+        return "ratio", (build_network("mobilenet_v1", 1.0, 224, twin=True).macs
+                         / build_network("mobilenet_v1", 1.0, 224).macs)
+    if name == "transfer_params":
+        from explainer.models import build_model
+
+        features = build_model("mobilenet_v2").classifier[-1].in_features
+        return "int", features * 2 + 2  # a new 2-class layer (ants, bees): weights and biases
     if name in ("v1_weights_mb", "v2_weights_mb"):
         from explainer.counting import build_on_meta, count_module
         from explainer.models import build_model
