@@ -43,6 +43,7 @@ def make_page(slug: str, icon: str, default: bool) -> st.Page:
 # One line per page, grouped in sections (section titles: locale keys nav.sec_<name>).
 SECTIONS = {
     "learn": [
+        page("lecture", "🎤"),
         page("home", "🏠", default=True),
         page("cost", "🧮"),
         page("architectures", "🏗️"),

@@ -475,8 +475,19 @@ def main(argv: list[str] | None = None) -> int:
                         help="N workers behind nginx (python -m explainer serve's setup); 0: one server, no balancer")
     parser.add_argument("--json", action="store_true",
                         help="progress on stderr; the last line of stdout is one JSON object with the figures")
+    parser.add_argument("--scenario", choices=("classify", "vote"), default="classify",
+                        help="classify: upload a photo (default); vote: a lecture room — join, follow a step "
+                        "change, answer (bench/vote.py)")
+    parser.add_argument("--postgres", action="store_true",
+                        help="vote: the room's store on a throwaway PostgreSQL cluster instead of an SQLite file")
     args = parser.parse_args(argv)
     sizes = args.sessions or [20, 60]
+    if args.scenario == "vote":
+        from bench import vote
+
+        if len(sizes) != 1 or not 1 <= sizes[0] <= 200:
+            parser.error("vote: one -n between 1 and 200")
+        return vote.main(sizes[0], args.workers, args.postgres, args.json)
     if any(not 1 <= n <= 200 for n in sizes):
         parser.error("sessions must be between 1 and 200")
     if not 0 <= args.workers <= 8:

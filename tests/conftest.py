@@ -244,3 +244,26 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
             "skipped": len(skipped), "skipped_shared": len(shared), "required": shared_required(), "used": used,
             "skip_reasons": sorted({_skip_reason(r) for r in skipped}),
         }, indent=1))
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A throwaway PostgreSQL cluster for the session (``explainer.lecture.pgcluster``), stopped at the end.
+
+    Skipped with the reason when PostgreSQL is not installed, unless ``EXPLAINER_REQUIRE_E2E=1`` (CI): then it
+    fails."""
+    from explainer.lecture import pgcluster
+
+    if pgcluster.binaries() is None:
+        reason = "PostgreSQL is not installed (initdb/pg_ctl; Debian package postgresql)"
+        if os.environ.get("EXPLAINER_REQUIRE_E2E", "").strip() in ("1", "true", "yes"):
+            pytest.fail(f"{reason}; EXPLAINER_REQUIRE_E2E=1 requires it", pytrace=False)
+        pytest.skip(reason)
+    cluster = pgcluster.start_cluster()
+    try:
+        yield cluster.url
+    finally:
+        from explainer.lecture.store import forget_engine
+
+        forget_engine(cluster.url)
+        cluster.stop()

@@ -24,6 +24,7 @@ ACTION_TIMEOUT_MS = 30_000  # finding an element that should already be there
 
 # The pages of the app: url path -> page script.
 PAGES = {
+    "lecture": "pages/lecture.py",
     "home": "pages/home.py",
     "cost": "pages/cost.py",
     "architectures": "pages/architectures.py",
