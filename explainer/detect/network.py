@@ -102,3 +102,10 @@ def tf_name(layer_name: str) -> str:
     if parts[0] == "predictors":
         return f"BoxPredictor_{parts[1]}/{'BoxEncodingPredictor' if parts[2] == 'box' else 'ClassPredictor'}"
     raise ValueError(layer_name)
+
+
+def classifier_macs(width: float = WIDTH, resolution: int = 224) -> int:
+    """MACs of the same MobileNetV1 as a classifier (pooling and the 1000-class layer included) at ``resolution``."""
+    from explainer.counting import build_on_meta, count_module
+
+    return count_module(build_on_meta(MobileNetV1, width=width), (3, resolution, resolution)).macs
