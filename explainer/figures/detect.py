@@ -113,7 +113,7 @@ def funnel_figure(stages: Sequence[str], counts: Sequence[int], *, title: str, a
                               textposition="outside", cliponaxis=False,
                               hovertemplate="%{x}: %{y:,}<extra></extra>"))
     figure.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=50, b=10),
-                         yaxis=dict(title=axis_label, type="log"), xaxis=dict(automargin=True), showlegend=False)
+                         yaxis=dict(title=axis_label, type="log", dtick=1), xaxis=dict(automargin=True, tickangle=0), showlegend=False)
     return figure
 
 
