@@ -12,8 +12,7 @@ import pytest
 from PIL import Image
 
 from explainer import assets
-from explainer.detect.detector import (Detector, check_threshold, decode, detect_image, load_detector, prepare,
-                                       warm_up)
+from explainer.detect.detector import Detector, check_threshold, decode, detect_image, load_detector, prepare, warm_up
 from explainer.detect.labels import class_name, coco_names, read_labelmap
 from explainer.detect.ssd import ssd_facts
 from explainer.errors import AssetError, InvalidInputError
