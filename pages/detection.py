@@ -18,6 +18,9 @@ from explainer.images import data_uri, jpeg_bytes
 from pages.caches import detect as cached
 from pages.ui import fmt_millions, show_error, tr
 
+#: What the progress bar names: the zip TensorFlow publishes the model and its label map in.
+ZIP_NAME = "coco_ssd_mobilenet_v1_1.0_quant_2018_06_29.zip"
+
 
 def detector():
     """(detector, reference ms) or ``None`` with the reason shown; downloads once with a progress bar."""
@@ -28,11 +31,11 @@ def detector():
             recent = cached.failed.get("detector")
             if recent is not None and time.monotonic() - recent[0] < cached.RETRY_AFTER_S:
                 raise recent[1]
-            bar = st.progress(0.0, text=tr("segment.downloading", file="coco_ssd_mobilenet_v1", done="0.0", total="?"))
+            bar = st.progress(0.0, text=tr("segment.downloading", file=ZIP_NAME, done="0.0", total="?"))
 
             def progress(done: int, total: int) -> None:
                 bar.progress(min(1.0, done / total) if total else 0.0,
-                             text=tr("segment.downloading", file="coco_ssd_mobilenet_v1", done=f"{done / 2**20:.1f}",
+                             text=tr("segment.downloading", file=ZIP_NAME, done=f"{done / 2**20:.1f}",
                                      total=f"{total / 2**20:.1f}" if total else "?"))
 
             try:

@@ -197,3 +197,23 @@ def test_offline_names_both_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     with pytest.raises(AssetError) as err:
         load_detector(download=True)
     assert "coco_labelmap.txt" in err.value.message("en")
+
+
+@pytest.mark.slow
+def test_three_tasks_on_one_photo(weights_dir: Path, detector: Detector, photos) -> None:
+    """Classify, detect and segment the cat with Google's three int8 models: answers and times of one run."""
+    from explainer.detect.tasks import TASKS, three_tasks
+    from explainer.labels import imagenet_label
+    from explainer.litert import load_tflite
+    from explainer.segment.deeplab import load_segmenter
+
+    for name in ("mobilenet_v2_1.0_224_quant.tflite", "deeplabv3_mnv2_pascal_quant.tflite"):
+        require_shared(weights_dir / name, name)
+    classifier = load_tflite("mobilenet_v2_1.0_224_quant", weights_dir, download=False)
+    segmenter = load_segmenter("deeplabv3_mobilenet_v2", weights_dir, download=False)
+    rows = three_tasks(photos["cat"], classifier, detector, segmenter, runs=2)
+    assert [r.task for r in rows] == list(TASKS) and [r.input_side for r in rows] == [224, 300, 513]
+    assert all(0 < r.invoke_ms <= r.best_ms and r.runs == 2 for r in rows)
+    assert "cat" in imagenet_label(rows[0].answer[0]) or imagenet_label(rows[0].answer[0]) == "tabby"
+    assert [label for label, _ in rows[1].answer] == ["cat"]
+    assert 8 in [index for index, _ in rows[2].answer]  # PASCAL VOC's cat
