@@ -58,8 +58,8 @@ def boxes_view(data: dict, labels: tuple[str, ...], reference_ms: float, size_by
     """The part that changes often (the threshold): reruns alone, from the cached detections — never invokes."""
     result = data["result"]
     shown_image = data["preview"]
-    threshold = st.slider(tr("detect.threshold"), 0.05, 0.95, DEFAULT_THRESHOLD, step=0.05, key="detect_threshold",
-                          help=tr("detect.threshold_help"))
+    threshold = st.slider(tr("detect.threshold"), 0.05, 0.95, DEFAULT_THRESHOLD, step=0.05, key="score",
+                          bind="query-params", help=tr("detect.threshold_help"))  # a lecturer's link keeps it
     found = result.above(threshold)
     scale_x, scale_y = shown_image.width / result.size[0], shown_image.height / result.size[1]
     names = [d.name(labels, lang) for d in found]

@@ -3,6 +3,7 @@ move the score threshold (the fragment redraws, the model is not run again)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,9 @@ def test_upload_bird_boxes_and_threshold(tab: Tab, lang: str, real_weights: Path
     tab.page.keyboard.press("ArrowLeft")
     caption = _boxed_caption(tab, lang, "0.40")
     tab.wait_idle()
+    # A lecturer's link keeps the threshold (the bound slider writes it into the URL).
+    tab.page.wait_for_function("() => /[?&]score=0\\.(4|39)/.test(window.location.search)", timeout=30_000)
+    assert re.search(r"[?&]score=0\.(4|39)", tab.page.url), tab.page.url
     assert caption == t("detect.boxed_caption", lang, w=512, h=343, n=4, kept=10, threshold="0.40"), caption
     h2 = [h.inner_text().strip() for h in headers.all()]
     assert t("detect.ssd_header", lang) in h2 and t("detect.tasks_header", lang) in h2
