@@ -26,8 +26,8 @@ def detect_dir(weights_dir: Path) -> Path:
     return weights_dir
 
 
-def test_bird_json(detect_dir: Path, capsys) -> None:
-    bird = require_shared(detect_dir.parent / "images" / "bird.jpg", "shared photo bird.jpg")
+def test_bird_json(detect_dir: Path, photos_dir: Path, capsys) -> None:
+    bird = photos_dir / "bird.jpg"
     status, out, err = run_cli(capsys, "detect", bird, "--json", "--weights-dir", detect_dir)
     assert status == 0, err
     data = json.loads(out)
@@ -41,8 +41,8 @@ def test_bird_json(detect_dir: Path, capsys) -> None:
     assert data["latency_ms"] > 0 and err == ""
 
 
-def test_threshold_lang_and_save(detect_dir: Path, tmp_path: Path, capsys) -> None:
-    cat = require_shared(detect_dir.parent / "images" / "cat.jpg", "shared photo cat.jpg")
+def test_threshold_lang_and_save(detect_dir: Path, photos_dir: Path, tmp_path: Path, capsys) -> None:
+    cat = photos_dir / "cat.jpg"
     out_png = tmp_path / "boxed.png"
     status, out, err = run_cli(capsys, "detect", cat, "--json", "--threshold", "0.2", "--save", out_png,
                                "--weights-dir", detect_dir)
@@ -66,8 +66,8 @@ def test_bad_images_exit_2_with_one_line(case: Case, tmp_path: Path, no_cache, c
     assert err.startswith("error: ") and err.count("\n") == 1
 
 
-def test_offline_without_the_model_files(detect_dir: Path, no_cache, capsys) -> None:
-    cat = require_shared(detect_dir.parent / "images" / "cat.jpg", "shared photo cat.jpg")
+def test_offline_without_the_model_files(detect_dir: Path, photos_dir: Path, no_cache, capsys) -> None:
+    cat = photos_dir / "cat.jpg"
     status, out, err = run_cli(capsys, "detect", cat)
     assert status == 2 and err.startswith("error: ") and err.count("\n") == 1
     assert "coco_labelmap.txt" in err or "ssd_mobilenet_v1_coco_quant.tflite" in err
@@ -79,8 +79,8 @@ def test_bad_threshold(value: str, capsys) -> None:
     assert status == 2 and err.startswith("error: ") and err.count("\n") == 1
 
 
-def test_cannot_save(detect_dir: Path, tmp_path: Path, capsys) -> None:
-    cat = require_shared(detect_dir.parent / "images" / "cat.jpg", "shared photo cat.jpg")
+def test_cannot_save(detect_dir: Path, photos_dir: Path, tmp_path: Path, capsys) -> None:
+    cat = photos_dir / "cat.jpg"
     status, out, err = run_cli(capsys, "detect", cat, "--save", tmp_path / "missing" / "x.png",
                                "--weights-dir", detect_dir)
     assert status == 2 and err.startswith("error: ") and "x.png" in err

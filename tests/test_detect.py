@@ -32,10 +32,8 @@ def detector(weights_dir: Path) -> Detector:
 
 
 @pytest.fixture(scope="module")
-def photos(weights_dir: Path) -> dict[str, Image.Image]:
-    folder = weights_dir.parent / "images"
-    require_shared(folder / "cat.jpg", "shared photos")
-    return {name: load_image(folder / f"{name}.jpg") for name in ("cat", "bird", "sunflower")}
+def photos(photos_dir: Path) -> dict[str, Image.Image]:
+    return {name: load_image(photos_dir / f"{name}.jpg") for name in ("cat", "bird", "sunflower")}
 
 
 def test_pinned_files_are_the_shared_ones(weights_dir: Path) -> None:

@@ -8,13 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from bench.server import SHARED
 from explainer.i18n import t
 from tests.e2e.helpers import Tab
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-IMAGES = SHARED / "images"
 PAGE = "segment"
 
 
@@ -30,9 +28,9 @@ def _boxed_caption(tab: Tab, lang: str, threshold: str) -> str:
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_upload_bird_boxes_and_threshold(tab: Tab, lang: str, real_weights: Path) -> None:
-    if not (real_weights / "ssd_mobilenet_v1_coco_quant.tflite").is_file() or not (IMAGES / "bird.jpg").is_file():
-        pytest.skip("the detector .tflite or the shared photos are not in ../shared")
+def test_upload_bird_boxes_and_threshold(tab: Tab, lang: str, real_weights: Path, photos_dir: Path) -> None:
+    if not (real_weights / "ssd_mobilenet_v1_coco_quant.tflite").is_file():
+        pytest.skip("the detector .tflite is not in ../shared/weights")
     tab.open(PAGE, lang)
     headers = tab.page.locator('[data-testid="stMainBlockContainer"] h2')
     headers.filter(has_text=t("detect.header", lang)).first.wait_for()
@@ -40,7 +38,7 @@ def test_upload_bird_boxes_and_threshold(tab: Tab, lang: str, real_weights: Path
     upload = tab.page.locator('[data-testid="stFileUploader"] input[type="file"]').first
     upload.wait_for(state="attached")
     tab.wait_idle()
-    upload.set_input_files(IMAGES / "bird.jpg")
+    upload.set_input_files(photos_dir / "bird.jpg")
     caption = _boxed_caption(tab, lang, "0.50")
     tab.wait_idle()
     # One bird at 0.50 (score 0.75); the model kept 10 boxes.
