@@ -57,7 +57,11 @@ class Asset:
     ``filename`` is what is looked up in the folder and stored in the cache.
     For ``unpack=True`` (a zip), the usable thing is the folder ``unpacked``
     inside the archive (e.g. ``hymenoptera_data``); in a user's folder either
-    that folder or the zip itself is accepted.
+    that folder or the zip itself is accepted. With ``member`` the publisher
+    ships the file only inside a zip (e.g. Google's ``detect.tflite``): the
+    zip is downloaded to a temporary file, that one member is taken out,
+    checked against ``size`` and ``sha256`` (the pin is on what is unpacked)
+    and stored as ``filename``; the zip is not kept.
     """
 
     key: str  # short id, e.g. "deeplabv3_mnv2_pascal_quant"
@@ -69,6 +73,7 @@ class Asset:
     unpack: bool = False
     unpacked: str = ""  # the folder inside the zip to use
     source: str = ""  # who publishes it (shown to users), e.g. "google-coral/test_data"
+    member: str = ""  # the URL is a zip and the file is this member of it; sha256/size pin the member
 
 
 @dataclass(frozen=True)
@@ -166,6 +171,9 @@ def fetch_asset(asset: Asset, progress: Progress | None = None, *, timeout: floa
         digest = hashlib.sha256()
         tmp_path: str | None = None
         try:
+            if asset.member:
+                _fetch_member(asset, target, progress, timeout)
+                return target
             request = urllib.request.Request(asset.url, headers={"User-Agent": "mobilenet-explainer"})
             with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - pinned https URL
                 total = int(response.headers.get("Content-Length") or asset.size or 0)
@@ -194,6 +202,41 @@ def fetch_asset(asset: Asset, progress: Progress | None = None, *, timeout: floa
     if asset.unpack:
         return unpack(asset, target, cache)
     return target
+
+
+#: A zip that holds a pinned member may be at most this large (a wrong URL must not fill the disk).
+MAX_ARCHIVE_BYTES = 200 * 2**20
+
+
+def _fetch_member(asset: Asset, target: Path, progress: Progress | None, timeout: float) -> None:
+    """Download the zip at ``asset.url``, take ``asset.member`` out of it, check it, store it at ``target``."""
+    cache = target.parent
+    with tempfile.TemporaryDirectory(dir=cache, prefix=".zip-") as staging:
+        archive = Path(staging) / "download.zip"
+        request = urllib.request.Request(asset.url, headers={"User-Agent": "mobilenet-explainer"})
+        with urllib.request.urlopen(request, timeout=timeout) as response, open(archive, "wb") as out:  # noqa: S310
+            total = int(response.headers.get("Content-Length") or 0)
+            done = 0
+            for chunk in iter(lambda: response.read(1 << 16), b""):
+                out.write(chunk)
+                done += len(chunk)
+                if done > MAX_ARCHIVE_BYTES:
+                    raise AssetError("assets.bad_download", file=asset.filename, url=asset.url)
+                if progress is not None:
+                    progress(done, total)
+        try:
+            with zipfile.ZipFile(archive) as zipped:
+                info = zipped.getinfo(asset.member)
+                if info.file_size != asset.size:
+                    raise AssetError("assets.bad_download", file=asset.filename, url=asset.url)
+                data = zipped.read(info)
+        except (zipfile.BadZipFile, KeyError) as err:
+            raise AssetError("assets.bad_archive", file=Path(asset.url).name) from err
+        if len(data) != asset.size or hashlib.sha256(data).hexdigest() != asset.sha256:
+            raise AssetError("assets.bad_download", file=asset.filename, url=asset.url)
+        unpacked = Path(staging) / asset.filename
+        unpacked.write_bytes(data)
+        os.replace(unpacked, target)
 
 
 def unpack(asset: Asset, archive: Path, into: Path) -> Path:

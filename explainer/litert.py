@@ -7,8 +7,9 @@ where LiteRT is missing, :func:`litert_available` says so and only the pages
 that need it show the message; the rest of the app works.
 
 The model files come through :mod:`explainer.assets` (weights folder → cache →
-pinned download from google-coral/test_data, Apache License 2.0 → a clear
-offline message). Records are data: :data:`TFLITE_MODELS`.
+pinned download from google-coral/test_data or, for the detector, the zip
+TensorFlow publishes it in, Apache License 2.0 → a clear offline message).
+Records are data: :data:`TFLITE_MODELS`.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from explainer.assets import Asset, Progress, require
 from explainer.errors import AssetError
 
 _CORAL = "https://github.com/google-coral/test_data/raw/master/"
+_SSD_ZIP = ("https://storage.googleapis.com/download.tensorflow.org/models/tflite/"
+            "coco_ssd_mobilenet_v1_1.0_quant_2018_06_29.zip")
 
 #: The released int8 models this app can run, pinned by size and SHA-256.
 TFLITE_MODELS: dict[str, Asset] = {
@@ -45,6 +48,14 @@ TFLITE_MODELS: dict[str, Asset] = {
               _CORAL + "mobilenet_v2_1.0_224_quant.tflite",
               "7aad0c74c5e3c06e5eb3c827e13304fdd68a83da6087d92ee169c24ff9fd4776", 3_610_798,
               source="google-coral/test_data"),
+        # Google publishes its starter detector only inside a zip (detect.tflite + labelmap.txt): the pins are
+        # those of the unpacked files, byte-identical to the copies in many public Android example repositories.
+        Asset("ssd_mobilenet_v1_coco_quant", "ssd_mobilenet_v1_coco_quant.tflite", _SSD_ZIP,
+              "e4b118e5e4531945de2e659742c7c590f7536f8d0ed26d135abcfe83b4779d13", 4_183_312,
+              source="TensorFlow (download.tensorflow.org)", member="detect.tflite"),
+        Asset("coco_labelmap", "coco_labelmap.txt", _SSD_ZIP,
+              "c7e79c855f73cbba9f33d649d60e1676eb0a974021a41696d1ac0d4b7f7e0211", 665,
+              source="TensorFlow (download.tensorflow.org)", member="labelmap.txt"),
     )
 }
 
@@ -79,8 +90,18 @@ class TFLiteModel:
     _interpreter: Any = field(repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        """The output tensors' names, in the order :meth:`run_all` returns them."""
+        return tuple(d["name"] for d in self._interpreter.get_output_details())
+
     def run(self, array: np.ndarray) -> tuple[np.ndarray, float]:
-        """Invoke on one input (shape and dtype of :attr:`input`); returns (output copy, invoke time in ms)."""
+        """Invoke on one input (shape and dtype of :attr:`input`); returns (first output copy, invoke time in ms)."""
+        outputs, elapsed = self.run_all(array)
+        return outputs[0], elapsed
+
+    def run_all(self, array: np.ndarray) -> tuple[list[np.ndarray], float]:
+        """Invoke on one input; returns (a copy of every output in the graph's order, invoke time in ms)."""
         if tuple(array.shape) != self.input.shape or array.dtype.name != self.input.dtype:
             raise ValueError(f"{self.key} expects {self.input.shape} {self.input.dtype}, "
                              f"got {tuple(array.shape)} {array.dtype.name}")
@@ -90,8 +111,8 @@ class TFLiteModel:
             start = time.perf_counter()
             interpreter.invoke()
             elapsed = (time.perf_counter() - start) * 1000.0
-            out = interpreter.get_tensor(interpreter.get_output_details()[0]["index"]).copy()
-        return out, elapsed
+            outs = [interpreter.get_tensor(d["index"]).copy() for d in interpreter.get_output_details()]
+        return outs, elapsed
 
 
 def _info(details: dict) -> TensorInfo:
@@ -189,3 +210,68 @@ def graph_convolutions(path: str | Path) -> list[GraphConv]:
             (int(weight.shape[1]), int(weight.shape[2])), (options.strideH, options.strideW),
             (options.dilationHFactor, options.dilationWFactor), options.padding == schema.Padding.SAME))
     return convs
+
+
+@dataclass(frozen=True)
+class GraphOp:
+    """One operator of a ``.tflite`` graph: its kind, its tensors (name, shape) and, for a custom op, its options."""
+
+    kind: str  # the builtin operator's name (e.g. "CONV_2D") or the custom op's code (e.g. "TFLite_Detection_PostProcess")
+    inputs: tuple[tuple[str, tuple[int, ...]], ...]
+    outputs: tuple[tuple[str, tuple[int, ...]], ...]
+    options: dict  # a custom op's options (decoded from its flexbuffer); empty for builtin ops
+
+
+def graph_operators(path: str | Path) -> list[GraphOp]:
+    """Every operator of a ``.tflite`` file in graph order (read from the file; no interpreter needed).
+
+    Raises :class:`AssetError` when LiteRT is missing.
+    """
+    try:
+        from ai_edge_litert import schema_py_generated as schema
+        from flatbuffers import flexbuffers
+    except ImportError as err:
+        raise AssetError("assets.no_litert") from err
+    model = schema.ModelT.InitFromPackedBuf(Path(path).read_bytes(), 0)
+    graph = model.subgraphs[0]
+    names = {value: name for name, value in vars(schema.BuiltinOperator).items() if not name.startswith("_")}
+
+    def tensor(index: int) -> tuple[str, tuple[int, ...]]:
+        t = graph.tensors[index]
+        shape = () if t.shape is None else tuple(int(s) for s in t.shape)
+        return t.name.decode().split(";")[0], shape
+
+    ops = []
+    for op in graph.operators:
+        code = model.operatorCodes[op.opcodeIndex]
+        custom = code.customCode.decode() if code.customCode else ""
+        kind = custom or names.get(max(code.builtinCode, code.deprecatedBuiltinCode), "?")
+        options = {}
+        if custom and op.customOptions is not None and len(op.customOptions):
+            options = dict(flexbuffers.Loads(bytes(bytearray(op.customOptions))))
+        ops.append(GraphOp(kind, tuple(tensor(i) for i in op.inputs if i >= 0),
+                           tuple(tensor(i) for i in op.outputs if i >= 0), options))
+    return ops
+
+
+def constant_tensor(path: str | Path, name: str) -> np.ndarray:
+    """The constant tensor ``name`` of a ``.tflite`` file (e.g. SSD's ``anchors``), dequantized to float32 if quantized."""
+    try:
+        from ai_edge_litert import schema_py_generated as schema
+    except ImportError as err:
+        raise AssetError("assets.no_litert") from err
+    model = schema.ModelT.InitFromPackedBuf(Path(path).read_bytes(), 0)
+    for t in model.subgraphs[0].tensors:
+        if t.name.decode().split(";")[0] != name:
+            continue
+        dtypes = {schema.TensorType.UINT8: np.uint8, schema.TensorType.INT8: np.int8,
+                  schema.TensorType.FLOAT32: np.float32, schema.TensorType.INT32: np.int32}
+        data = model.buffers[t.buffer].data
+        if data is None or t.type not in dtypes:
+            raise ValueError(f"tensor {name!r} holds no constant data of a known type")
+        values = np.frombuffer(bytes(bytearray(data)), dtype=dtypes[t.type]).reshape([int(s) for s in t.shape])
+        q = t.quantization
+        if q is not None and q.scale is not None and len(q.scale):
+            return ((values.astype(np.float32) - np.float32(q.zeroPoint[0])) * np.float32(q.scale[0]))
+        return values.astype(np.float32)
+    raise KeyError(name)

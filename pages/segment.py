@@ -1,5 +1,6 @@
 """Page "Applications": MobileNet as a backbone — segment a photo with int8 DeepLabV3-MobileNetV2 on LiteRT,
-what the backbone and the head cost, and why segmentation keeps output stride 16."""
+detect objects on it with int8 SSD-MobileNetV1 (pages/detection.py), what the backbone and the head cost, and why
+segmentation keeps output stride 16."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from explainer.segment.deeplab import SEGMENTER_NAMES, SEGMENTERS, load_segmente
 from explainer.segment.labels import VOC_CLASSES
 from explainer.segment.masks import overlay
 from pages.caches import segment as cached
+from pages.detection import backbone_note, detect_section, ssd_section, tasks_section
 from pages.image_input import image_source
 from pages.ui import current_language, fmt_millions, show_error, tr
 
@@ -87,6 +89,8 @@ st.markdown(tr("segment.intro"))
 
 # --- 1. Segment a photo -------------------------------------------------------------------------------
 st.header(tr("segment.try_header"))
+choice = None
+models: dict = {}
 if not litert_available():
     st.warning(AssetError("assets.no_litert").message(lang), icon="⚠️")
 else:
@@ -114,7 +118,14 @@ else:
                               help=tr("segment.foreground_iou_help"))
                     st.caption(tr("segment.compare_note"))
 
-# --- 2. MobileNet as a backbone -----------------------------------------------------------------------
+# --- 2. Detect objects, how SSD works, one photo through three tasks (pages/detection.py) --------------
+if litert_available():
+    detector_model = detect_section(choice, lang)
+    if detector_model is not None:
+        ssd_section(detector_model, lang)
+        tasks_section(choice, detector_model, models.get("deeplabv3_mobilenet_v2"), lang)
+
+# --- 3. MobileNet as a backbone -----------------------------------------------------------------------
 st.header(tr("segment.backbone_header"))
 st.markdown(tr("segment.backbone_intro"))
 costs = cached.costs()
@@ -143,8 +154,9 @@ for c in costs:
     })
 st.dataframe(rows, hide_index=True, width="stretch")
 st.caption(tr("segment.backbone_notes", classifier=fmt_millions(classifier_224)))
+backbone_note()
 
-# --- 3. Output stride 16 ------------------------------------------------------------------------------
+# --- 4. Output stride 16 ------------------------------------------------------------------------------
 st.header(tr("segment.stride_header"))
 last = stages[-1]
 changed = [s for s in stages if s.classifier != s.deeplab]

@@ -51,7 +51,7 @@ def test_sample_cat_both_models_and_opacity(lang: str, with_weights, invokes) ->
     assert sorted(invokes) == ["deeplabv3_mnv2_dm05_pascal_quant", "deeplabv3_mnv2_pascal_quant"]
     metrics = {m.label: m.value for m in at.metric}
     sizes = [m.value for m in at.metric if m.label == t("segment.size_on_disk", lang)]
-    assert sizes == ["2.19 MB", "0.76 MB"]
+    assert sizes == ["2.19 MB", "0.76 MB", "4.18 MB"]  # the two segmenters, then the detector
     assert t("segment.agreement", lang) in metrics
     cat = VOC_CLASSES[8].name(lang)
     shares = [c for c in _charts(at) if c["data"][0].get("orientation") == "h" and len(c["data"]) == 1]
@@ -63,8 +63,8 @@ def test_sample_cat_both_models_and_opacity(lang: str, with_weights, invokes) ->
     at.slider(key="opacity").set_value(25).run()
     assert not at.exception and len(at.image) == images_before
     assert len(invokes) == 2
-    # The backbone table and the stride table are there, in the page's language.
-    assert len(at.dataframe) == 2
+    # The backbone table and the stride table are there, in the page's language (and the detection part's two).
+    assert len(at.dataframe) == 4
     assert t("segment.stride_header", lang) in [h.value for h in at.header]
     assert_no_raw_keys(at)
 
@@ -73,7 +73,7 @@ def test_listed_in_the_try_section() -> None:
     """app.py's navigation has the page right after Classify, under "Try"."""
     slugs = navigation("en")[t("nav.sec_try", "en")]
     assert slugs[slugs.index("classify") + 1] == "segment"
-    assert t("nav.segment", "en") == "Applications" and t("nav.segment", "zh") == "应用：分割"
+    assert t("nav.segment", "en") == "Applications" and t("nav.segment", "zh") == "应用"
 
 
 def test_upload_and_bad_upload(with_weights, invokes, shared_images) -> None:
@@ -82,11 +82,11 @@ def test_upload_and_bad_upload(with_weights, invokes, shared_images) -> None:
     at.radio(key="segment_source").set_value("upload").run()
     at.file_uploader(key="segment_upload").set_value(("bird.jpg", bird.read_bytes(), "image/jpeg")).run()
     assert not at.exception and not at.error
-    shares = [c for c in _charts(at) if len(c["data"]) == 1]
+    shares = [c for c in _charts(at) if len(c["data"]) == 1 and c["data"][0].get("orientation") == "h"]
     assert all("bird" in chart["data"][0]["y"] for chart in shares) and len(shares) == 2
     at.file_uploader(key="segment_upload").set_value(("notes.jpg", b"this is not a photo", "image/jpeg")).run()
     assert not at.exception and len(at.error) == 1 and "notes.jpg" in at.error[0].value
-    assert len(at.dataframe) == 2  # the rest of the page still works
+    assert len(at.dataframe) == 3  # the rest of the page still works (SSD's feature maps, backbone, stride)
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -106,6 +106,7 @@ def test_offline_without_model_files(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.delenv("EXPLAINER_WEIGHTS_DIR", raising=False)
     monkeypatch.setenv("EXPLAINER_OFFLINE", "1")
     at = run_page(PAGE, "en", timeout=180)
-    assert not at.exception and len(at.error) == 2 and invokes == []
+    assert not at.exception and len(at.error) == 3 and invokes == []
     assert "deeplabv3_mnv2_pascal_quant.tflite" in at.error[0].value
+    assert "coco_labelmap.txt" in at.error[2].value  # the detector's files (the label map is looked up first)
     assert len(at.dataframe) == 2

@@ -14,6 +14,9 @@ Every count comes from :func:`explainer.counting.count_module` on a real
   extra feature layers ``backbone.extra`` and the box/class predictors
   ``head`` form the detection head; built with ``weights_backbone=None``, as torchvision builds its released
   COCO model, so the MobileNetV3 has the "reduced tail" (last stage halved, 480 channels out);
+* Google's released int8 SSD-MobileNetV1 ×0.75 detector (COCO) at 300×300, rebuilt by
+  :class:`explainer.detect.network.SSDMobileNetV1` and checked against its ``.tflite`` graph
+  (tests/test_detect_network.py) — backbone ``backbone``, head ``extras`` + ``predictors``;
 * Google's released DeepLabV3-MobileNetV2 (the ``.tflite`` models the page
   runs) at 513×513, rebuilt here by :class:`DeepLabV3MobileNetV2` from
   torchvision's MobileNetV2 blocks. Its layers were checked against the
@@ -166,6 +169,12 @@ def _ssd() -> nn.Module:
     return _SSDTrunk(_tv("ssdlite320_mobilenet_v3_large", "torchvision.models.detection")())
 
 
+def _ssd_v1() -> nn.Module:
+    from explainer.detect.network import SSDMobileNetV1
+
+    return build_on_meta(SSDMobileNetV1)
+
+
 BACKBONE_NETS: dict[str, BackboneNet] = {
     n.name: n
     for n in (
@@ -179,6 +188,8 @@ BACKBONE_NETS: dict[str, BackboneNet] = {
         BackboneNet("deeplabv3_mobilenet_v3_large", "DeepLabV3-MobileNetV3-Large", "segmentation",
                     "MobileNetV3-Large", 520, "weights_transform", ("backbone",), ("classifier",),
                     _tv("deeplabv3_mobilenet_v3_large", "torchvision.models.segmentation")),
+        BackboneNet("ssd_mobilenet_v1_coco", "SSD-MobileNetV1 ×0.75 (COCO)", "detection", "MobileNetV1 ×0.75",
+                    300, "tflite", ("backbone",), ("extras", "predictors"), _ssd_v1),
         BackboneNet("ssdlite320_mobilenet_v3_large", "SSDLite320-MobileNetV3-Large", "detection",
                     "MobileNetV3-Large", 320, "fixed_size", ("backbone.features",), ("backbone.extra", "head"), _ssd),
     )

@@ -18,10 +18,10 @@ PAGE = "segment"
 
 
 def _plotly_labels(tab: Tab) -> list[list[str]]:
-    """The y labels of every single-trace plotly chart the browser drew (the per-model class legends)."""
+    """The y labels of every single-trace horizontal bar chart the browser drew (the per-model class legends)."""
     return tab.page.evaluate(
         "() => [...document.querySelectorAll('.js-plotly-plot')]"
-        ".filter(p => p.data && p.data.length === 1).map(p => p.data[0].y)")
+        ".filter(p => p.data && p.data.length === 1 && p.data[0].orientation === 'h').map(p => p.data[0].y)")
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
