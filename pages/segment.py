@@ -4,11 +4,10 @@ what the backbone and the head cost, and why segmentation keeps output stride 16
 from __future__ import annotations
 
 import os
-import time
 
 import streamlit as st
 
-from explainer.assets import WEIGHTS_DIR_ENV
+from explainer.catalogue import WEIGHTS_DIR_ENV
 from explainer.errors import AssetError
 from explainer.figures.segment import backbone_bar, shares_bar
 from explainer.images import data_uri, jpeg_bytes
@@ -18,6 +17,7 @@ from explainer.segment.deeplab import SEGMENTER_NAMES, SEGMENTERS, load_segmente
 from explainer.segment.labels import VOC_CLASSES
 from explainer.segment.masks import overlay
 from pages.caches import segment as cached
+from pages.downloads import download
 from pages.image_input import image_source
 from pages.ui import current_language, fmt_millions, show_error, tr
 
@@ -30,24 +30,10 @@ def _segmenter(name: str):
     try:
         where = where_is(name, weights_dir or None)
         if where.kind == "download":
-            recent = cached.failed.get(name)
-            if recent is not None and time.monotonic() - recent[0] < cached.RETRY_AFTER_S:
-                raise recent[1]
-            filename = SEGMENTERS[name].filename
-            bar = st.progress(0.0, text=tr("segment.downloading", file=filename, done="0.0", total="?"))
-
-            def progress(done: int, total: int) -> None:
-                bar.progress(min(1.0, done / total) if total else 0.0,
-                             text=tr("segment.downloading", file=filename, done=f"{done / 2**20:.1f}",
-                                     total=f"{total / 2**20:.1f}" if total else "?"))
-
-            try:
-                load_segmenter(name, weights_dir or None, progress, download=True)
-            except AssetError as err:
-                cached.failed[name] = (time.monotonic(), err)
-                raise
-            finally:
-                bar.empty()
+            problem = download(SEGMENTERS[name].filename,
+                               lambda progress: load_segmenter(name, weights_dir or None, progress, download=True))
+            if problem is not None:
+                raise problem
             where = where_is(name, weights_dir or None)
         with st.spinner(tr("segment.loading", model=SEGMENTERS[name].display)):
             return cached.load(name, weights_dir, where.kind)

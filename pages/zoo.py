@@ -5,7 +5,8 @@ import streamlit as st
 from explainer import costs
 from explainer.errors import ExplainerError
 from explainer.figures import zoo as figs
-from explainer.zoo import blocks, choose, registry
+from explainer import registry
+from explainer.zoo import blocks, choose
 from explainer.zoo.network import count_network
 from explainer.zoo.roofline import roofline_points, summarise, time_layers
 from pages.caches.zoo import LATENCY_ENV, latency_runner, layer_time_store, live_rows, machine_now, static_rows

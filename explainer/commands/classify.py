@@ -10,7 +10,7 @@ import time
 # Light imports only: every command module is imported to build the parser; torch comes in run().
 from explainer.architectures import MODEL_NAMES
 from explainer.commands.options import add_image, add_model, add_untrained, add_weights_dir
-from explainer.commands.weights import text_progress
+from explainer.commands.fetch import text_progress
 from explainer.report import format_table
 
 

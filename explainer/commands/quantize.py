@@ -40,7 +40,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from explainer.commands.weights import text_progress
+    from explainer.commands.fetch import text_progress
     from explainer.errors import InvalidInputError
     from explainer.quant.compare import batch_of, collect_photos, compare_models
     from explainer.quant.ptq import QuantSettings, compare_latency, quantize, save_state_dict, state_dict_bytes

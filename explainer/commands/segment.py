@@ -35,7 +35,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from explainer.commands.weights import text_progress
+    from explainer.commands.fetch import text_progress
     from explainer.errors import ExplainerError
     from explainer.images import load_image
     from explainer.segment.deeplab import SEGMENTERS, load_segmenter, segment_image, warm_up, where_is

@@ -9,7 +9,7 @@ import sys
 
 # Light imports only: every command module is imported to build the parser; torch comes in run().
 from explainer.commands.options import add_model, add_weights_dir
-from explainer.commands.weights import text_progress
+from explainer.commands.fetch import text_progress
 
 #: Models with torchvision ImageNet weights (the backbones a head can be trained on).
 TRANSFER_MODELS = ("mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small")

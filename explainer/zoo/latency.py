@@ -17,7 +17,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from explainer.zoo import registry
+from explainer import registry
 from explainer.zoo.network import count_network
 
 RESOLUTION = 224

@@ -110,7 +110,7 @@ def time_layers(model: str, resolution: int = 224, repeats: int = 7) -> dict[str
     import torch
     from torch import nn
 
-    from explainer.zoo import registry
+    from explainer import registry
 
     net = registry.build(model, seed=0)
     names = {module: name for name, module in net.named_modules()}

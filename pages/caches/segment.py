@@ -5,16 +5,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explainer.errors import AssetError
 from explainer.images import preview
 from explainer.segment import backbone, deeplab
 from explainer.segment.masks import compare_masks
 
 REFERENCE_RUNS = 3
-#: After a failed download, don't try again for this long (a hall's broken Wi-Fi must not stall every rerun).
-RETRY_AFTER_S = 600.0
-#: The last failed download per model (monotonic time, error): one per process, shared by all sessions.
-failed: dict[str, tuple[float, AssetError]] = {}
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
