@@ -41,6 +41,8 @@ class ModelSpec:
     weights_asset: str | None = None  # the catalogue record of the pretrained weights the app loads
     local_transform: str | None = None  # the preprocessing of a user's own <name>.pth (a weights enum member)
     labels: str = "imagenet-1k"  # the label set of its outputs
+    short: str = ""  # a taught MobileNet's short label in charts, e.g. "V3-L"
+    color: str = ""  # a taught MobileNet's colour in charts
 
     @property
     def is_mobilenet(self) -> bool:
@@ -76,23 +78,25 @@ def _tv(name: str, display: str, family: str, width: float | None, weights: str,
                               file_size_mib, reference, **taught))
 
 
-def _taught(v1_weights: str) -> dict:
-    """What a taught MobileNet adds: its weights are a catalogue record (its own name), a user's own
-    ``<name>.pth`` is preprocessed as torchvision's ``IMAGENET1K_V1`` (Resize 256, CenterCrop 224)."""
-    return {"taught": True, "local_transform": v1_weights}
+def _taught(v1_weights: str, short: str, color: str) -> dict:
+    """What a taught MobileNet adds: a user's own ``<name>.pth`` is preprocessed as torchvision's
+    ``v1_weights`` (``IMAGENET1K_V1``: Resize 256, CenterCrop 224); its short label and colour in charts."""
+    return {"taught": True, "local_transform": v1_weights, "short": short, "color": color}
 
 
 _v1 = published.headline("mobilenet_v1")
 register(ModelSpec("mobilenet_v1", "MobileNetV1", "mobilenet", 1.0, _v1.top1,
                    f"{published.V1_PAPER}, Table {_v1.tables}", None, 4_231_976, None, builder="mobilenet_v1",
-                   weights_asset="mobilenet_v1", **_taught("MobileNet_V2_Weights.IMAGENET1K_V1")))
+                   weights_asset="mobilenet_v1", **_taught("MobileNet_V2_Weights.IMAGENET1K_V1", "V1", "#2e86ab")))
 # Copied from torchvision 0.29's weight enums (DEFAULT weights); tests/test_zoo_registry.py compares.
 _tv("mobilenet_v2", "MobileNetV2", "mobilenet", 1.0, "MobileNet_V2_Weights.IMAGENET1K_V2", 72.154, 3_504_872, 13.598,
-    weights_asset="mobilenet_v2", **_taught("MobileNet_V2_Weights.IMAGENET1K_V1"))
+    weights_asset="mobilenet_v2", **_taught("MobileNet_V2_Weights.IMAGENET1K_V1", "V2", "#66a182"))
 _tv("mobilenet_v3_large", "MobileNetV3-Large", "mobilenet", 1.0, "MobileNet_V3_Large_Weights.IMAGENET1K_V2", 75.274,
-    5_483_032, 21.107, weights_asset="mobilenet_v3_large", **_taught("MobileNet_V3_Large_Weights.IMAGENET1K_V1"))
+    5_483_032, 21.107, weights_asset="mobilenet_v3_large",
+    **_taught("MobileNet_V3_Large_Weights.IMAGENET1K_V1", "V3-L", "#d1495b"))
 _tv("mobilenet_v3_small", "MobileNetV3-Small", "mobilenet", 1.0, "MobileNet_V3_Small_Weights.IMAGENET1K_V1", 67.668,
-    2_542_856, 9.829, weights_asset="mobilenet_v3_small", **_taught("MobileNet_V3_Small_Weights.IMAGENET1K_V1"))
+    2_542_856, 9.829, weights_asset="mobilenet_v3_small",
+    **_taught("MobileNet_V3_Small_Weights.IMAGENET1K_V1", "V3-S", "#edae49"))
 _tv("squeezenet1_0", "SqueezeNet 1.0", "squeezenet", None, "SqueezeNet1_0_Weights.IMAGENET1K_V1", 58.092,
     1_248_424, 4.778)
 _tv("squeezenet1_1", "SqueezeNet 1.1", "squeezenet", None, "SqueezeNet1_1_Weights.IMAGENET1K_V1", 58.178,
@@ -123,6 +127,8 @@ MODEL_NAMES: tuple[str, ...] = tuple(MODELS)
 TAUGHT: tuple[str, ...] = tuple(name for name, spec in MODELS.items() if spec.taught)
 #: Their display names.
 DISPLAY_NAMES: dict[str, str] = {name: MODELS[name].display for name in TAUGHT}
+#: The taught MobileNets with published ImageNet weights (the backbones a new head can be trained on).
+PRETRAINED: tuple[str, ...] = tuple(name for name in TAUGHT if MODELS[name].weights)
 
 
 def get(name: str) -> ModelSpec:

@@ -163,7 +163,7 @@ class LoadedModel:
     width: float = 1.0
     input_size: int = 224
     problem: WeightsError | AssetError | None = field(default=None, compare=False)  # why it is untrained, when it is
-    reference_ms: float | None = field(default=None, compare=False)  # best-of-5 forward time, set by the app
+    reference_ms: float | None = field(default=None, compare=False)  # median forward time (explainer.stopwatch), set by the app
 
     @property
     def weights(self) -> str:

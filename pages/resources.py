@@ -105,7 +105,8 @@ def tune_static_files() -> bool:
 
 
 def _warm_up(loaded: LoadedModel) -> LoadedModel:
-    """Warm the model up and time it once per process: ``reference_ms`` (best of 5 forward passes)."""
+    """Warm the model up and time it once per process: ``reference_ms`` (the stopwatch's median, see
+    :func:`explainer.classify.reference_latency_ms`)."""
     loaded.reference_ms = reference_latency_ms(loaded)
     with _freeze_lock:
         _heap["models_loaded"] += 1  # the next run's end freezes it (freeze_when_heap_grew)

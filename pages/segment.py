@@ -58,7 +58,7 @@ def masks_view(data: dict, names: tuple[str, ...], loaded: dict, lang: str) -> N
                                 fw=entry["fitted"][0], fh=entry["fitted"][1]))
             m1, m2 = st.columns(2)
             m1.metric(tr("segment.size_on_disk"), f"{model.size_bytes / 1e6:.2f} MB")
-            m2.metric(tr("segment.invoke"), f"{reference_ms:.1f} ms",
+            m2.metric(tr("segment.invoke", runs=cached.REFERENCE_RUNS), f"{reference_ms:.1f} ms",
                       help=tr("segment.invoke_help", runs=cached.REFERENCE_RUNS))
             st.caption(tr("segment.this_photo", ms=f"{entry['latency_ms']:.1f}"))
             shares = entry["shares"]

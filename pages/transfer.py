@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from explainer import registry
 from explainer.classify import Prediction
 from explainer.errors import ExplainerError, ImageError
 from explainer.figures.classify import top_k_bar
@@ -33,8 +34,8 @@ from pages.ui import current_language, show_error, tr
 
 #: Most photos one session keeps (uploads, snapshots, zip, demo set together).
 MAX_SESSION_PHOTOS = 400
-#: Models offered (those with torchvision ImageNet weights).
-MODELS = ("mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small")
+#: Models offered (those with published ImageNet weights).
+MODELS = registry.PRETRAINED
 THUMBS = 12
 
 lang = current_language()

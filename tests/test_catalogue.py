@@ -14,7 +14,7 @@ import pytest
 from explainer import catalogue
 from explainer.catalogue import Asset, locate, require
 from explainer.errors import AssetError
-from tests.conftest import ROOT, run_cli, run_page
+from tests.conftest import run_cli, run_page
 
 pytestmark = pytest.mark.usefixtures("env")
 
