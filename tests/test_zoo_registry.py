@@ -18,7 +18,7 @@ def test_the_issue_models_are_all_there():
     listed = {"squeezenet1_0", "squeezenet1_1", "shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "shufflenet_v2_x1_5",
               "shufflenet_v2_x2_0", "mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3", "efficientnet_b0",
               "resnet18", "resnet50", "vgg16"}
-    assert set(registry.MODEL_NAMES) == listed | set(architectures.MODEL_NAMES)
+    assert listed | set(architectures.MODEL_NAMES) <= set(registry.MODEL_NAMES)  # adding a model: one record
     assert registry.MODEL_NAMES[:4] == architectures.MODEL_NAMES  # MobileNets first, in the app's order
 
 
