@@ -14,13 +14,14 @@ import pytest
 from explainer import catalogue
 from explainer.catalogue import Asset, locate, require
 from explainer.errors import AssetError
-from tests.conftest import run_cli, run_page
+from tests.conftest import navigation, run_cli, run_page
 
 pytestmark = pytest.mark.usefixtures("env")
 
-#: The app's pages (app.py's menu), by file name under pages/.
-PAGES = ("home", "cost", "architectures", "conv_trace", "feature_maps", "classify", "segment", "transfer", "zoo",
-         "quantize")
+def app_pages() -> list[str]:
+    """The file names under pages/ of every page of app.py's menu (its URL path; the default page, Home, is at
+    the root, URL path "")."""
+    return [slug or "home" for pages in navigation("en").values() for slug in pages]
 
 
 def _asset_for(path: Path, base: str, **kw) -> Asset:
@@ -136,7 +137,7 @@ def test_named_folder_missing_is_an_error(env: Path, monkeypatch: pytest.MonkeyP
 
 def test_every_record_is_complete() -> None:
     """Name, URL (or none published), size, SHA-256, licence and pages for every file; kinds and files unique."""
-    slugs = set(PAGES) | {"detect"}  # the detection page: another branch adds it
+    slugs = set(app_pages()) | {"detect"}  # the detection page: another branch adds it
     for asset in catalogue.CATALOGUE.values():
         assert asset.kind in catalogue.KINDS and asset.pages and set(asset.pages) <= slugs, asset.key
         if asset.downloadable:
@@ -270,7 +271,7 @@ def render_every_page() -> None:
     from explainer.i18n import t
     from tests.test_pages_basic import all_text
 
-    for slug in PAGES:
+    for slug in app_pages():
         at = run_page(f"pages/{slug}.py", "en", timeout=300)
         if slug == "transfer":
             at.button(key="tl_demo").click().run()
