@@ -283,3 +283,15 @@ def render_every_page() -> None:
             assert len(at.get("plotly_chart")) >= 2  # both segmenters' class shares
         if slug == "transfer":
             assert t("transfer.demo_class_ants", "en") in " ".join(all_text(at))
+
+
+def test_dockerfile_runs_the_tested_steps() -> None:
+    """The image does what test_fetch_all_to_folder_then_every_page_offline checks: fetch --all into the folder
+    the app then uses as its cache, and downloads off at run time."""
+    import re
+
+    text = (Path(__file__).resolve().parent.parent / "Dockerfile").read_text()
+    cache = re.search(r"EXPLAINER_CACHE_DIR=(\S+)", text)
+    assert cache is not None
+    assert re.search(r'RUN python -m explainer fetch --all --to "\$EXPLAINER_CACHE_DIR"', text)
+    assert text.index("fetch --all") < text.index("ENV EXPLAINER_OFFLINE=1")
