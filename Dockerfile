@@ -1,5 +1,5 @@
 # MobileNet Explainer: N Streamlit workers behind nginx (`python -m explainer serve`), CPU-only PyTorch,
-# weights baked in at build time.
+# every file the app may fetch baked in at build time (python -m explainer fetch --all).
 #
 #   docker build -t mobilenet-explainer .
 #   docker run --rm -p 8501:8501 mobilenet-explainer                         # one worker per visible core
@@ -22,7 +22,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    TORCH_HOME=/opt/torch
+    EXPLAINER_CACHE_DIR=/opt/explainer-files
 
 WORKDIR /app
 
@@ -43,9 +43,10 @@ COPY explainer ./explainer
 COPY pages ./pages
 COPY app.py ./
 
-# Weights into torchvision's cache under $TORCH_HOME at build time; never download at run time.
-RUN python -m explainer weights fetch --all \
- && python -m explainer weights status
+# Every file of the catalogue (torchvision's weights, Google's .tflite models, the demo data set) into the
+# cache at build time, checked against its pinned SHA-256; never download at run time.
+RUN python -m explainer fetch --all --to "$EXPLAINER_CACHE_DIR" \
+ && python -m explainer fetch --status
 ENV EXPLAINER_OFFLINE=1
 
 RUN useradd --create-home --uid 10001 explainer

@@ -19,7 +19,6 @@ Run: ``python -m bench.classify``.
 from __future__ import annotations
 
 import io
-import statistics
 import time
 
 import numpy as np
@@ -27,6 +26,7 @@ import torch
 from PIL import Image
 
 from bench.common import Figure, interleaved_ms, median_ms
+from explainer import stopwatch
 
 SIZE = (4000, 3000)
 TARGET_RATIO = 2.0
@@ -107,20 +107,13 @@ def _threads(repeats: int, threads: int) -> list[Figure]:
     figures: list[Figure] = []
     if threads > 1:
         samples: dict[int, list[float]] = {1: [], threads: []}
-        try:
-            # Blocks 1, N, 1, N (changing the pool size per call would itself cost time), warm-up per block.
-            for count in (1, threads, 1, threads):
-                torch.set_num_threads(count)
-                for i in range(3 + repeats // 2):
-                    start = time.perf_counter()
-                    forward(loaded, batch)
-                    if i >= 3:
-                        samples[count].append((time.perf_counter() - start) * 1000.0)
-        finally:
-            torch.set_num_threads(threads)
-        figures.append(Figure("bare MobileNetV2 forward, 1 intra-op thread", statistics.median(samples[1]),
+        # Blocks 1, N, 1, N (changing the pool size per call would itself cost time), warm-up per block.
+        for count in (1, threads, 1, threads):
+            block = stopwatch.time_call(lambda: forward(loaded, batch), runs=repeats // 2, warmup=3, threads=count)
+            samples[count] += block.samples
+        figures.append(Figure("bare MobileNetV2 forward, 1 intra-op thread", stopwatch.median(samples[1]),
                               f"bare MobileNetV2 forward, {threads} intra-op threads",
-                              statistics.median(samples[threads])))
+                              stopwatch.median(samples[threads])))
     return figures
 
 

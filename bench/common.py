@@ -8,12 +8,12 @@ run*, so the ratio means something on any machine.
 from __future__ import annotations
 
 import os
-import statistics
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
+
+from explainer import stopwatch
 
 
 @dataclass
@@ -34,30 +34,14 @@ class Figure:
 
 
 def median_ms(fn: Callable[[], object], repeats: int = 20, warmup: int = 3) -> float:
-    """Median wall time of ``fn()`` in milliseconds after ``warmup`` calls."""
-    for _ in range(warmup):
-        fn()
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000.0)
-    return statistics.median(samples)
+    """Median wall time of ``fn()`` in milliseconds after ``warmup`` calls (the project's one stopwatch)."""
+    return stopwatch.time_call(fn, runs=repeats, warmup=warmup).median_ms
 
 
 def interleaved_ms(fns: dict[str, Callable[[], object]], repeats: int, warmup: int = 2) -> dict[str, float]:
     """Median ms of each function, measured in turns (a, b, c, a, b, c, …) so that load from other
-    processes on a shared machine falls on all of them alike."""
-    for _ in range(warmup):
-        for fn in fns.values():
-            fn()
-    samples: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            start = time.perf_counter()
-            fn()
-            samples[name].append((time.perf_counter() - start) * 1000.0)
-    return {name: statistics.median(values) for name, values in samples.items()}
+    processes on a shared machine falls on all of them alike (:func:`explainer.stopwatch.time_interleaved`)."""
+    return {name: timing.median_ms for name, timing in stopwatch.time_interleaved(fns, repeats, warmup).items()}
 
 
 def median_rerun_ms(script: str | Path, repeats: int, move: Callable[[Any, int], object],
@@ -85,7 +69,7 @@ def median_rerun_ms(script: str | Path, repeats: int, move: Callable[[Any, int],
                 samples.append((time.perf_counter() - start) * 1000.0)
             if at.exception:
                 raise RuntimeError(f"{script} raised: {at.exception[0].message}")
-    return statistics.median(samples)
+    return stopwatch.median(samples)
 
 
 def use_shared_weights() -> None:
@@ -98,17 +82,8 @@ def use_shared_weights() -> None:
     os.environ.setdefault("EXPLAINER_OFFLINE", "1")
 
 
-@contextmanager
-def torch_threads(threads: int) -> Iterator[None]:
-    """Run the block with ``threads`` intra-op threads (1: stable on a shared machine), then restore the setting."""
-    import torch
-
-    default_threads = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(default_threads)
+#: Run a block with N intra-op threads (1: stable on a shared machine), then restore the setting.
+torch_threads = stopwatch.torch_threads
 
 
 def print_table(run: Callable[[], list[Figure]]) -> None:

@@ -11,11 +11,9 @@
 
 from __future__ import annotations
 
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from bench.common import Figure, median_ms, median_rerun_ms
@@ -27,12 +25,7 @@ BUILD_TARGET_MS = 100.0
 
 
 def _median_process_ms(argv: list[str], repeats: int) -> float:
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        subprocess.run(argv, check=True, capture_output=True, cwd=ROOT)
-        samples.append((time.perf_counter() - start) * 1000.0)
-    return statistics.median(samples)
+    return median_ms(lambda: subprocess.run(argv, check=True, capture_output=True, cwd=ROOT), repeats, warmup=0)
 
 
 def _build_all_ms(repeats: int) -> float:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import torch
 
-from bench.common import Figure
+from bench.common import Figure, median_ms
 
 SHARED = Path(os.environ.get("EXPLAINER_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared"))
 DEFAULT_DATA = SHARED / "datasets" / "ants_bees" / "train"
@@ -51,15 +51,8 @@ def _data_dir() -> Path | None:
 
 def _bare_forward_ms(loaded, repeats: int) -> float:
     batch = torch.randn(1, 3, 224, 224, generator=torch.Generator().manual_seed(0))
-    samples = []
     with torch.inference_mode():
-        for _ in range(3):
-            loaded.model(batch)
-        for _ in range(repeats):
-            start = time.perf_counter()
-            loaded.model(batch)
-            samples.append((time.perf_counter() - start) * 1000.0)
-    return statistics.median(samples)
+        return median_ms(lambda: loaded.model(batch), repeats, warmup=3)
 
 
 def _page_figures(folder: Path, repeats: int) -> list[Figure]:
@@ -76,12 +69,7 @@ def _page_figures(folder: Path, repeats: int) -> list[Figure]:
         return real(data, loaded, **kwargs)
 
     def rerun_ms(at) -> float:
-        samples = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            at.run()
-            samples.append((time.perf_counter() - start) * 1000.0)
-        return statistics.median(samples)
+        return median_ms(at.run, repeats, warmup=0)
 
     teach.fit = counting
     try:

@@ -40,7 +40,7 @@ def _latencies(models: dict, x: torch.Tensor, repeats: int) -> dict[str, float]:
 
 
 def run(quick: bool = False) -> list[Figure]:
-    from explainer.zoo import registry
+    from explainer import registry
     from explainer.zoo.network import count_network
     from explainer.zoo.roofline import measure_machine, roofline_points, summarise, time_layers
 

@@ -39,18 +39,13 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Iterable
 
-from explainer import costs, formulas
+from explainer import costs, formulas, registry
 from explainer.costs import Cost, LayerTotals
 from explainer.errors import InvalidInputError
 
-#: The networks, in the order the app offers them (same names as :mod:`explainer.models`).
-MODEL_NAMES: tuple[str, ...] = ("mobilenet_v1", "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small")
-DISPLAY_NAMES: dict[str, str] = {
-    "mobilenet_v1": "MobileNetV1",
-    "mobilenet_v2": "MobileNetV2",
-    "mobilenet_v3_large": "MobileNetV3-Large",
-    "mobilenet_v3_small": "MobileNetV3-Small",
-}
+#: The networks, in the order the app offers them, and their display names: the taught records of the registry.
+MODEL_NAMES: tuple[str, ...] = registry.TAUGHT
+DISPLAY_NAMES: dict[str, str] = registry.DISPLAY_NAMES
 #: Layer types, in the order of legends and breakdowns.
 LAYER_TYPES: tuple[str, ...] = ("conv", "depthwise", "pointwise", "se", "fc")
 #: Inclusive limits of the multipliers (page sliders and CLI use the same).

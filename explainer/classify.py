@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from explainer import stopwatch
 from explainer.errors import InvalidInputError
 from explainer.images import WORKING_MIN_SIDE, load_image
 from explainer.weights import LoadedModel
@@ -119,8 +120,8 @@ def forward(loaded: LoadedModel, batch: torch.Tensor) -> torch.Tensor:
         return loaded.model(batch)
 
 
-#: Forward passes timed for a model's reference latency (the fastest one counts).
-REFERENCE_RUNS = 5
+#: Forward passes timed for a model's reference latency (their median counts).
+REFERENCE_RUNS = 10
 
 
 def warm_up(loaded: LoadedModel) -> None:
@@ -129,19 +130,10 @@ def warm_up(loaded: LoadedModel) -> None:
 
 
 def reference_latency_ms(loaded: LoadedModel, runs: int = REFERENCE_RUNS) -> float:
-    """The fastest of ``runs`` forward passes on one ``1×3×S×S`` input (after one warm-up), in ms.
-
-    A single timing on a shared server can be inflated many times by other
-    work; the best of a few runs is what the network itself costs on this CPU.
-    """
+    """The median of ``runs`` forward passes on one ``1×3×S×S`` input (after one warm-up), in ms: the project's
+    one stopwatch (:mod:`explainer.stopwatch`), the same figure as the zoo's for the same model."""
     batch = torch.zeros(1, 3, loaded.input_size, loaded.input_size)
-    warm_up(loaded)
-    best = float("inf")
-    for _ in range(max(1, runs)):
-        start = time.perf_counter()
-        forward(loaded, batch)
-        best = min(best, (time.perf_counter() - start) * 1000.0)
-    return best
+    return stopwatch.time_call(lambda: forward(loaded, batch), runs=runs, warmup=1).median_ms
 
 
 def classify_image(image: Image.Image, loaded: LoadedModel, top: int = 5) -> Classification:

@@ -17,8 +17,8 @@ from typing import NoReturn, Sequence
 from explainer.errors import ExplainerError
 
 #: Command modules under explainer/commands, in the order ``--help`` lists them.
-COMMANDS: tuple[str, ...] = ("cost", "network", "classify", "weights", "features", "trace", "train", "evaluate",
-                            "segment", "detect", "zoo", "quantize", "serve", "room")
+COMMANDS: tuple[str, ...] = ("cost", "network", "classify", "fetch", "weights", "features", "trace", "train",
+                            "evaluate", "segment", "detect", "zoo", "quantize", "serve", "room")
 
 USAGE_ERROR = 2
 

@@ -21,8 +21,6 @@ def _public(key: str, value: Any) -> Any:
     if key not in PATH_PARAMS or text.startswith("$") or ("/" not in text and "\\" not in text):
         return value
     name = PurePath(text).name or text
-    if key == "cache":
-        return f"<TORCH_HOME>/hub/checkpoints/{name}"
     return f"`{name}`" if key == "dir" else name
 
 
@@ -64,4 +62,4 @@ class WeightsError(ExplainerError):
 
 
 class AssetError(ExplainerError):
-    """A model file or data set (see :mod:`explainer.assets`) that is missing, unreachable or damaged."""
+    """A model file or data set (a record of :mod:`explainer.catalogue`) that is missing, unreachable or damaged."""

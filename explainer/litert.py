@@ -6,10 +6,8 @@ Intel or Windows on ARM). It is imported lazily:
 where LiteRT is missing, :func:`litert_available` says so and only the pages
 that need it show the message; the rest of the app works.
 
-The model files come through :mod:`explainer.assets` (weights folder → cache →
-pinned download from google-coral/test_data or, for the detector, the zip
-TensorFlow publishes it in, Apache License 2.0 → a clear offline message).
-Records are data: :data:`TFLITE_MODELS`.
+The model files are records of :mod:`explainer.catalogue` (weights folder → cache →
+pinned download → a clear offline message): :data:`TFLITE_MODELS`.
 """
 
 from __future__ import annotations
@@ -25,39 +23,12 @@ from typing import Any
 
 import numpy as np
 
-from explainer.assets import Asset, Progress, require
+from explainer import catalogue
+from explainer.catalogue import Progress, require
 from explainer.errors import AssetError
 
-_CORAL = "https://github.com/google-coral/test_data/raw/master/"
-_SSD_ZIP = ("https://storage.googleapis.com/download.tensorflow.org/models/tflite/"
-            "coco_ssd_mobilenet_v1_1.0_quant_2018_06_29.zip")
-
-#: The released int8 models this app can run, pinned by size and SHA-256.
-TFLITE_MODELS: dict[str, Asset] = {
-    asset.key: asset
-    for asset in (
-        Asset("deeplabv3_mnv2_pascal_quant", "deeplabv3_mnv2_pascal_quant.tflite",
-              _CORAL + "deeplabv3_mnv2_pascal_quant.tflite",
-              "350af47fd346ea6d74b58833a351f583ba860e9806ec5bd292ff8d8f1f249398", 2_193_224,
-              source="google-coral/test_data"),
-        Asset("deeplabv3_mnv2_dm05_pascal_quant", "deeplabv3_mnv2_dm05_pascal_quant.tflite",
-              _CORAL + "deeplabv3_mnv2_dm05_pascal_quant.tflite",
-              "0470d2a782aa54eeeb99d32e7b6b3fb7722905c7c4f5d26bd957ec861366d48b", 760_904,
-              source="google-coral/test_data"),
-        Asset("mobilenet_v2_1.0_224_quant", "mobilenet_v2_1.0_224_quant.tflite",
-              _CORAL + "mobilenet_v2_1.0_224_quant.tflite",
-              "7aad0c74c5e3c06e5eb3c827e13304fdd68a83da6087d92ee169c24ff9fd4776", 3_610_798,
-              source="google-coral/test_data"),
-        # Google publishes its starter detector only inside a zip (detect.tflite + labelmap.txt): the pins are
-        # those of the unpacked files, byte-identical to the copies in many public Android example repositories.
-        Asset("ssd_mobilenet_v1_coco_quant", "ssd_mobilenet_v1_coco_quant.tflite", _SSD_ZIP,
-              "e4b118e5e4531945de2e659742c7c590f7536f8d0ed26d135abcfe83b4779d13", 4_183_312,
-              source="TensorFlow (download.tensorflow.org)", member="detect.tflite"),
-        Asset("coco_labelmap", "coco_labelmap.txt", _SSD_ZIP,
-              "c7e79c855f73cbba9f33d649d60e1676eb0a974021a41696d1ac0d4b7f7e0211", 665,
-              source="TensorFlow (download.tensorflow.org)", member="labelmap.txt"),
-    )
-}
+#: The released int8 models this app can run: the catalogue's ``.tflite`` records (pinned by size and SHA-256).
+TFLITE_MODELS: dict[str, catalogue.Asset] = catalogue.of_kind("tflite")
 
 
 def litert_available() -> bool:

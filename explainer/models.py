@@ -131,16 +131,25 @@ def check_model_name(name: str) -> str:
 
 
 def build_model(name: str, *, width: float = 1.0, num_classes: int = 1000, batch_norm: bool = True) -> nn.Module:
-    """An untrained ``name`` network in eval mode (random weights; ``batch_norm`` applies to V1 only)."""
+    """An untrained MobileNet ``name`` (one of :data:`MODEL_NAMES`) in eval mode (``batch_norm``: V1 only)."""
     check_model_name(name)
+    return build_registered(name, width=width, num_classes=num_classes, batch_norm=batch_norm)
+
+
+def build_registered(name: str, *, width: float = 1.0, num_classes: int = 1000, batch_norm: bool = True) -> nn.Module:
+    """An untrained ``name`` (any :mod:`explainer.registry` record) in eval mode, by its record's builder;
+    ``width`` for the taught MobileNets only."""
+    from explainer import registry
+
+    spec = registry.get(name)
     width = _check_width(width)
-    if name == "mobilenet_v1":
+    if spec.builder == "mobilenet_v1":
         model: nn.Module = MobileNetV1(width=width, num_classes=num_classes, batch_norm=batch_norm)
     else:
         from torchvision import models as tv
 
-        builder = getattr(tv, name)
-        model = builder(weights=None, width_mult=width, num_classes=num_classes)
+        options = {"width_mult": width} if spec.taught else {}
+        model = tv.get_model(name, weights=None, num_classes=num_classes, **options)
     return model.eval()
 
 

@@ -35,8 +35,9 @@ class Published:
 
     @property
     def label(self) -> str:
-        names = {"mobilenet_v1": "V1", "mobilenet_v2": "V2", "mobilenet_v3_large": "V3-L", "mobilenet_v3_small": "V3-S"}
-        base = "Conv V1" if self.twin else names[self.model]
+        from explainer import registry
+
+        base = "Conv V1" if self.twin else registry.get(self.model).short
         width = f"{self.width:.1f}" if self.width * 10 == int(self.width * 10) else f"{self.width:g}"
         return f"{base} {width} · {self.resolution}"
 
@@ -81,8 +82,7 @@ def find(key: str) -> Published:
 
 def headline(model: str) -> Published:
     """The paper's row for ``model`` at α = 1, 224×224."""
-    prefix = {"mobilenet_v1": "v1", "mobilenet_v2": "v2", "mobilenet_v3_large": "v3l", "mobilenet_v3_small": "v3s"}
-    return find(f"{prefix[model]}_1.0_224")
+    return next(e for e in PUBLISHED if e.model == model and e.width == 1.0 and e.resolution == 224 and not e.twin)
 
 
 #: Published variants whose printed MACs/params our exact count does not round to, and why

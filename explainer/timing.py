@@ -7,20 +7,18 @@ fewer FLOP/s than a dense convolution; the measured speed-up of the
 separable design is therefore smaller than its MAC reduction.
 
 :func:`time_convolutions` builds the real ``torch.nn.Conv2d`` layers for the
-given shape, warms them up and reports the median of repeated runs under
-``torch.inference_mode()``, within a time budget of about two seconds.
+given shape and times each with :mod:`explainer.stopwatch` (warm-up, then the median
+of repeated runs) under ``torch.inference_mode()``, within a time budget of about two seconds.
 """
 
 from __future__ import annotations
 
-import statistics
-import time
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from explainer import costs
+from explainer import costs, stopwatch
 from explainer.errors import InvalidInputError
 
 #: Shapes whose standard convolution exceeds this many MACs are not timed (too slow for ~2 s).
@@ -75,18 +73,11 @@ def check_timeable(d_k: int, m: int, n: int, d_f: int, stride: int) -> None:
 
 
 def _time_layer(layer: nn.Module, x: torch.Tensor, budget_s: float, max_repeats: int = 25) -> tuple[float, int]:
-    """Warm up once, then repeat within ``budget_s``; return (median ms, repeats)."""
+    """Warm up once, then the median of repeats fitted into ``budget_s`` (:func:`explainer.stopwatch.time_call`);
+    return (median ms, repeats)."""
     with torch.inference_mode():
-        start = time.perf_counter()
-        layer(x)  # warm-up (allocations, kernel choice)
-        first = time.perf_counter() - start
-        repeats = int(max(3, min(max_repeats, budget_s / max(first, 1e-6))))
-        samples = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            layer(x)
-            samples.append((time.perf_counter() - start) * 1000.0)
-    return statistics.median(samples), repeats
+        timing = stopwatch.time_call(lambda: layer(x), runs=max_repeats, budget_s=budget_s)
+    return timing.median_ms, timing.runs
 
 
 def time_convolutions(d_k: int, m: int, n: int, d_f: int, stride: int = 1, seed: int = 0) -> ConvTiming:

@@ -1,22 +1,17 @@
-"""Where each model's ImageNet weights come from, and loading them safely.
+"""Each model's ImageNet weights: where they come from (through :mod:`explainer.catalogue`), and loading them safely.
 
 Resolution order for a model ``name`` (see :func:`resolve`):
 
-a. a **weights directory** — ``--weights-dir`` on the command line, else the
-   environment variable ``EXPLAINER_WEIGHTS_DIR`` — holding ``<name>.pth``,
-   a state dict in torchvision's layout (e.g. ``mobilenet_v2.pth``). For V1,
-   which torchvision does not publish, ``mobilenet_v1.pth`` (a state dict of
-   :class:`explainer.models.MobileNetV1`) or a folded-BN
-   ``mobilenet_v1_<α>_<resolution>_imagenet.npz`` is used;
-b. **torchvision's cache**: the file of the model's default torchvision
-   weights already downloaded under ``TORCH_HOME`` (``torch.hub.get_dir()``);
-c. a **download** through torchvision's weights URL into that cache, with a
-   progress callback (``st.progress`` in the app, a text bar in the CLI);
-   skipped when ``EXPLAINER_OFFLINE=1`` or ``download=False``;
-d. otherwise a :class:`~explainer.errors.WeightsError` that says which file
-   to put where, or which command to run beforehand. The app catches it and
-   carries on with untrained weights under a warning banner
-   (:func:`load_pretrained` with ``fallback=True``).
+a. a **weights directory** — ``--weights-dir`` on the command line, else the environment variable
+   ``EXPLAINER_WEIGHTS_DIR`` — holding ``<name>.pth``, a state dict in torchvision's layout (e.g.
+   ``mobilenet_v2.pth``, preprocessed as torchvision's ``IMAGENET1K_V1``), or torchvision's own file under its
+   published name (``mobilenet_v2-7ebf99e0.pth``, with that weights' preprocessing). For V1, which torchvision
+   does not publish, ``mobilenet_v1.pth`` (a state dict of :class:`explainer.models.MobileNetV1`) or a
+   folded-BN ``mobilenet_v1_<α>_<resolution>_imagenet.npz`` is used;
+b–d. otherwise the model's catalogue record (its ``weights`` in :mod:`explainer.registry`) goes through the
+   catalogue's chain: the cache (also torchvision's), a pinned download with progress, or the one offline
+   message (an :class:`~explainer.errors.AssetError`). The app catches it and carries on with untrained
+   weights under a warning banner (:func:`load_pretrained` with ``fallback=True``).
 
 Every file is read with ``torch.load(..., weights_only=True)`` and its keys
 and shapes are compared with the model before use; a wrong or corrupt file
@@ -25,49 +20,25 @@ raises an error that names it.
 
 from __future__ import annotations
 
-import hashlib
-import os
 import re
-import tempfile
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import torch
 from torch import nn
 
-from explainer.errors import WeightsError
+from explainer import catalogue
+from explainer.catalogue import OFFLINE_ENV, WEIGHTS_DIR_ENV, Progress, offline  # noqa: F401 - re-exported
+from explainer.errors import AssetError, WeightsError
 from explainer.models import DISPLAY_NAMES, MODEL_NAMES, build_model, check_model_name, v1_state_from_npz
+from explainer.registry import get as model_record
 
-#: Environment variable naming the weights directory (same as ``--weights-dir``).
-WEIGHTS_DIR_ENV = "EXPLAINER_WEIGHTS_DIR"
-#: Set to 1 to never download (e.g. during a lecture on a flaky network).
-OFFLINE_ENV = "EXPLAINER_OFFLINE"
-#: Seconds to wait for the download server before declaring the machine offline.
-DOWNLOAD_TIMEOUT = 15.0
-
-#: ``progress(done_bytes, total_bytes)``; ``total_bytes`` is 0 when unknown.
-Progress = Callable[[int, int], None]
-
-#: torchvision's default ImageNet weights for each model (none for V1).
-TORCHVISION_WEIGHTS: dict[str, str] = {
-    "mobilenet_v2": "MobileNet_V2_Weights.IMAGENET1K_V2",
-    "mobilenet_v3_large": "MobileNet_V3_Large_Weights.IMAGENET1K_V2",
-    "mobilenet_v3_small": "MobileNet_V3_Small_Weights.IMAGENET1K_V1",
-}
-#: Weights whose preprocessing a local ``<name>.pth`` file uses (IMAGENET1K_V1's: Resize 256, CenterCrop 224).
-LOCAL_FILE_TRANSFORMS: dict[str, str] = {
-    "mobilenet_v1": "MobileNet_V2_Weights.IMAGENET1K_V1",
-    "mobilenet_v2": "MobileNet_V2_Weights.IMAGENET1K_V1",
-    "mobilenet_v3_large": "MobileNet_V3_Large_Weights.IMAGENET1K_V1",
-    "mobilenet_v3_small": "MobileNet_V3_Small_Weights.IMAGENET1K_V1",
-}
 #: A released V1 file with folded batch norm: ``mobilenet_v1_<α>_<resolution>_imagenet.npz``.
 V1_NPZ_PATTERN = re.compile(r"^mobilenet_v1_(\d+(?:\.\d+)?)_(\d+)_imagenet\.npz$")
 #: Source kinds, in resolution order.
 KINDS: tuple[str, ...] = ("file", "cache", "download", "untrained")
+#: The catalogue's step names → the kinds of :class:`LoadedModel`.
+_KIND_OF = {"folder": "file", "cache": "cache", "download": "download", "missing": "untrained"}
 
 
 def _weights_enum(qualified: str):
@@ -83,42 +54,8 @@ def imagenet_categories() -> list[str]:
 
 
 def weights_dir_from(explicit: str | Path | None = None) -> Path | None:
-    """The weights directory: ``explicit`` (``--weights-dir``), else ``$EXPLAINER_WEIGHTS_DIR``, else ``None``.
-
-    An explicitly named folder that does not exist is an error (a typo should not
-    silently fall through to a download).
-    """
-    if explicit is not None and str(explicit) != "":
-        folder = Path(explicit).expanduser()
-        if not folder.is_dir():
-            raise WeightsError("weights.no_dir", dir=str(folder))
-        return folder
-    configured = os.environ.get(WEIGHTS_DIR_ENV, "").strip()
-    if configured:
-        folder = Path(configured).expanduser()
-        if not folder.is_dir():
-            raise WeightsError("weights.no_dir_env", dir=str(folder), env=WEIGHTS_DIR_ENV)
-        return folder
-    return None
-
-
-def offline() -> bool:
-    """Whether downloads are switched off (``EXPLAINER_OFFLINE=1``)."""
-    return os.environ.get(OFFLINE_ENV, "").strip().lower() in ("1", "true", "yes", "on")
-
-
-def cache_dir() -> Path:
-    """torchvision's download cache: ``$TORCH_HOME/hub/checkpoints`` (``torch.hub.get_dir()``)."""
-    return Path(torch.hub.get_dir()) / "checkpoints"
-
-
-def cache_file(name: str) -> Path | None:
-    """Where torchvision keeps ``name``'s default weights once downloaded (``None`` for V1)."""
-    qualified = TORCHVISION_WEIGHTS.get(name)
-    if qualified is None:
-        return None
-    url = _weights_enum(qualified).url
-    return cache_dir() / os.path.basename(url)
+    """The weights directory: ``explicit`` (``--weights-dir``), else ``$EXPLAINER_WEIGHTS_DIR``, else ``None``."""
+    return catalogue.user_folder(WEIGHTS_DIR_ENV, explicit)
 
 
 @dataclass(frozen=True)
@@ -127,122 +64,41 @@ class Resolution:
 
     name: str
     kind: str  # "file", "cache", "download" or "untrained"
-    path: Path | None = None  # the file for "file"/"cache", the cache target for "download"
+    path: Path | None = None  # the file for "file"/"cache", the download's target for "download"
     url: str | None = None  # for "download"
     weights_id: str | None = None  # e.g. "IMAGENET1K_V2" (torchvision) or the file name
-    problem: WeightsError | None = None  # for "untrained": what to do about it
+    problem: WeightsError | AssetError | None = None  # for "untrained": what to do about it
 
     @property
     def pretrained(self) -> bool:
         return self.kind != "untrained"
 
 
-def _local_file(name: str, folder: Path) -> Path | None:
-    candidate = folder / f"{name}.pth"
-    if candidate.is_file():
-        return candidate
+def _missing(name: str, folder: Path | None) -> WeightsError | AssetError:
     if name == "mobilenet_v1":
-        matches = sorted(p for p in folder.glob("mobilenet_v1_*_imagenet.npz") if V1_NPZ_PATTERN.match(p.name))
-        if matches:
-            # Prefer the widest, then the largest resolution.
-            return max(matches, key=lambda p: tuple(float(x) for x in V1_NPZ_PATTERN.match(p.name).groups()))
-    return None
-
-
-def _missing(name: str, folder: Path | None) -> WeightsError:
-    target = str(folder) if folder else f"${WEIGHTS_DIR_ENV}"
-    if name == "mobilenet_v1":
-        return WeightsError("weights.v1_untrained", file=f"{name}.pth", dir=target)
-    cached = cache_file(name)
-    return WeightsError(
-        "weights.offline",
-        model=DISPLAY_NAMES[name],
-        name=name,
-        file=f"{name}.pth",
-        dir=target,
-        cache=str(cached),
-    )
+        return WeightsError("weights.v1_untrained", file=f"{name}.pth", dir=str(folder) if folder else f"${WEIGHTS_DIR_ENV}")
+    return catalogue.missing(catalogue.get(model_record(name).weights_asset))
 
 
 def resolve(name: str, weights_dir: str | Path | None = None, *, download: bool = True) -> Resolution:
     """Which source (a → d above) supplies ``name``'s weights; nothing is loaded or downloaded."""
     check_model_name(name)
     folder = weights_dir_from(weights_dir)
-    if folder is not None:
-        local = _local_file(name, folder)
-        if local is not None:
-            return Resolution(name, "file", path=local, weights_id=local.name)
-    qualified = TORCHVISION_WEIGHTS.get(name)
-    if qualified is not None:
-        member = _weights_enum(qualified)
-        cached = cache_file(name)
-        if cached is not None and cached.is_file():
-            return Resolution(name, "cache", path=cached, url=member.url, weights_id=qualified.split(".")[1])
-        if download and not offline():
-            return Resolution(name, "download", path=cached, url=member.url, weights_id=qualified.split(".")[1])
-    return Resolution(name, "untrained", problem=_missing(name, folder))
+    record = model_record(name)
+    asset = catalogue.get(record.weights_asset)
+    where = catalogue.locate(asset, folder, download=download)
+    if where.kind == "missing":
+        return Resolution(name, "untrained", problem=_missing(name, folder))
+    published = record.weights is not None and where.path.name == asset.filename
+    weights_id = record.weights.split(".")[1] if published else where.path.name  # else a user's own file
+    return Resolution(name, _KIND_OF[where.kind], path=where.path, url=asset.download_url() if where.kind == "download"
+                      else None, weights_id=weights_id)
 
 
-# --------------------------------------------------------------------------
-# Downloading (step c)
-# --------------------------------------------------------------------------
-
-
-def fetch(name: str, progress: Progress | None = None, *, timeout: float = DOWNLOAD_TIMEOUT) -> Path:
-    """Download ``name``'s default torchvision weights into torchvision's cache; return the file.
-
-    Already cached: returns at once. The file's SHA-256 must start with the
-    hash in its name (torchvision's convention); it is written to a temporary
-    file and renamed, so an interrupted download leaves nothing behind.
-    Raises :class:`WeightsError` when offline or the download fails.
-    """
+def fetch(name: str, progress: Progress | None = None) -> Path:
+    """Download ``name``'s published weights into the cache (the catalogue's pinned download); return the file."""
     check_model_name(name)
-    target = cache_file(name)
-    if target is None:
-        raise _missing(name, None)
-    if target.is_file():
-        return target
-    url = _weights_enum(TORCHVISION_WEIGHTS[name]).url
-    target.parent.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256()
-    tmp_path: str | None = None
-    try:
-        request = urllib.request.Request(url, headers={"User-Agent": "mobilenet-explainer"})
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - fixed https URL
-            total = int(response.headers.get("Content-Length") or 0)
-            done = 0
-            with tempfile.NamedTemporaryFile(dir=target.parent, delete=False, suffix=".partial") as out:
-                tmp_path = out.name
-                while True:
-                    chunk = response.read(1 << 16)
-                    if not chunk:
-                        break
-                    out.write(chunk)
-                    digest.update(chunk)
-                    done += len(chunk)
-                    if progress is not None:
-                        progress(done, total)
-        match = re.search(r"-([a-f0-9]+)\.", os.path.basename(url))
-        if match and not digest.hexdigest().startswith(match.group(1)):
-            raise WeightsError("weights.bad_download", url=url)
-        os.replace(tmp_path, target)
-        tmp_path = None
-    except WeightsError:
-        raise
-    except (urllib.error.URLError, OSError, TimeoutError, ValueError) as err:
-        raise WeightsError(
-            "weights.download_failed", model=DISPLAY_NAMES[name], url=url, detail=_reason(err), name=name,
-            file=f"{name}.pth", cache=str(target),
-        ) from err
-    finally:
-        if tmp_path is not None and os.path.exists(tmp_path):
-            os.unlink(tmp_path)
-    return target
-
-
-def _reason(err: BaseException) -> str:
-    reason = getattr(err, "reason", None) or getattr(err, "strerror", None) or str(err) or type(err).__name__
-    return str(reason)
+    return catalogue.fetch(catalogue.get(model_record(name).weights_asset), progress)
 
 
 # --------------------------------------------------------------------------
@@ -306,8 +162,8 @@ class LoadedModel:
     weights_id: str  # "IMAGENET1K_V2", a file name, or "untrained"
     width: float = 1.0
     input_size: int = 224
-    problem: WeightsError | None = field(default=None, compare=False)  # why it is untrained, when it is
-    reference_ms: float | None = field(default=None, compare=False)  # best-of-5 forward time, set by the app
+    problem: WeightsError | AssetError | None = field(default=None, compare=False)  # why it is untrained, when it is
+    reference_ms: float | None = field(default=None, compare=False)  # median forward time (explainer.stopwatch), set by the app
 
     @property
     def weights(self) -> str:
@@ -348,17 +204,17 @@ def _load_file(name: str, path: Path) -> LoadedModel:
     model = build_model(name)
     check_state_dict(model, state, path)
     model.load_state_dict(state, strict=True)
-    return LoadedModel(name, model.eval(), "file", str(path), True, _transform(LOCAL_FILE_TRANSFORMS[name]),
+    return LoadedModel(name, model.eval(), "file", str(path), True, _transform(model_record(name).local_transform),
                        imagenet_categories(), path.name)
 
 
-def untrained(name: str, problem: WeightsError | None = None) -> LoadedModel:
+def untrained(name: str, problem: WeightsError | AssetError | None = None) -> LoadedModel:
     """``name`` with random weights (predictions are meaningless), remembering why."""
     check_model_name(name)
     with torch.random.fork_rng(devices=[]):  # the same random weights every time, without touching the global RNG
         torch.manual_seed(0)
         model = build_model(name)
-    return LoadedModel(name, model, "untrained", "", False, _transform(LOCAL_FILE_TRANSFORMS[name]),
+    return LoadedModel(name, model, "untrained", "", False, _transform(model_record(name).local_transform),
                        imagenet_categories(), "untrained", problem=problem)
 
 
@@ -379,14 +235,14 @@ def load_pretrained(
     names the file): the user put it there and should know.
     """
     where = resolve(name, weights_dir, download=download)
-    if where.kind == "file":
+    record = model_record(name)
+    if where.kind in ("file", "cache") and (record.weights is None or where.path.name != catalogue.get(
+            record.weights_asset).filename):  # a user's own file, not the published one
         return _load_file(name, where.path)
-    if where.kind in ("cache", "download"):
-        qualified = TORCHVISION_WEIGHTS[name]
-        kind = where.kind
+    if where.kind in ("file", "cache", "download"):
         try:
-            path = fetch(name, progress) if kind == "download" else where.path
-        except WeightsError as err:
+            path = fetch(name, progress) if where.kind == "download" else where.path
+        except AssetError as err:
             if fallback:
                 return untrained(name, err)
             raise
@@ -394,13 +250,13 @@ def load_pretrained(
         model = build_model(name)
         check_state_dict(model, state, path)
         model.load_state_dict(state, strict=True)
-        return LoadedModel(name, model.eval(), kind, str(path), True, _transform(qualified),
-                           imagenet_categories(), qualified.split(".")[1])
+        return LoadedModel(name, model.eval(), where.kind, str(path), True, _transform(record.weights),
+                           imagenet_categories(), record.weights.split(".")[1])
     if fallback:
         return untrained(name, where.problem)
     raise where.problem
 
 
 def status(weights_dir: str | Path | None = None) -> list[Resolution]:
-    """Where every model's weights would come from right now (for ``weights status``)."""
+    """Where every taught model's weights would come from right now."""
     return [resolve(name, weights_dir) for name in MODEL_NAMES]

@@ -46,7 +46,7 @@ if choice is not None and view == "single":
         macs, params, cost_source = cost_of(loaded)
         resize = int(loaded.transform.resize_size[0])
         m1, m2, m3 = st.columns(3)
-        m1.metric(tr("classify.inference"), f"{loaded.reference_ms:.1f} ms",
+        m1.metric(tr("classify.inference", runs=REFERENCE_RUNS), f"{loaded.reference_ms:.1f} ms",
                   help=tr("classify.inference_help", crop=crop, runs=REFERENCE_RUNS))
         m2.metric(tr("classify.macs"), fmt_millions(macs),
                   help=tr(f"classify.cost_help_{cost_source}", size=loaded.input_size))

@@ -5,17 +5,17 @@ through classification, detection and segmentation, timed."""
 from __future__ import annotations
 
 import os
-import time
 
 import streamlit as st
 
-from explainer.assets import WEIGHTS_DIR_ENV
+from explainer.catalogue import WEIGHTS_DIR_ENV
 from explainer.detect.detector import DEFAULT_THRESHOLD, load_detector, where_is
 from explainer.detect.labels import coco_names
-from explainer.errors import AssetError
+from explainer.errors import ExplainerError
 from explainer.figures.detect import draw_boxes, feature_maps_figure, funnel_figure
 from explainer.images import data_uri, jpeg_bytes
 from pages.caches import detect as cached
+from pages.downloads import download
 from pages.ui import fmt_millions, show_error, tr
 
 #: What the progress bar names: the zip TensorFlow publishes the model and its label map in.
@@ -28,27 +28,13 @@ def detector():
     try:
         places = where_is(weights_dir or None)
         if any(p.kind == "download" for p in places):
-            recent = cached.failed.get("detector")
-            if recent is not None and time.monotonic() - recent[0] < cached.RETRY_AFTER_S:
-                raise recent[1]
-            bar = st.progress(0.0, text=tr("segment.downloading", file=ZIP_NAME, done="0.0", total="?"))
-
-            def progress(done: int, total: int) -> None:
-                bar.progress(min(1.0, done / total) if total else 0.0,
-                             text=tr("segment.downloading", file=ZIP_NAME, done=f"{done / 2**20:.1f}",
-                                     total=f"{total / 2**20:.1f}" if total else "?"))
-
-            try:
-                load_detector(weights_dir or None, progress, download=True)
-            except AssetError as err:
-                cached.failed["detector"] = (time.monotonic(), err)
-                raise
-            finally:
-                bar.empty()
+            problem = download(ZIP_NAME, lambda progress: load_detector(weights_dir or None, progress, download=True))
+            if problem is not None:
+                raise problem
             places = where_is(weights_dir or None)
         with st.spinner(tr("segment.loading", model="SSD-MobileNetV1")):
             return cached.load(weights_dir, "+".join(p.kind for p in places))
-    except AssetError as err:
+    except ExplainerError as err:
         show_error(err)
         return None
 
@@ -184,7 +170,7 @@ def tasks_section(choice, model, segmenter, lang: str) -> None:
         out.append({tr("detect.col_task"): tr(f"detect.task_{row['task']}"), tr("detect.col_model"): row["model"],
                     tr("detect.col_input"): f"{row['input']}×{row['input']}", tr("detect.col_answer"): text,
                     tr("detect.col_macs"): fmt_millions(macs[row["task"]]),
-                    tr("detect.col_total_ms"): round(row["best_ms"], 1),
+                    tr("detect.col_total_ms"): round(row["median_ms"], 1),
                     tr("detect.col_invoke_ms"): round(row["invoke_ms"], 1)})
     st.dataframe(out, hide_index=True, width="stretch", key="detect_tasks_table")
     st.caption(tr("detect.tasks_caption", runs=cached.TASK_RUNS))

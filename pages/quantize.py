@@ -109,7 +109,7 @@ m2.metric(tr("quant.speedup"), f"{latency.fp32_ms / latency.int8_ms:.1f}×", hel
 left, right = st.columns(2)
 left.plotly_chart(bars(names, sizes, colors, title=tr("quant.size_title"), unit="MB", digits=2), width="stretch",
                   key="quant_sizes")
-right.plotly_chart(bars(names, times, colors, title=tr("quant.time_title"), unit="ms"), width="stretch",
+right.plotly_chart(bars(names, times, colors, title=tr("quant.time_title", runs=latency.runs), unit="ms"), width="stretch",
                    key="quant_times")
 if google_error is not None:
     st.info(tr("quant.google_missing") + " " + google_error.message(lang))

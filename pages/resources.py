@@ -1,9 +1,9 @@
 """Models shared by every session: loaded once per process with ``st.cache_resource``.
 
 ``get_model(name) -> LoadedModel`` is what the Classify and Feature-maps pages
-call. It resolves the weights (``EXPLAINER_WEIGHTS_DIR`` folder, torchvision's
-cache, download — see :mod:`explainer.weights`), shows an ``st.progress`` bar
-while downloading, and falls back to untrained weights when none are
+call. It resolves the weights (``EXPLAINER_WEIGHTS_DIR`` folder, the cache,
+download — see :mod:`explainer.weights` and :mod:`explainer.catalogue`), shows
+:mod:`pages.downloads`' progress bar while downloading, and falls back to untrained weights when none are
 available; ``LoadedModel.pretrained`` / ``.problem`` tell the page to show
 the "untrained" banner and what to do about it. The model objects are shared
 by all sessions, so memory does not grow with the number of users. Loaded
@@ -16,16 +16,16 @@ import gc
 import os
 import sys
 import threading
-import time
 from dataclasses import replace
 from pathlib import Path
 
 import streamlit as st
 
 from explainer.classify import reference_latency_ms
-from explainer.errors import WeightsError
+from explainer.errors import AssetError, WeightsError
 from explainer.models import DISPLAY_NAMES, MODEL_NAMES
 from explainer.weights import WEIGHTS_DIR_ENV, LoadedModel, fetch, load_pretrained, resolve, untrained
+from pages.downloads import download
 from pages.ui import current_language, show_error, tr
 from pages.url_state import coded
 
@@ -105,7 +105,8 @@ def tune_static_files() -> bool:
 
 
 def _warm_up(loaded: LoadedModel) -> LoadedModel:
-    """Warm the model up and time it once per process: ``reference_ms`` (best of 5 forward passes)."""
+    """Warm the model up and time it once per process: ``reference_ms`` (the stopwatch's median, see
+    :func:`explainer.classify.reference_latency_ms`)."""
     loaded.reference_ms = reference_latency_ms(loaded)
     with _freeze_lock:
         _heap["models_loaded"] += 1  # the next run's end freezes it (freeze_when_heap_grew)
@@ -124,35 +125,6 @@ def _load(name: str, weights_dir: str, kind: str) -> LoadedModel:
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _untrained(name: str) -> LoadedModel:
     return _warm_up(untrained(name))
-
-
-#: After a failed download, don't try again for this long (a hall's broken wifi must not stall every rerun).
-RETRY_AFTER_S = 600.0
-_failed: dict[str, tuple[float, WeightsError]] = {}  # per process, shared by all sessions
-
-
-def _download(name: str) -> WeightsError | None:
-    """Fetch ``name``'s weights into torchvision's cache with a progress bar; the error if it failed."""
-    recent = _failed.get(name)
-    if recent is not None and time.monotonic() - recent[0] < RETRY_AFTER_S:
-        return recent[1]
-    label = DISPLAY_NAMES[name]
-    bar = st.progress(0.0, text=tr("weights.loading", model=label))
-
-    def progress(done: int, total: int) -> None:
-        fraction = min(1.0, done / total) if total else 0.0
-        bar.progress(fraction, text=tr("weights.downloading", model=label, done=f"{done / 2**20:.1f}",
-                                        total=f"{total / 2**20:.1f}" if total else "?"))
-
-    try:
-        fetch(name, progress)
-        _failed.pop(name, None)
-        return None
-    except WeightsError as err:
-        _failed[name] = (time.monotonic(), err)
-        return err
-    finally:
-        bar.empty()
 
 
 DEFAULT_MODEL = "mobilenet_v2"
@@ -175,7 +147,7 @@ def get_model(name: str) -> LoadedModel:
     try:
         where = resolve(name, weights_dir or None)
         if where.kind == "download":
-            problem = _download(name)
+            problem = download(where.path.name, lambda progress: fetch(name, progress))
             if problem is not None:
                 loaded = _untrained(name)
                 return replace(loaded, problem=problem)
@@ -187,7 +159,7 @@ def get_model(name: str) -> LoadedModel:
             loaded = _load(*key)
         _loaded_once.add(key)
         return loaded
-    except WeightsError as err:
+    except (WeightsError, AssetError) as err:
         show_error(err)
         loaded = _untrained(name)
         return replace(loaded, problem=err)
@@ -201,7 +173,7 @@ def pretrained_available() -> list[str]:
         try:
             if resolve(name, weights_dir).kind in ("file", "cache"):
                 names.append(name)
-        except WeightsError as err:
+        except (WeightsError, AssetError) as err:
             show_error(err)
             return []
     return names

@@ -5,11 +5,10 @@ segmentation keeps output stride 16."""
 from __future__ import annotations
 
 import os
-import time
 
 import streamlit as st
 
-from explainer.assets import WEIGHTS_DIR_ENV
+from explainer.catalogue import WEIGHTS_DIR_ENV
 from explainer.errors import AssetError
 from explainer.figures.segment import backbone_bar, shares_bar
 from explainer.images import data_uri, jpeg_bytes
@@ -20,6 +19,7 @@ from explainer.segment.labels import VOC_CLASSES
 from explainer.segment.masks import overlay
 from pages.caches import segment as cached
 from pages.detection import backbone_note, detect_section, ssd_section, tasks_section
+from pages.downloads import download
 from pages.image_input import image_source
 from pages.ui import current_language, fmt_millions, show_error, tr
 
@@ -32,24 +32,10 @@ def _segmenter(name: str):
     try:
         where = where_is(name, weights_dir or None)
         if where.kind == "download":
-            recent = cached.failed.get(name)
-            if recent is not None and time.monotonic() - recent[0] < cached.RETRY_AFTER_S:
-                raise recent[1]
-            filename = SEGMENTERS[name].filename
-            bar = st.progress(0.0, text=tr("segment.downloading", file=filename, done="0.0", total="?"))
-
-            def progress(done: int, total: int) -> None:
-                bar.progress(min(1.0, done / total) if total else 0.0,
-                             text=tr("segment.downloading", file=filename, done=f"{done / 2**20:.1f}",
-                                     total=f"{total / 2**20:.1f}" if total else "?"))
-
-            try:
-                load_segmenter(name, weights_dir or None, progress, download=True)
-            except AssetError as err:
-                cached.failed[name] = (time.monotonic(), err)
-                raise
-            finally:
-                bar.empty()
+            problem = download(SEGMENTERS[name].filename,
+                               lambda progress: load_segmenter(name, weights_dir or None, progress, download=True))
+            if problem is not None:
+                raise problem
             where = where_is(name, weights_dir or None)
         with st.spinner(tr("segment.loading", model=SEGMENTERS[name].display)):
             return cached.load(name, weights_dir, where.kind)
@@ -74,7 +60,7 @@ def masks_view(data: dict, names: tuple[str, ...], loaded: dict, lang: str) -> N
                                 fw=entry["fitted"][0], fh=entry["fitted"][1]))
             m1, m2 = st.columns(2)
             m1.metric(tr("segment.size_on_disk"), f"{model.size_bytes / 1e6:.2f} MB")
-            m2.metric(tr("segment.invoke"), f"{reference_ms:.1f} ms",
+            m2.metric(tr("segment.invoke", runs=cached.REFERENCE_RUNS), f"{reference_ms:.1f} ms",
                       help=tr("segment.invoke_help", runs=cached.REFERENCE_RUNS))
             st.caption(tr("segment.this_photo", ms=f"{entry['latency_ms']:.1f}"))
             shares = entry["shares"]

@@ -14,8 +14,9 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from explainer import registry
 from explainer.classify import Prediction
-from explainer.errors import AssetError, ExplainerError, ImageError
+from explainer.errors import ExplainerError, ImageError
 from explainer.figures.classify import top_k_bar
 from explainer.figures.transfer import confusion_matrix, pca_map, training_curve
 from explainer.images import data_uri, jpeg_bytes
@@ -26,14 +27,15 @@ from explainer.transfer import embed, finetune, teach
 from explainer.transfer.head import STEPS, Head, check_head_fits, head_bytes, read_head
 from explainer.transfer.pca import pca_2d
 from pages.caches.transfer import class_map, thumb
+from pages.downloads import download
 from pages.image_input import image_source
 from pages.resources import get_model, untrained_banner
 from pages.ui import current_language, show_error, tr
 
 #: Most photos one session keeps (uploads, snapshots, zip, demo set together).
 MAX_SESSION_PHOTOS = 400
-#: Models offered (those with torchvision ImageNet weights).
-MODELS = ("mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small")
+#: Models offered (those with published ImageNet weights).
+MODELS = registry.PRETRAINED
 THUMBS = 12
 
 lang = current_language()
@@ -100,21 +102,16 @@ st.caption(tr("transfer.memory_note", limit=MAX_SESSION_PHOTOS, side=ds.COMPACT_
 demo_col, zip_col, clear_col = st.columns([1, 2, 1])
 with demo_col:
     if st.button(tr("transfer.demo_button"), key="tl_demo", help=tr("transfer.demo_help")):
-        bar = st.progress(0.0, text=tr("transfer.demo_loading"))
-
-        def _download_progress(done: int, total: int) -> None:
-            bar.progress(min(1.0, done / total) if total else 0.0,
-                         text=tr("transfer.demo_downloading", done=f"{done / 2**20:.1f}",
-                                 total=f"{total / 2**20:.1f}" if total else "?"))
-
-        try:
-            folder = ds.demo_folder(_download_progress)
-            demo = ds.read_image_folder(folder)
-            _replace_all(demo, [tr(f"transfer.demo_class_{c}") for c in demo.classes])
-        except (AssetError, ExplainerError) as err:
-            show_error(err)
-        finally:
-            bar.empty()
+        found: list = []
+        problem = download(ds.ANTS_BEES.filename, lambda progress: found.append(ds.demo_folder(progress)))
+        if problem is not None:
+            show_error(problem)
+        else:
+            try:
+                demo = ds.read_image_folder(found[0])
+                _replace_all(demo, [tr(f"transfer.demo_class_{c}") for c in demo.classes])
+            except ExplainerError as err:
+                show_error(err)
 with zip_col:
     zipped = st.file_uploader(tr("transfer.zip_upload"), type=["zip"], key="tl_zip", help=tr("transfer.zip_help"))
     if zipped is not None and zipped.file_id not in state["tl_seen"]:

@@ -5,7 +5,9 @@ import streamlit as st
 from explainer import costs
 from explainer.errors import ExplainerError
 from explainer.figures import zoo as figs
-from explainer.zoo import blocks, choose, registry
+from explainer import registry
+from explainer.zoo import blocks, choose
+from explainer.zoo.latency import DEFAULT_REPEATS
 from explainer.zoo.network import count_network
 from explainer.zoo.roofline import roofline_points, summarise, time_layers
 from pages.caches.zoo import LATENCY_ENV, latency_runner, layer_time_store, live_rows, machine_now, static_rows
@@ -62,7 +64,7 @@ def table_and_scatters(was_measuring: bool) -> None:
         cols["latency"]: st.column_config.NumberColumn(format="%.1f"),
     })
     threads = next((row.threads for row in rows if row.threads), None)
-    st.caption(tr("zoo.table_notes", threads=threads or "—"))
+    st.caption(tr("zoo.table_notes", threads=threads or "—", runs=DEFAULT_REPEATS))
     pick = st.session_state.get("pick")
     labels = {**family_labels(), "y": tr("zoo.axis_top1"), "front": tr("zoo.front"), "pick": tr("zoo.your_pick")}
     left, right = st.columns(2)

@@ -168,8 +168,9 @@ def run_page(path: str, lang: str = "en", timeout: float = 60, **state):
 
 @pytest.fixture
 def offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """No weights folder, an empty torchvision cache, downloads switched off."""
+    """No weights folder, an empty cache (ours and torchvision's), downloads switched off."""
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
+    monkeypatch.setenv("EXPLAINER_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("EXPLAINER_WEIGHTS_DIR", raising=False)
     monkeypatch.setenv("EXPLAINER_OFFLINE", "1")
     return tmp_path
@@ -181,6 +182,31 @@ def with_weights(weights_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("EXPLAINER_WEIGHTS_DIR", str(weights_dir))
     monkeypatch.setenv("EXPLAINER_OFFLINE", "1")
     return weights_dir
+
+
+@pytest.fixture
+def mirror(tmp_path: Path):
+    """A local HTTP server on 127.0.0.1 serving the folder it returns (``(folder, base URL)``), stopped after
+    the test: the download mirror of the catalogue's tests (``EXPLAINER_DOWNLOAD_MIRROR``)."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+    folder = tmp_path / "mirror"
+    folder.mkdir()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield folder, f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

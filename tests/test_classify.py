@@ -209,7 +209,7 @@ def test_model_cost_of_the_released_v1(weights_dir: Path, v1_npz: Path) -> None:
     assert _pytorch_count(untrained("mobilenet_v1").model, 224)[0] == _v1_macs_by_hand(1.0, 224)
 
 
-def test_reference_latency_is_the_fastest_of_several_runs(random_v3) -> None:
+def test_reference_latency_is_the_median_of_several_runs(random_v3) -> None:
     from explainer.classify import reference_latency_ms
 
     calls: list[tuple] = []
@@ -223,9 +223,9 @@ def test_reference_latency_is_the_fastest_of_several_runs(random_v3) -> None:
     from dataclasses import replace
 
     wrapped = replace(random_v3, model=Counting())
-    best = reference_latency_ms(wrapped, runs=3)
+    median = reference_latency_ms(wrapped, runs=3)
     assert calls == [(1, 3, 224, 224)] * 4  # one warm-up, three timed
-    assert 0 < best < 10_000
+    assert 0 < median < 10_000  # the median itself: tests/test_stopwatch.py
 
 
 # --------------------------------------------------------------------------

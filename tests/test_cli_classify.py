@@ -74,8 +74,8 @@ def test_offline_without_weights_says_what_to_do(tmp_path: Path, offline, capsys
     assert main(["classify", str(image), "--model", "mobilenet_v3_small"]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and err.startswith("error: ")
-    assert "python -m explainer weights fetch --model mobilenet_v3_small" in err
-    assert "mobilenet_v3_small.pth" in err and "checkpoints" in err
+    assert "python -m explainer fetch mobilenet_v3_small" in err
+    assert "mobilenet_v3_small-047dcff4.pth" in err and "EXPLAINER_WEIGHTS_DIR" in err
 
 
 def test_subprocess_has_no_traceback(tmp_path: Path) -> None:
@@ -103,44 +103,39 @@ def test_bad_arguments(argv, tmp_path: Path, offline, capsys) -> None:
 
 
 def test_weights_status_json(weights_dir: Path, offline, capsys) -> None:
+    """``weights status`` is the older spelling of ``fetch --status`` (tests/test_catalogue.py has the rest)."""
     assert main(["weights", "status", "--json", "--weights-dir", str(weights_dir)]) == 0
     data = json.loads(capsys.readouterr().out)
-    rows = {m["model"]: m for m in data["models"]}
-    assert rows["mobilenet_v2"]["source"] == "file" and rows["mobilenet_v2"]["pretrained"] is True
-    assert rows["mobilenet_v3_small"]["source"] == "untrained"  # offline, empty cache
+    rows = {m["name"]: m for m in data["files"]}
+    assert rows["mobilenet_v2"]["source"] == "folder" and rows["mobilenet_v2"]["path"].endswith("mobilenet_v2.pth")
+    assert rows["mobilenet_v3_small"]["source"] == "missing"  # offline, empty cache
     assert data["offline"] is True
 
 
 def test_weights_status_table_offline(offline, capsys) -> None:
     assert main(["weights", "status"]) == 0
     out = capsys.readouterr().out
-    assert "untrained" in out and "weights fetch --model mobilenet_v2" in out
+    assert "missing" in out and "python -m explainer fetch mobilenet_v2" in out
 
 
-def test_weights_fetch_offline_fails_with_one_line(offline, capsys, monkeypatch) -> None:
-    import urllib.error
-
-    from explainer import weights as W
-
-    def no_network(*args, **kwargs):
-        raise urllib.error.URLError("no route to host")
-
-    monkeypatch.setattr(W.urllib.request, "urlopen", no_network)
+def test_weights_fetch_unreachable_fails_with_one_line(offline, capsys, monkeypatch) -> None:
+    monkeypatch.delenv("EXPLAINER_OFFLINE")
+    monkeypatch.setenv("EXPLAINER_DOWNLOAD_MIRROR", "http://127.0.0.1:9")  # connection refused
     assert main(["weights", "fetch", "--model", "mobilenet_v3_small"]) == 2
-    err = capsys.readouterr().err.strip()
-    assert err.startswith("error: ") and "\n" not in err and "no route to host" in err
+    err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error: ")]
+    assert len(err) == 1 and "127.0.0.1:9" in err[0] and "python -m explainer fetch mobilenet_v3_small" in err[0]
 
 
 def test_weights_fetch_skips_cached_and_v1(offline, capsys) -> None:
-    from explainer import weights as W
+    from explainer import catalogue
     from explainer.models import build_model
     import torch
 
-    target = W.cache_file("mobilenet_v3_small")
+    target = catalogue.cache_root() / catalogue.get("mobilenet_v3_small").filename
     target.parent.mkdir(parents=True)
     torch.save(build_model("mobilenet_v3_small").state_dict(), target)
     assert main(["weights", "fetch", "--model", "mobilenet_v1", "--model", "mobilenet_v3_small"]) == 0
     out = capsys.readouterr().out
-    assert "already cached" in out and "mobilenet_v1" in out
-    assert t("errors.weights.offline", "en")  # the offline message exists in English …
-    assert t("errors.weights.offline", "zh")  # … and Chinese
+    assert "mobilenet_v3_small: already in the cache" in out and "mobilenet_v1: Nobody publishes" in out
+    assert t("errors.assets.offline", "en")  # the offline message exists in English …
+    assert t("errors.assets.offline", "zh")  # … and Chinese

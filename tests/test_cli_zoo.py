@@ -10,7 +10,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 from torchvision import models as tv
 
-from explainer.zoo import registry
+from explainer import registry
 from explainer.zoo.network import count_network
 from tests.conftest import run_cli
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from explainer import assets
+from explainer import catalogue as assets
 from explainer.errors import AssetError
 from explainer.litert import TFLITE_MODELS, litert_available, load_tflite, load_tflite_file
 

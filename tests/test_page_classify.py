@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from explainer.classify import REFERENCE_RUNS
 from explainer.i18n import catalog, t
 from tests.conftest import V1_NPZ, require_shared, run_page, shared_required
 from tests.test_images import BAD, GOOD, Case
@@ -39,7 +40,7 @@ def test_sample_with_real_weights(lang: str, with_weights) -> None:
     metrics = {m.label: m.value for m in at.metric}
     assert metrics[t("classify.macs", lang)] == "300.8 M"  # MobileNetV2 at 224: 300,774,272 MACs
     assert metrics[t("classify.params", lang)] == "3.47 M"  # 3,470,760 conv/FC weights and biases, no BN
-    assert metrics[t("classify.inference", lang)].endswith(" ms")
+    assert metrics[t("classify.inference", lang, runs=REFERENCE_RUNS)].endswith(" ms")
     charts = at.get("plotly_chart")
     assert len(charts) == 1
     assert "tiger cat" in charts[0].proto.spec  # the default sample, Chelsea the cat
@@ -55,8 +56,8 @@ def test_offline_without_weights_shows_banner_and_instructions(lang: str, offlin
     banner = t("weights.untrained_banner", lang, model="MobileNetV2")
     assert banner in _texts(at, "warning")
     info = " ".join(_texts(at, "info"))
-    assert "python -m explainer weights fetch --model mobilenet_v2" in info
-    assert catalog(lang)["errors.weights.offline"].split("{")[0] in info
+    assert "python -m explainer fetch mobilenet_v2" in info
+    assert catalog(lang)["errors.assets.offline"].split("{")[1].split("}")[1] in info
     assert len(at.get("plotly_chart")) == 1  # still works, with random weights
 
 
@@ -161,86 +162,76 @@ def test_models_are_loaded_once_per_process(with_weights) -> None:
     assert _load("mobilenet_v2", str(with_weights), "file").model is first.model
 
 
-def test_download_path_in_the_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_download_path_in_the_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mirror) -> None:
     """Step c in the app: weights missing locally are fetched (progress bar), cached, and used pretrained."""
     import hashlib
     import io
 
     import torch
 
-    from explainer import weights as W
-    from explainer.models import build_model
+    from dataclasses import replace
 
+    from explainer import catalogue
+    from explainer.models import build_model
+    from pages import downloads
+
+    served, base = mirror
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
+    monkeypatch.setenv("EXPLAINER_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("EXPLAINER_WEIGHTS_DIR", raising=False)
     monkeypatch.delenv("EXPLAINER_OFFLINE", raising=False)
     torch.manual_seed(7)
     buffer = io.BytesIO()
     torch.save(build_model("mobilenet_v3_small").state_dict(), buffer)
     data = buffer.getvalue()
-    real = W._weights_enum
+    prefix = hashlib.sha256(data).hexdigest()[:8]
+    filename = f"mobilenet_v3_small-{prefix}.pth"  # torchvision's naming: the hash prefix matches our payload
+    (served / filename).write_bytes(data)
+    record = replace(catalogue.get("mobilenet_v3_small"), filename=filename, url=f"{base}/{filename}", sha256=prefix)
+    monkeypatch.setitem(catalogue.CATALOGUE, "mobilenet_v3_small", record)
+    fetched: list[str] = []
+    real_fetch = catalogue.fetch
 
-    class Member:  # torchvision's weights entry with a URL whose hash matches our payload
-        def __init__(self, qualified: str) -> None:
-            self._real = real(qualified)
-            self.url = f"https://example.invalid/mobilenet_v3_small-{hashlib.sha256(data).hexdigest()[:8]}.pth"
+    def counted(asset, *args, **kwargs):
+        fetched.append(asset.download_url())
+        return real_fetch(asset, *args, **kwargs)
 
-        def __getattr__(self, name: str):
-            return getattr(self._real, name)
-
-    class Response(io.BytesIO):
-        headers = {"Content-Length": str(len(data))}
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
-    requests: list[str] = []
-
-    def urlopen(request, timeout=None):
-        requests.append(request.full_url)
-        return Response(data)
-
-    monkeypatch.setattr(W, "_weights_enum", lambda q: Member(q) if q.startswith("MobileNet_V3_Small") else real(q))
-    monkeypatch.setattr(W.urllib.request, "urlopen", urlopen)
-    from pages import resources
-
-    monkeypatch.setattr(resources, "_failed", {})
+    monkeypatch.setattr(catalogue, "fetch", counted)
+    monkeypatch.setattr(downloads, "failed", {})
     at = run_page(PAGE, "en", classify_model="mobilenet_v3_small")
     assert not at.exception
-    assert requests == [Member("MobileNet_V3_Small_Weights.IMAGENET1K_V1").url]
+    assert fetched == [f"{base}/{filename}"]
     assert t("weights.untrained_banner", "en", model="MobileNetV3-Small") not in _texts(at, "warning")
     assert "IMAGENET1K_V1" in " ".join(_texts(at, "caption"))
-    assert W.cache_file("mobilenet_v3_small").is_file()
+    assert (tmp_path / "cache" / filename).read_bytes() == data
     at.run()  # next run: from the cache, no second download
-    assert len(requests) == 1
+    assert len(fetched) == 1
 
 
 def test_failed_download_is_not_retried_on_every_rerun(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Broken wifi: one attempt, then the untrained model with the message, without waiting on the network again."""
-    import urllib.error
-
-    from explainer import weights as W
-    from pages import resources
+    from explainer import catalogue
+    from pages import downloads
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
+    monkeypatch.setenv("EXPLAINER_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("EXPLAINER_DOWNLOAD_MIRROR", "http://127.0.0.1:9")  # the discard port: connection refused
     monkeypatch.delenv("EXPLAINER_WEIGHTS_DIR", raising=False)
     monkeypatch.delenv("EXPLAINER_OFFLINE", raising=False)
-    monkeypatch.setattr(resources, "_failed", {})
+    monkeypatch.setattr(downloads, "failed", {})
     attempts: list[str] = []
+    real_fetch = catalogue.fetch
 
-    def urlopen(request, timeout=None):
-        attempts.append(request.full_url)
-        raise urllib.error.URLError("Temporary failure in name resolution")
+    def counted(asset, *args, **kwargs):
+        attempts.append(asset.key)
+        return real_fetch(asset, *args, **kwargs)
 
-    monkeypatch.setattr(W.urllib.request, "urlopen", urlopen)
+    monkeypatch.setattr(catalogue, "fetch", counted)
     for lang in LANGS:
         at = run_page(PAGE, lang)
         assert not at.exception
         assert t("weights.untrained_banner", lang, model="MobileNetV2") in _texts(at, "warning")
         info = " ".join(_texts(at, "info"))
-        assert "Temporary failure in name resolution" in info and "weights fetch --model mobilenet_v2" in info
+        assert "127.0.0.1:9" in info and "python -m explainer fetch mobilenet_v2" in info
         at.run()
     assert len(attempts) == 1

@@ -7,7 +7,8 @@ import pytest
 
 from explainer import costs
 from explainer.i18n import t
-from explainer.zoo import blocks, registry
+from explainer import registry
+from explainer.zoo import blocks
 from explainer.zoo.latency import ZooRow
 from pages.ui import fmt_int
 from tests.conftest import run_page

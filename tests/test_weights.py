@@ -1,4 +1,4 @@
-"""Weights resolution (folder → torchvision cache → download → offline message), safe loading, checks."""
+"""Weights resolution (folder → cache → download → offline message, through the catalogue), safe loading, checks."""
 
 from __future__ import annotations
 
@@ -6,28 +6,27 @@ import hashlib
 import io
 import os
 import re
-import urllib.error
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import torch
 
+from explainer import catalogue, registry
 from explainer import weights as W
-from explainer.errors import WeightsError
+from explainer.errors import AssetError, WeightsError
 from explainer.models import build_model
 
 
 @pytest.fixture
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Empty TORCH_HOME, no weights folder, downloads allowed but any network use fails loudly."""
+    """Empty caches (ours and torchvision's), no weights folder, downloads allowed but from a mirror that refuses
+    every connection (no network use in tests)."""
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
+    monkeypatch.setenv(catalogue.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setenv(catalogue.MIRROR_ENV, "http://127.0.0.1:9")  # the discard port: connection refused
     monkeypatch.delenv(W.WEIGHTS_DIR_ENV, raising=False)
     monkeypatch.delenv(W.OFFLINE_ENV, raising=False)
-
-    def no_network(*args, **kwargs):
-        raise urllib.error.URLError("network disabled in tests")
-
-    monkeypatch.setattr(W.urllib.request, "urlopen", no_network)
     return tmp_path
 
 
@@ -39,23 +38,28 @@ def small_state() -> dict[str, torch.Tensor]:
 
 def test_order_folder_then_cache_then_download_then_offline(isolated: Path, small_state, monkeypatch) -> None:
     name = "mobilenet_v3_small"
-    # c: nothing anywhere, downloads allowed -> download from torchvision's URL into its cache
+    published = catalogue.get(name)
+    # c: nothing anywhere, downloads allowed -> download of the pinned file into the cache
     where = W.resolve(name)
-    assert where.kind == "download" and where.url.startswith("https://download.pytorch.org/models/")
-    assert where.path == isolated / "torch_home" / "hub" / "checkpoints" / os.path.basename(where.url)
-    # d: offline -> untrained, with the message naming the command, the file and the cache path
+    assert published.url.startswith("https://download.pytorch.org/models/")
+    assert where.kind == "download" and where.url == "http://127.0.0.1:9/mobilenet_v3_small-047dcff4.pth"
+    assert where.path == isolated / "cache" / "mobilenet_v3_small-047dcff4.pth"
+    # d: offline -> untrained, with the message naming the command and the file
     monkeypatch.setenv(W.OFFLINE_ENV, "1")
     where = W.resolve(name)
     assert where.kind == "untrained" and not where.pretrained
     message = where.problem.message("en")
-    assert "python -m explainer weights fetch --model mobilenet_v3_small" in message
-    assert "mobilenet_v3_small.pth" in message and str(where.problem.params["cache"]) in message
+    assert "python -m explainer fetch mobilenet_v3_small" in message and "mobilenet_v3_small-047dcff4.pth" in message
     assert "\n" not in message and "mobilenet_v3_small" in where.problem.message("zh")
-    # b: the file in torchvision's cache
-    cached = W.cache_file(name)
+    # b: the file in torchvision's cache (another program downloaded it), then in ours
+    cached = catalogue.torch_cache() / published.filename
     cached.parent.mkdir(parents=True)
     torch.save(small_state, cached)
-    assert W.resolve(name).kind == "cache"
+    assert W.resolve(name).kind == "cache" and W.resolve(name).path == cached
+    ours = isolated / "cache" / published.filename
+    ours.parent.mkdir(parents=True)
+    torch.save(small_state, ours)
+    assert W.resolve(name).path == ours
     # a: a weights folder (env var, or the explicit argument) wins over the cache
     folder = isolated / "weights"
     folder.mkdir()
@@ -70,7 +74,7 @@ def test_order_folder_then_cache_then_download_then_offline(isolated: Path, smal
 def test_loaded_from_cache_uses_the_torchvision_transform(isolated: Path, small_state) -> None:
     import torchvision.models as tv
 
-    cached = W.cache_file("mobilenet_v3_small")
+    cached = isolated / "cache" / catalogue.get("mobilenet_v3_small").filename
     cached.parent.mkdir(parents=True)
     torch.save(small_state, cached)
     loaded = W.load_pretrained("mobilenet_v3_small")
@@ -82,74 +86,75 @@ def test_loaded_from_cache_uses_the_torchvision_transform(isolated: Path, small_
     assert list(loaded.transform.resize_size) == [256] and list(loaded.transform.crop_size) == [224]
 
 
+def test_published_file_in_a_folder_keeps_its_own_preprocessing(isolated: Path) -> None:
+    """torchvision's file under its published name in the weights folder is torchvision's IMAGENET1K_V2 (232),
+    a user's own mobilenet_v2.pth is preprocessed as IMAGENET1K_V1 (256)."""
+    folder = isolated / "weights"
+    folder.mkdir()
+    torch.save(build_model("mobilenet_v2").state_dict(), folder / catalogue.get("mobilenet_v2").filename)
+    loaded = W.load_pretrained("mobilenet_v2", folder)
+    assert loaded.kind == "file" and loaded.weights_id == "IMAGENET1K_V2"
+    assert list(loaded.transform.resize_size) == [232]
+
+
 def test_v2_defaults_to_imagenet1k_v2_and_its_232_resize(isolated: Path) -> None:
     where = W.resolve("mobilenet_v2")
     assert where.weights_id == "IMAGENET1K_V2" and "7ebf99e0" in where.url
-    assert list(W._transform(W.TORCHVISION_WEIGHTS["mobilenet_v2"]).resize_size) == [232]
+    assert list(W._transform(registry.get("mobilenet_v2").weights).resize_size) == [232]
 
 
 def test_offline_raises_or_falls_back(isolated: Path, monkeypatch) -> None:
     monkeypatch.setenv(W.OFFLINE_ENV, "1")
-    with pytest.raises(WeightsError) as info:
+    with pytest.raises(AssetError) as info:
         W.load_pretrained("mobilenet_v2")
-    assert info.value.key == "weights.offline"
+    assert info.value.key == "assets.offline"
     loaded = W.load_pretrained("mobilenet_v2", fallback=True)
-    assert not loaded.pretrained and loaded.kind == "untrained" and loaded.problem.key == "weights.offline"
+    assert not loaded.pretrained and loaded.kind == "untrained" and loaded.problem.key == "assets.offline"
     assert loaded.weights == "untrained"
 
 
 def test_failed_download_says_what_to_do(isolated: Path) -> None:
-    with pytest.raises(WeightsError) as info:
+    with pytest.raises(AssetError) as info:
         W.load_pretrained("mobilenet_v3_large")
     err = info.value
-    assert err.key == "weights.download_failed"
-    assert "network disabled in tests" in err.message("en")
-    assert "weights fetch --model mobilenet_v3_large" in err.message("zh")
-    assert W.load_pretrained("mobilenet_v3_large", fallback=True).problem.key == "weights.download_failed"
+    assert err.key == "assets.download_failed"
+    assert "127.0.0.1:9" in err.message("en")
+    assert "python -m explainer fetch mobilenet_v3_large" in err.message("zh")
+    assert W.load_pretrained("mobilenet_v3_large", fallback=True).problem.key == "assets.download_failed"
 
 
-class _FakeResponse(io.BytesIO):
-    def __init__(self, data: bytes):
-        super().__init__(data)
-        self.headers = {"Content-Length": str(len(data))}
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
+def _served_as(monkeypatch, base: str, data: bytes, prefix: str) -> str:
+    """Re-pin the V3-Small record to a file the test mirror serves, under torchvision's naming (hash prefix)."""
+    filename = f"mobilenet_v3_small-{prefix}.pth"
+    record = replace(catalogue.get("mobilenet_v3_small"), filename=filename, url=f"{base}/{filename}", sha256=prefix)
+    monkeypatch.setitem(catalogue.CATALOGUE, "mobilenet_v3_small", record)
+    monkeypatch.delenv(catalogue.MIRROR_ENV)
+    return filename
 
 
-def _fake_member(url: str):
-    class Member:
-        pass
-
-    member = Member()
-    member.url = url
-    return member
-
-
-def test_fetch_downloads_with_progress_and_checks_the_hash(isolated: Path, small_state, monkeypatch) -> None:
+def test_fetch_downloads_with_progress_and_checks_the_hash(isolated: Path, small_state, monkeypatch, mirror) -> None:
+    served, base = mirror
     buffer = io.BytesIO()
     torch.save(small_state, buffer)
     data = buffer.getvalue()
-    prefix = hashlib.sha256(data).hexdigest()[:8]
-    monkeypatch.setattr(W, "_weights_enum", lambda q: _fake_member(f"https://example.invalid/mobilenet_v3_small-{prefix}.pth"))
-    monkeypatch.setattr(W.urllib.request, "urlopen", lambda *a, **k: _FakeResponse(data))
+    filename = _served_as(monkeypatch, base, data, hashlib.sha256(data).hexdigest()[:8])
+    (served / filename).write_bytes(data)
     calls: list[tuple[int, int]] = []
     path = W.fetch("mobilenet_v3_small", lambda done, total: calls.append((done, total)))
-    assert path.read_bytes() == data and path.name == f"mobilenet_v3_small-{prefix}.pth"
-    assert calls[-1] == (len(data), len(data)) and all(a <= b for (a, _), (b, _) in zip(calls, calls[1:]))
-    assert not list(path.parent.glob("*.partial"))
+    assert path.read_bytes() == data and path.name == filename
+    assert calls[-1][0] == len(data) and all(a <= b for (a, _), (b, _) in zip(calls, calls[1:]))
+    assert [p.name for p in path.parent.iterdir()] == [filename]
+    assert W.load_pretrained("mobilenet_v3_small").kind == "cache"
 
 
-def test_fetch_discards_a_file_with_the_wrong_hash(isolated: Path, monkeypatch) -> None:
-    monkeypatch.setattr(W, "_weights_enum", lambda q: _fake_member("https://example.invalid/mobilenet_v3_small-00000000.pth"))
-    monkeypatch.setattr(W.urllib.request, "urlopen", lambda *a, **k: _FakeResponse(b"tampered" * 100))
-    with pytest.raises(WeightsError) as info:
+def test_fetch_discards_a_file_with_the_wrong_hash(isolated: Path, monkeypatch, mirror) -> None:
+    served, base = mirror
+    filename = _served_as(monkeypatch, base, b"", "00000000")
+    (served / filename).write_bytes(b"tampered" * 100)
+    with pytest.raises(AssetError) as info:
         W.fetch("mobilenet_v3_small")
-    assert info.value.key == "weights.bad_download"
-    assert not any(W.cache_dir().iterdir())
+    assert info.value.key == "assets.bad_download"
+    assert not any((isolated / "cache").iterdir())
 
 
 def _write(folder: Path, name: str, payload) -> Path:
@@ -216,13 +221,13 @@ def test_wrong_shape_detail_names_the_layer(isolated: Path, small_state) -> None
 
 
 def test_missing_weights_folder_is_an_error(isolated: Path, monkeypatch) -> None:
-    with pytest.raises(WeightsError) as info:
+    with pytest.raises(AssetError) as info:
         W.resolve("mobilenet_v2", isolated / "typo")
-    assert info.value.key == "weights.no_dir"
+    assert info.value.key == "assets.no_dir"
     monkeypatch.setenv(W.WEIGHTS_DIR_ENV, str(isolated / "typo"))
-    with pytest.raises(WeightsError) as info:
+    with pytest.raises(AssetError) as info:
         W.resolve("mobilenet_v2")
-    assert info.value.key == "weights.no_dir_env"
+    assert info.value.key == "assets.no_dir_env"
 
 
 def test_v1_has_no_torchvision_weights(isolated: Path) -> None:

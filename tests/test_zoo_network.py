@@ -8,7 +8,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from explainer import architectures
-from explainer.zoo import registry
+from explainer import registry
 from explainer.zoo.network import count_network
 
 #: One other resolution per model (odd ones included: the counter must follow PyTorch's real output sizes).

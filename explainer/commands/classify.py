@@ -10,7 +10,7 @@ import time
 # Light imports only: every command module is imported to build the parser; torch comes in run().
 from explainer.architectures import MODEL_NAMES
 from explainer.commands.options import add_image, add_model, add_untrained, add_weights_dir
-from explainer.commands.weights import text_progress
+from explainer.commands.fetch import text_progress
 from explainer.report import format_table
 
 
@@ -82,5 +82,6 @@ def run(args: argparse.Namespace) -> int:
     rows = [(str(i + 1), imagenet_label(p.index, args.lang) if translate else p.label, str(p.index),
              f"{p.prob:.4f}") for i, p in enumerate(result.predictions)]
     print(format_table(("#", "label", "index", "prob"), rows))
-    print(f"forward {result.forward_ms:.1f} ms, preprocess {result.preprocess_ms:.1f} ms, decode {result.decode_ms:.1f} ms")
+    print(f"this photo, one run: forward {result.forward_ms:.1f} ms, preprocess {result.preprocess_ms:.1f} ms, "
+          f"decode {result.decode_ms:.1f} ms")
     return 0

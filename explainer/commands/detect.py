@@ -48,15 +48,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from explainer.commands.weights import text_progress
+    from explainer.commands.fetch import text_progress
     from explainer.detect.detector import DISPLAY, MODEL_ASSET, detect_image, load_detector, warm_up
     from explainer.errors import ExplainerError
     from explainer.figures.detect import draw_boxes
     from explainer.images import load_image
-    from explainer.litert import TFLITE_MODELS
+    from explainer import catalogue
 
     image = load_image(args.image)  # a bad image fails first, before any model file is looked for
-    detector = load_detector(args.weights_dir, text_progress(TFLITE_MODELS[MODEL_ASSET].filename),
+    detector = load_detector(args.weights_dir, text_progress(catalogue.get(MODEL_ASSET).filename),
                              threads=os.cpu_count() or 1)
     warm_up(detector)  # the first invoke packs the weights for XNNPACK: don't time that one
     result = detect_image(image, detector)

@@ -8,7 +8,7 @@ import sys
 
 # Light imports only: every command module is imported to build the parser; torch comes in run().
 from explainer.commands.options import add_weights_dir
-from explainer.commands.weights import text_progress
+from explainer.commands.fetch import text_progress
 from explainer.report import format_table
 
 

@@ -64,7 +64,7 @@ def save_pngs(maps, folder: str | Path, k: int = 16) -> list[Path]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from explainer.commands.weights import text_progress
+    from explainer.commands.fetch import text_progress
     from explainer.features import capture_image, check_k
     from explainer.images import WORKING_MIN_SIDE, load_image
     from explainer.report import format_table

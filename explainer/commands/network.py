@@ -1,7 +1,7 @@
 """``python -m explainer network``: a network layer by layer, with exact MACs and parameters.
 
 The four MobileNets come from their layer tables (:mod:`explainer.architectures`, unchanged output); every
-other registered model (:mod:`explainer.zoo.registry`: SqueezeNet, ShuffleNet V2, MnasNet, EfficientNet-B0,
+other registered model (:mod:`explainer.registry`: SqueezeNet, ShuffleNet V2, MnasNet, EfficientNet-B0,
 ResNet, VGG) is counted where each layer runs (:mod:`explainer.zoo.network`), with memory traffic and
 arithmetic intensity per layer. ``--traffic`` shows a MobileNet that way too.
 """
@@ -13,7 +13,7 @@ import json
 
 from explainer.architectures import MODEL_NAMES, RESOLUTION_RANGE, WIDTH_RANGE, build_network
 from explainer.report import format_table
-from explainer.zoo.registry import MODEL_NAMES as ALL_MODELS
+from explainer.registry import MODEL_NAMES as ALL_MODELS
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

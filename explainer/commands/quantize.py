@@ -7,6 +7,7 @@ import json
 import sys
 
 # Light imports only: every command module is imported to build the parser; torch comes in run().
+from explainer import stopwatch
 from explainer.report import format_table
 
 SCHEMES = ("per-channel", "per-tensor")
@@ -34,13 +35,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--eval", default=None, metavar="DIR", help="folder of photos to compare float and int8 on")
     parser.add_argument("--out", default=None, metavar="FILE", help="write the int8 state dict here (torch.save)")
     parser.add_argument("--weights-dir", default=None, help="folder with mobilenet_v2.pth (default: $EXPLAINER_WEIGHTS_DIR)")
-    parser.add_argument("--runs", type=int, default=20, help="timed forward passes of each model (default %(default)s)")
+    parser.add_argument("--runs", type=int, default=stopwatch.DEFAULT_RUNS, help="timed forward passes of each model (default %(default)s)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from explainer.commands.weights import text_progress
+    from explainer.commands.fetch import text_progress
     from explainer.errors import InvalidInputError
     from explainer.quant.compare import batch_of, collect_photos, compare_models
     from explainer.quant.ptq import QuantSettings, compare_latency, quantize, save_state_dict, state_dict_bytes
@@ -90,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     rows = [
         ("state dict (bytes)", f"{result['size_fp32_bytes']:,}", f"{result['size_int8_bytes']:,}",
          f"{result['size_int8_bytes'] / result['size_fp32_bytes']:.2f}"),
-        (f"latency, batch 1, {threads} thread(s) (ms)", f"{latency.fp32_ms:.2f}", f"{latency.int8_ms:.2f}", f"{latency.ratio:.2f}"),
+        (f"latency, batch 1, {threads} thread(s), median of {latency.runs} (ms)", f"{latency.fp32_ms:.2f}", f"{latency.int8_ms:.2f}", f"{latency.ratio:.2f}"),
     ]
     print(format_table(("", "float32", "int8", "int8 / float32"), rows))
     if "eval" in result:

@@ -35,7 +35,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from explainer.commands.weights import text_progress
+    from explainer.commands.fetch import text_progress
     from explainer.errors import ExplainerError
     from explainer.images import load_image
     from explainer.segment.deeplab import SEGMENTERS, load_segmenter, segment_image, warm_up, where_is
@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
           "top-left, rest padding)")
     rows = [(c.label, str(c.index), f"{c.fraction:.4f}", f"{c.pixels:,}") for c in result.classes]
     print(format_table(("label", "index", "fraction", "pixels"), rows))
-    print(f"invoke {result.latency_ms:.1f} ms (LiteRT, int8, {model.threads} threads)")
+    print(f"invoke {result.latency_ms:.1f} ms (this photo, one run; LiteRT, int8, {model.threads} threads)")
     if saved:
         print(f"mask written to {saved}")
     return 0

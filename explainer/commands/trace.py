@@ -43,7 +43,7 @@ def _matrix(values) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from explainer.architectures import build_network
-    from explainer.commands.weights import text_progress
+    from explainer.commands.fetch import text_progress
     from explainer.images import WORKING_MIN_SIDE, load_image
     from explainer.trace import check_index, conv_layer, trace_image
     from explainer.weights import load_pretrained

@@ -8,11 +8,12 @@ import json
 import sys
 
 # Light imports only: every command module is imported to build the parser; torch comes in run().
+from explainer import registry
 from explainer.commands.options import add_model, add_weights_dir
-from explainer.commands.weights import text_progress
+from explainer.commands.fetch import text_progress
 
-#: Models with torchvision ImageNet weights (the backbones a head can be trained on).
-TRANSFER_MODELS = ("mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small")
+#: Models with published ImageNet weights (the backbones a head can be trained on).
+TRANSFER_MODELS = registry.PRETRAINED
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

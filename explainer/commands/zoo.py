@@ -33,7 +33,7 @@ def _repeats(text: str) -> int:
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    from explainer.zoo.registry import MODEL_NAMES
+    from explainer.registry import MODEL_NAMES
 
     parser = subparsers.add_parser(
         "zoo",
@@ -54,7 +54,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from explainer.report import format_table
-    from explainer.zoo import registry
+    from explainer import registry
     from explainer.zoo.latency import zoo_rows
 
     names = registry.MODEL_NAMES

@@ -24,9 +24,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from explainer.assets import Located, Progress, locate, require
+from explainer import catalogue
+from explainer.catalogue import Located, Progress, locate, require
 from explainer.detect.labels import UNUSED, class_name, read_labelmap
-from explainer.litert import TFLITE_MODELS, TFLiteModel, load_tflite
+from explainer.litert import TFLiteModel, load_tflite
 
 MODEL_ASSET = "ssd_mobilenet_v1_coco_quant"
 LABELS_ASSET = "coco_labelmap"
@@ -51,13 +52,13 @@ class Detector:
 
 def where_is(folder: str | Path | None = None, *, download: bool = True) -> list[Located]:
     """Where the model file and the label map would come from, without downloading."""
-    return [locate(TFLITE_MODELS[key], folder, download=download) for key in (MODEL_ASSET, LABELS_ASSET)]
+    return [locate(catalogue.get(key), folder, download=download) for key in (MODEL_ASSET, LABELS_ASSET)]
 
 
 def load_detector(folder: str | Path | None = None, progress: Progress | None = None, *, threads: int = 1,
                   download: bool = True) -> Detector:
     """The model and its label map (weights folder → cache → pinned download; :class:`AssetError` otherwise)."""
-    labels_path = require(TFLITE_MODELS[LABELS_ASSET], folder, progress, download=download)
+    labels_path = require(catalogue.get(LABELS_ASSET), folder, progress, download=download)
     model = load_tflite(MODEL_ASSET, folder, progress, threads=threads, download=download)
     return Detector(model, read_labelmap(labels_path))
 

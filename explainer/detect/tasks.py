@@ -12,18 +12,18 @@ threads, so the times compare the networks, not the runtimes:
 
 Each task is timed end to end on the photo (prepare the input, invoke, read the
 answer back) ``runs`` times, the three tasks taking turns so that a burst of
-other work on a shared server hits all of them alike; the fastest run of each
-counts (what the task itself costs on this CPU), next to the invoke time alone.
+other work on a shared server hits all of them alike; the median of each counts
+(the app's one statistic, :mod:`explainer.stopwatch`), next to the invoke time alone.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
 
+from explainer import stopwatch
 from explainer.detect.detector import DEFAULT_THRESHOLD, Detector, detect_image
 from explainer.litert import TFLiteModel
 from explainer.segment.deeplab import segment_image
@@ -58,42 +58,45 @@ class TaskTime:
     task: str  # "classify", "detect" or "segment"
     model: str
     input_side: int  # the square the model sees
-    best_ms: float  # fastest end-to-end run on the photo (prepare, invoke, read back)
-    invoke_ms: float  # that task's fastest invoke alone
+    median_ms: float  # median end-to-end run on the photo (prepare, invoke, read back)
+    invoke_ms: float  # median of that task's invoke alone
     runs: int
     answer: tuple  # classify: (ImageNet index, score); detect: ((COCO label, score), …); segment: (VOC index, share), …
 
     def as_dict(self) -> dict:
-        return {"task": self.task, "model": self.model, "input": self.input_side, "best_ms": round(self.best_ms, 3),
+        return {"task": self.task, "model": self.model, "input": self.input_side, "median_ms": round(self.median_ms, 3),
                 "invoke_ms": round(self.invoke_ms, 3), "runs": self.runs, "answer": list(self.answer)}
 
 
 def three_tasks(image: Image.Image, classifier: TFLiteModel, detector: Detector, segmenter: TFLiteModel,
-                runs: int = 3) -> tuple[TaskTime, ...]:
-    """Classify, detect and segment ``image``, each ``runs`` times in turns; the fastest run of each."""
+                runs: int = 5) -> tuple[TaskTime, ...]:
+    """Classify, detect and segment ``image``, each ``runs`` times in turns after one warm-up round; the app's
+    one statistic (:mod:`explainer.stopwatch`: the median) of the whole task and of the invoke alone."""
     runs = max(1, int(runs))
-    best = {task: float("inf") for task in TASKS}
-    invoke = {task: float("inf") for task in TASKS}
+    invokes: dict[str, list[float]] = {task: [] for task in TASKS}
     answers: dict[str, tuple] = {}
-    for _ in range(runs):
-        for task in TASKS:
-            start = time.perf_counter()
-            if task == "classify":
-                index, score, ms = classify_int8(image, classifier)
-                answer: tuple = (index, score)
-            elif task == "detect":
-                result = detect_image(image, detector)
-                ms = result.latency_ms
-                answer = tuple((d.label, d.score) for d in result.above(DEFAULT_THRESHOLD))
-            else:
-                seg = segment_image(image, segmenter)
-                ms = seg.latency_ms
-                answer = tuple((c.index, c.fraction) for c in seg.classes)
-            best[task] = min(best[task], (time.perf_counter() - start) * 1000.0)
-            invoke[task] = min(invoke[task], ms)
-            answers[task] = answer
+
+    def classify() -> None:
+        index, score, ms = classify_int8(image, classifier)
+        invokes["classify"].append(ms)
+        answers["classify"] = (index, score)
+
+    def detect() -> None:
+        result = detect_image(image, detector)
+        invokes["detect"].append(result.latency_ms)
+        answers["detect"] = tuple((d.label, d.score) for d in result.above(DEFAULT_THRESHOLD))
+
+    def segment() -> None:
+        seg = segment_image(image, segmenter)
+        invokes["segment"].append(seg.latency_ms)
+        answers["segment"] = tuple((c.index, c.fraction) for c in seg.classes)
+
+    timings = stopwatch.time_interleaved({"classify": classify, "detect": detect, "segment": segment}, runs=runs,
+                                         warmup=1)
+    invoke = {task: stopwatch.median(values[-runs:]) for task, values in invokes.items()}  # the warm-up left out
     models = {"classify": ("MobileNetV2 (int8)", int(classifier.input.shape[1])),
               "detect": ("SSD-MobileNetV1 ×0.75 (int8)", int(detector.model.input.shape[1])),
               "segment": ("DeepLabV3-MobileNetV2 (int8)", int(segmenter.input.shape[1]))}
-    return tuple(TaskTime(task, models[task][0], models[task][1], best[task], invoke[task], runs, answers[task])
+    return tuple(TaskTime(task, models[task][0], models[task][1], timings[task].median_ms, invoke[task], runs,
+                          answers[task])
                  for task in TASKS)

@@ -13,6 +13,7 @@ from typing import Mapping, Sequence
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from explainer import registry
 from explainer.architectures import LAYER_TYPES, MemoryStep, Network
 from explainer.published import Published
 
@@ -24,12 +25,7 @@ TYPE_COLORS: dict[str, str] = {
     "se": "#edae49",
     "fc": "#8367c7",
 }
-MODEL_COLORS: dict[str, str] = {
-    "mobilenet_v1": "#2e86ab",
-    "mobilenet_v2": "#66a182",
-    "mobilenet_v3_large": "#d1495b",
-    "mobilenet_v3_small": "#edae49",
-}
+MODEL_COLORS: dict[str, str] = {name: registry.get(name).color for name in registry.TAUGHT}
 
 
 def _names(network: Network) -> list[str]:

@@ -13,12 +13,12 @@ our float model (shorter side 256, central 224×224), so both see the same pixel
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
 
+from explainer import stopwatch
 from explainer.classify import trim_extreme_aspect
 
 #: The key of Google's model in :data:`explainer.litert.TFLITE_MODELS`.
@@ -43,11 +43,10 @@ def google_scores(model, image: Image.Image, loaded) -> tuple[np.ndarray, float]
     return scores[1:], ms  # drop "background"
 
 
-def google_latency_ms(model, runs: int = 15) -> float:
-    """Median LiteRT invoke time of one 224×224 image (after one warm-up)."""
+def google_latency_ms(model, runs: int = 10) -> float:
+    """Median LiteRT invoke time of one 224×224 image after one warm-up (:mod:`explainer.stopwatch`)."""
     x = np.full(model.input.shape, 128, np.uint8)
-    model.run(x)
-    return statistics.median(model.run(x)[1] for _ in range(max(1, runs)))
+    return stopwatch.time_call(lambda: model.run(x), runs=runs, warmup=1).median_ms
 
 
 @dataclass(frozen=True)

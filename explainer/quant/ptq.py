@@ -28,13 +28,13 @@ from __future__ import annotations
 
 import copy
 import io
-import statistics
 import time
 from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 
+from explainer import stopwatch
 from explainer.errors import InvalidInputError
 from explainer.quant import toolchain
 from explainer.quant.int8 import SCHEMES
@@ -195,16 +195,7 @@ class LatencyPair:
 def compare_latency(float_model: nn.Module, int8_model: nn.Module, runs: int = 15, size: int = 224) -> LatencyPair:
     """Time both models on one ``1×3×size×size`` input, alternating (so both see the same machine load)."""
     x = torch.zeros(1, 3, size, size)
-    fp32, int8 = [], []
-    with torch.inference_mode(), toolchain.quiet():
-        float_model(x)
-        int8_model(x)  # warm-up: allocations, kernel choice, weight packing
-        for _ in range(max(1, runs)):
-            start = time.perf_counter()
-            float_model(x)
-            middle = time.perf_counter()
-            int8_model(x)
-            end = time.perf_counter()
-            fp32.append((middle - start) * 1000.0)
-            int8.append((end - middle) * 1000.0)
-    return LatencyPair(statistics.median(fp32), statistics.median(int8), max(1, runs), torch.get_num_threads())
+    with torch.inference_mode(), toolchain.quiet():  # warm-up: allocations, kernel choice, weight packing
+        timed = stopwatch.time_interleaved({"fp32": lambda: float_model(x), "int8": lambda: int8_model(x)},
+                                           runs=runs, warmup=1)
+    return LatencyPair(timed["fp32"].median_ms, timed["int8"].median_ms, timed["fp32"].runs, timed["fp32"].threads)

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from explainer.assets import Progress, locate
+from explainer.catalogue import Progress, locate
 from explainer.litert import TFLITE_MODELS, TFLiteModel, load_tflite
 from explainer.segment.masks import ClassShare, class_shares
 
@@ -78,7 +78,7 @@ def warm_up(model: TFLiteModel) -> None:
 
 
 def where_is(name: str, folder: str | Path | None = None, *, download: bool = True):
-    """Where the model file would come from (:class:`explainer.assets.Located`), without downloading."""
+    """Where the model file would come from (:class:`explainer.catalogue.Located`), without downloading."""
     return locate(TFLITE_MODELS[SEGMENTERS[name].asset], folder, download=download)
 
 

@@ -36,7 +36,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from explainer.assets import DATA_DIR_ENV, Asset, Progress, require, user_folder
+from explainer import catalogue
+from explainer.catalogue import Progress, require, user_folder
 from explainer.errors import ExplainerError, ImageError, InvalidInputError
 from explainer.images import MAX_FILE_BYTES, image_header
 
@@ -56,19 +57,8 @@ HOLDOUT_EVERY = 5
 #: A class holding more than this many times the photos of the smallest class makes the set "unbalanced".
 BALANCE_RATIO = 2.0
 
-#: The ants-vs-bees set of PyTorch's transfer-learning tutorial (sha256 as pinned by pytorch/tutorials'
-#: .jenkins/download_data.py; 47,286,322 bytes). It unpacks to hymenoptera_data/{train,val}/{ants,bees}.
-ANTS_BEES = Asset(
-    key="hymenoptera_data",
-    filename="hymenoptera_data.zip",
-    url="https://download.pytorch.org/tutorial/hymenoptera_data.zip",
-    sha256="fbc41b31d544714d18dd1230b1e2b455e1557766e13e67f9f5a7a23af7c02209",
-    size=47_286_322,
-    folder_env=DATA_DIR_ENV,
-    unpack=True,
-    unpacked="hymenoptera_data",
-    source="PyTorch tutorials (download.pytorch.org)",
-)
+#: The ants-vs-bees set of PyTorch's transfer-learning tutorial (a catalogue record).
+ANTS_BEES = catalogue.get("hymenoptera_data")
 #: Its classes, in ImageFolder order.
 ANTS_BEES_CLASSES = ("ants", "bees")
 
@@ -435,7 +425,7 @@ def demo_folder(progress: Progress | None = None, *, download: bool = True) -> P
     with them (e.g. ``ants_bees/train``). Raises :class:`~explainer.errors.AssetError` when offline
     without it.
     """
-    user = user_folder(ANTS_BEES)
+    user = user_folder(ANTS_BEES.folder_env)
     if user is not None:
         for candidate in (user, user / "train"):
             if _has_classes(candidate, ANTS_BEES_CLASSES):

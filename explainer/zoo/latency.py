@@ -1,8 +1,8 @@
 """Measured forward time of every registered model on this CPU, and the zoo table.
 
 Each model is timed as a student would run it: batch 1, 3×224×224, ``torch.inference_mode()``, eval mode,
-random weights (the arithmetic, and so the time, does not depend on the values), a few warm-up passes, then
-the **median** of ``repeats`` passes. ``threads`` sets PyTorch's intra-op threads for the measurement (the
+random weights (the arithmetic, and so the time, does not depend on the values), timed by
+:mod:`explainer.stopwatch`: a few warm-up passes, then the **median** of ``repeats`` passes. ``threads`` sets PyTorch's intra-op threads for the measurement (the
 command line); the app keeps its own setting (one thread per forward pass, :mod:`explainer.threads`).
 
 Other work on the machine makes absolute times noisy; ratios measured in one run (ms per GMAC of one model
@@ -12,16 +12,14 @@ background thread so a page can show the table while it fills.
 
 from __future__ import annotations
 
-import statistics
 import threading
-import time
 from dataclasses import dataclass, field
 
-from explainer.zoo import registry
+from explainer import registry, stopwatch
 from explainer.zoo.network import count_network
 
 RESOLUTION = 224
-DEFAULT_REPEATS = 10
+DEFAULT_REPEATS = stopwatch.DEFAULT_RUNS
 DEFAULT_WARMUP = 2
 
 
@@ -41,25 +39,12 @@ def measure(model: str, threads: int | None = None, repeats: int = DEFAULT_REPEA
     import torch
 
     registry.get(model)
-    previous = torch.get_num_threads()
-    if threads is not None and threads != previous:
-        torch.set_num_threads(threads)
-    try:
+    with stopwatch.torch_threads(threads):
         net = registry.build(model, seed=0)
         x = torch.randn(1, 3, RESOLUTION, RESOLUTION, generator=torch.Generator().manual_seed(0))
-        samples = []
         with torch.inference_mode():
-            for _ in range(warmup):
-                net(x)
-            for _ in range(repeats):
-                start = time.perf_counter()
-                net(x)
-                samples.append((time.perf_counter() - start) * 1000.0)
-        used = torch.get_num_threads()
-    finally:
-        if torch.get_num_threads() != previous:
-            torch.set_num_threads(previous)
-    return Latency(model, statistics.median(samples), used, repeats)
+            timing = stopwatch.time_call(lambda: net(x), runs=repeats, warmup=warmup)
+    return Latency(model, timing.median_ms, timing.threads, timing.runs)
 
 
 @dataclass(frozen=True)
@@ -138,7 +123,7 @@ class BackgroundZoo:
     measurements do not compete with each other (they still share the CPU with everything else).
     """
 
-    repeats: int = 7
+    repeats: int = DEFAULT_REPEATS
     order: tuple[str, ...] = field(default_factory=cheapest_first)
     measure_roofs: bool = True
     threads: int | None = None  # intra-op threads in the worker (the app passes its own setting)

@@ -24,7 +24,7 @@ from functools import lru_cache
 from explainer import architectures
 from explainer.costs import FLOAT32_BYTES, Cost, CountedTotals
 from explainer.errors import InvalidInputError
-from explainer.zoo import registry
+from explainer import registry
 
 #: Row kinds, in the order of breakdowns.
 KINDS: tuple[str, ...] = ("standard", "grouped", "depthwise", "pointwise", "linear", "concat", "shuffle", "se_scale")

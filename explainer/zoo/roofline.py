@@ -5,9 +5,10 @@ can run at most ``min(peak, bandwidth × I)`` MACs per second (Williams, Waterma
 CACM 2009): below the **ridge point** ``I* = peak / bandwidth`` memory is the limit, above it arithmetic.
 This module measures the two roofs of this machine and places a network's layers under them:
 
-* **peak** — the best rate of float32 matrix multiplications (``n×n @ n×n`` for n = 512 and 1024:
-  2·n³ FLOPs = n³ MACs; the best of both sizes, since a smaller product that fits in cache often runs faster);
-* **bandwidth** — the best rate of a large tensor copy (128 MB; reads and writes ``2 × size`` bytes). A layer
+* **peak** — the rate of float32 matrix multiplications (``n×n @ n×n`` for n = 512 and 1024:
+  2·n³ FLOPs = n³ MACs; each timed by :mod:`explainer.stopwatch`, the median of repeated runs; the faster of
+  both sizes, since a smaller product that fits in cache often runs faster);
+* **bandwidth** — the rate of a large tensor copy (the stopwatch's median) (128 MB; reads and writes ``2 × size`` bytes). A layer
   whose tensors fit in the caches can beat this roof: it is the roof of main memory.
 * each layer's **measured** rate — its median time in repeated forward passes of the whole network
   (a forward hook pair around every convolution and linear layer; the hooks cost a few microseconds, which
@@ -19,10 +20,10 @@ threads (``torch.get_num_threads()`` at the time of measuring).
 
 from __future__ import annotations
 
-import statistics
 import time
 from dataclasses import dataclass
 
+from explainer import stopwatch
 from explainer.zoo.network import MEMORY_KINDS, CountedNetwork
 
 #: Matrix sizes of the peak measurement and element count of the copy (128 MB of float32).
@@ -56,15 +57,9 @@ class Machine:
                 "ridge_macs_per_byte": self.ridge, "threads": self.threads}
 
 
-def _best_seconds(fn, repeats: int, warmup: int = 1) -> float:
-    for _ in range(warmup):
-        fn()
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
+def _seconds(fn, repeats: int, warmup: int = 1) -> float:
+    """The stopwatch's median of ``repeats`` calls (:mod:`explainer.stopwatch`), in seconds."""
+    return stopwatch.time_call(fn, runs=repeats, warmup=warmup).median_ms / 1000.0
 
 
 def measure_peak_gflops(sizes: tuple[int, ...] = MATMUL_SIZES, repeats: int = 5) -> float:
@@ -77,7 +72,7 @@ def measure_peak_gflops(sizes: tuple[int, ...] = MATMUL_SIZES, repeats: int = 5)
         a, b = torch.randn(n, n, generator=gen), torch.randn(n, n, generator=gen)
         out = torch.empty(n, n)
         with torch.inference_mode():
-            seconds = _best_seconds(lambda: torch.mm(a, b, out=out), repeats)
+            seconds = _seconds(lambda: torch.mm(a, b, out=out), repeats)
         best = max(best, 2 * n**3 / seconds / 1e9)
     return best
 
@@ -89,7 +84,7 @@ def measure_bandwidth_gbs(elements: int = COPY_ELEMENTS, repeats: int = 5) -> fl
     src = torch.ones(elements)
     dst = torch.empty(elements)
     with torch.inference_mode():
-        seconds = _best_seconds(lambda: dst.copy_(src), repeats)
+        seconds = _seconds(lambda: dst.copy_(src), repeats)
     return 2 * elements * 4 / seconds / 1e9
 
 
@@ -110,7 +105,7 @@ def time_layers(model: str, resolution: int = 224, repeats: int = 7) -> dict[str
     import torch
     from torch import nn
 
-    from explainer.zoo import registry
+    from explainer import registry
 
     net = registry.build(model, seed=0)
     names = {module: name for name, module in net.named_modules()}
@@ -137,7 +132,7 @@ def time_layers(model: str, resolution: int = 224, repeats: int = 7) -> dict[str
     finally:
         for handle in handles:
             handle.remove()
-    return {name: statistics.median(values) for name, values in samples.items()}
+    return {name: stopwatch.median(values) for name, values in samples.items()}
 
 
 @dataclass(frozen=True)
@@ -207,5 +202,5 @@ def summarise(points: list[RooflinePoint]) -> list[KindSummary]:
         rates = [p.measured_gmacs for p in chosen if p.measured_gmacs is not None]
         out.append(KindSummary(kind, len(chosen), min(p.intensity for p in chosen),
                                max(p.intensity for p in chosen), sum(p.bound == "memory" for p in chosen),
-                               sum(p.macs for p in chosen), statistics.median(rates) if rates else None))
+                               sum(p.macs for p in chosen), stopwatch.median(rates) if rates else None))
     return out

@@ -6,15 +6,11 @@ from __future__ import annotations
 import streamlit as st
 
 from explainer.detect import detector as det
-from explainer.errors import AssetError
+from explainer import stopwatch
 from explainer.images import preview
 
-REFERENCE_RUNS = 3
-TASK_RUNS = 3
-#: After a failed download, don't try again for this long (as for the segmenters).
-RETRY_AFTER_S = 600.0
-#: The last failed download (monotonic time, error): one per process, shared by all sessions.
-failed: dict[str, tuple[float, AssetError]] = {}
+REFERENCE_RUNS = stopwatch.DEFAULT_RUNS
+TASK_RUNS = 5
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
@@ -24,8 +20,8 @@ def load(weights_dir: str, kind: str):
 
     detector = det.load_detector(weights_dir or None, threads=1, download=False)
     blank = np.full(detector.model.input.shape, 128, dtype=np.uint8)
-    times = [detector.model.run_all(blank)[1] for _ in range(REFERENCE_RUNS + 1)][1:]  # the first packs weights
-    return detector, min(times)
+    # the warm-up invoke packs the weights for the CPU kernels
+    return detector, stopwatch.time_call(lambda: detector.model.run_all(blank), runs=REFERENCE_RUNS, warmup=1).median_ms
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

@@ -5,16 +5,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explainer.errors import AssetError
+from explainer import stopwatch
 from explainer.images import preview
 from explainer.segment import backbone, deeplab
 from explainer.segment.masks import compare_masks
 
-REFERENCE_RUNS = 3
-#: After a failed download, don't try again for this long (a hall's broken Wi-Fi must not stall every rerun).
-RETRY_AFTER_S = 600.0
-#: The last failed download per model (monotonic time, error): one per process, shared by all sessions.
-failed: dict[str, tuple[float, AssetError]] = {}
+REFERENCE_RUNS = stopwatch.DEFAULT_RUNS
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -23,9 +19,8 @@ def load(name: str, weights_dir: str, kind: str):
     model = deeplab.load_segmenter(name, weights_dir or None, threads=1, download=False)
     import numpy as np
 
-    blank = np.full(model.input.shape, 128, dtype=np.uint8)
-    times = [model.run(blank)[1] for _ in range(REFERENCE_RUNS + 1)][1:]  # the first invoke packs weights
-    return model, min(times)
+    blank = np.full(model.input.shape, 128, dtype=np.uint8)  # the first invoke (the warm-up) packs the weights
+    return model, stopwatch.time_call(lambda: model.run(blank), runs=REFERENCE_RUNS, warmup=1).median_ms
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

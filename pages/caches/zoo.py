@@ -7,7 +7,8 @@ import os
 
 import streamlit as st
 
-from explainer.zoo import latency, registry
+from explainer import registry
+from explainer.zoo import latency
 
 #: ``EXPLAINER_ZOO_LATENCY=off`` switches the background latency measurement off (the table then shows no times).
 LATENCY_ENV = "EXPLAINER_ZOO_LATENCY"
