@@ -8,7 +8,10 @@ other (``slots`` at a time), never all at once on a 2-core server. :class:`OnceP
   second caller of the same key blocks on the lock and then finds the value (single flight);
 * a semaphore of ``slots`` bounds how many *different* keys compute at the same time;
 * at most ``max_entries`` results are kept (least recently used dropped first);
-* a computation that raises leaves nothing behind: the next caller tries again.
+* a computation that raises leaves nothing behind: the next caller tries again;
+* :meth:`OncePerKey.submit` runs the computation in a background thread and returns a :class:`Job` whose
+  stage and fraction a page can poll, so the page stays usable (and a rerun of the page cannot cut the
+  export short) while it runs.
 
 Pure Python (no Streamlit): the page, the command line and the tests share one instance per process.
 """
@@ -17,9 +20,25 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import Callable, Generic, Hashable, TypeVar
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 V = TypeVar("V")
+
+
+@dataclass
+class Job:
+    """A background computation of one key: where it is, and how it ended."""
+
+    stage: str = "queued"
+    fraction: float = 0.0
+    finished: bool = False
+    error: BaseException | None = None
+
+    def update(self, stage: str, fraction: float) -> None:
+        """The ``progress(stage, fraction)`` callback handed to the computation."""
+        self.stage, self.fraction = stage, max(self.fraction, min(1.0, float(fraction)))
 
 
 class OncePerKey(Generic[V]):
@@ -34,6 +53,7 @@ class OncePerKey(Generic[V]):
         self._key_locks: dict[Hashable, threading.Lock] = {}
         self._slots = threading.BoundedSemaphore(slots)
         self.computations = 0  # how many times a value was computed (for tests and the benchmark)
+        self._jobs: dict[Hashable, Job] = {}
 
     def peek(self, key: Hashable) -> V | None:
         """The cached value of ``key`` or ``None``; never computes (what a plain rerun may call)."""
@@ -78,6 +98,38 @@ class OncePerKey(Generic[V]):
                 if self._key_locks.get(key) is key_lock:
                     del self._key_locks[key]
             return value, True
+
+    def submit(self, key: Hashable, compute: Callable[[Callable[[str, float], None]], V]) -> Job:
+        """Compute ``key`` in a background thread (unless it is cached or already running); its :class:`Job`.
+
+        ``compute(progress)`` gets the job's ``progress(stage, fraction)`` callback. Pressing the button
+        again while the job runs returns the same job; after a failure a new job starts.
+        """
+        with self._lock:
+            if key in self._values:
+                return Job("done", 1.0, True)
+            job = self._jobs.get(key)
+            if job is not None and not job.finished:
+                return job
+            job = Job()
+            self._jobs[key] = job
+
+        def work() -> None:
+            try:
+                self.get(key, lambda: compute(job.update))
+                job.stage, job.fraction = "done", 1.0
+            except BaseException as err:  # noqa: BLE001 - kept for the page to show
+                job.error = err
+            finally:
+                job.finished = True
+
+        threading.Thread(target=work, name=f"once-per-key {key}", daemon=True).start()
+        return job
+
+    def job(self, key: Hashable) -> Job | None:
+        """The latest background job of ``key`` (running or finished), or ``None``."""
+        with self._lock:
+            return self._jobs.get(key)
 
     def clear(self) -> None:
         with self._lock:

@@ -22,12 +22,13 @@ Nothing here imports ``executorch`` at module level; :func:`executorch_available
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 import time
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 import torch
 from PIL import Image
@@ -59,7 +60,7 @@ Progress = Callable[[str, float], None]
 def executorch_available() -> bool:
     """Whether ExecuTorch's exporter and runtime (``pip install executorch``) can be imported here."""
     try:
-        import executorch.exir  # noqa: F401
+        import executorch.exir
         import executorch.runtime  # noqa: F401
         from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner  # noqa: F401
     except Exception:  # noqa: BLE001 - missing, or built against another libtorch: unusable either way
@@ -160,7 +161,7 @@ def transform_at(transform: nn.Module, resolution: int) -> nn.Module:
     crop = int(transform.crop_size[0])
     if crop == resolution:
         return transform
-    resize = int(round(resolution * int(transform.resize_size[0]) / crop))
+    resize = round(resolution * int(transform.resize_size[0]) / crop)
     return ImageClassification(crop_size=resolution, resize_size=resize, mean=tuple(transform.mean),
                                std=tuple(transform.std), interpolation=transform.interpolation)
 
@@ -286,10 +287,8 @@ def runtime():
             from executorch.extension.pybindings import portable_lib
             from executorch.runtime import Runtime
 
-            try:
+            with contextlib.suppress(Exception):  # experimental: without it the pool keeps its default size
                 portable_lib._unsafe_reset_threadpool(1)
-            except Exception:  # noqa: BLE001 - an experimental call: without it the pool keeps its default
-                pass
             _runtime_state["runtime"] = Runtime.get()
             try:
                 _runtime_state["threads"] = int(portable_lib._threadpool_get_thread_count())
