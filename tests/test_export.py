@@ -164,8 +164,8 @@ def test_cli_without_executorch_says_so_in_one_line(capsys, tmp_path: Path, monk
 
 def test_settings_validation() -> None:
     assert deploy.check_settings(width=0.35, resolution=96, dtype="int8").file_name() == "mobilenet_v2_0.35_96_int8.pte"
-    for bad in (dict(width=float("nan")), dict(width=1.5), dict(resolution=225), dict(resolution=160.0),
-                dict(dtype="fp16"), dict(model="mobilenet_v3_large"), dict(width=True)):
+    for bad in ({"width": float("nan")}, {"width": 1.5}, {"resolution": 225}, {"resolution": 160.0},
+                {"dtype": "fp16"}, {"model": "mobilenet_v3_large"}, {"width": True}):
         with pytest.raises(deploy.InvalidInputError):
             deploy.check_settings(**bad)
     # The cache key tells apart everything the file depends on (and ignores calibration for float32).

@@ -35,6 +35,7 @@ from PIL import Image
 from torch import nn
 
 from explainer.errors import ExplainerError, InvalidInputError
+from explainer.litert import _quiet_native_stderr  # the app's one fd-2 silencer (native runtimes' log lines)
 
 #: Models this module exports (the registry's names).
 EXPORT_MODELS: tuple[str, ...] = ("mobilenet_v2",)
@@ -287,9 +288,12 @@ def runtime():
             from executorch.extension.pybindings import portable_lib
             from executorch.runtime import Runtime
 
-            with contextlib.suppress(Exception):  # experimental: without it the pool keeps its default size
-                portable_lib._unsafe_reset_threadpool(1)
-            _runtime_state["runtime"] = Runtime.get()
+            # The runtime's native start-up lines ("[cpuinfo_utils.cpp:87] Failed to open midr file…",
+            # "Resetting threadpool to 1 threads.") go to fd 2: kept off the command line's stderr, as LiteRT's.
+            with _quiet_native_stderr():
+                with contextlib.suppress(Exception):  # experimental: without it the pool keeps its default size
+                    portable_lib._unsafe_reset_threadpool(1)
+                _runtime_state["runtime"] = Runtime.get()
             try:
                 _runtime_state["threads"] = int(portable_lib._threadpool_get_thread_count())
             except Exception:  # noqa: BLE001
@@ -309,8 +313,10 @@ class PteRunner:
     def __init__(self, pte: bytes, resolution: int) -> None:
         self.resolution = resolution
         self._pte = pte  # the runtime reads from this buffer
-        self._program = runtime().load_program(pte)
-        self._method = self._program.load_method("forward")
+        loaded_runtime = runtime()
+        with _quiet_native_stderr():
+            self._program = loaded_runtime.load_program(pte)
+            self._method = self._program.load_method("forward")
         self._lock = threading.Lock()
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
