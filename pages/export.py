@@ -10,6 +10,7 @@ from explainer.deploy import pte as deploy
 from explainer.errors import ExplainerError
 from explainer.figures.classify import top_k_bar
 from explainer.i18n import t
+from explainer.labels import imagenet_label
 from pages import url_state
 from pages.caches import export as cached
 from pages.image_input import image_source
@@ -122,9 +123,11 @@ m, low, exported = result.measurement, result.exported.lowering, result.exported
 st.subheader(tr("export.h_result"))
 a, b, c, d = st.columns(4)
 a.metric(tr("export.m_size"), f"{exported.size_bytes / 2**20:.2f} MB", help=tr("export.m_size_help"))
-b.metric(tr("export.m_time"), f"{m.latency_ms:.1f} ms", help=tr("export.m_time_help"),
-         delta=tr("export.m_time_delta", ratio=f"{m.latency_ms / m.eager_latency_ms:.2f}",
-                  eager=f"{m.eager_latency_ms:.1f}"), delta_color="off")
+faster = m.eager_latency_ms >= m.latency_ms
+ratio = m.eager_latency_ms / m.latency_ms if faster else m.latency_ms / m.eager_latency_ms
+b.metric(tr("export.m_time"), f"{m.latency_ms:.1f} ms", help=tr("export.m_time_help"), delta_color="off",
+         delta=tr("export.m_time_faster" if faster else "export.m_time_slower", ratio=f"{ratio:.1f}",
+                  eager=f"{m.eager_latency_ms:.1f}"), delta_arrow="off")
 c.metric(tr("export.m_diff"), f"{m.max_abs_diff:.2g}", help=tr("export.m_diff_help"))
 d.metric(tr("export.m_agree"), f"{m.agreeing} / {len(m.photos)}", help=tr("export.m_agree_help"))
 st.caption(tr("export.done", seconds=f"{exported.seconds:.1f}", runs=m.runs, threads=m.threads,
@@ -157,8 +160,8 @@ right.dataframe([{tr("export.col_op"): op.removeprefix("XNN"), tr("export.col_af
 
 # --- the sample photos
 st.subheader(tr("export.h_photos"))
-st.dataframe([{tr("export.col_photo"): t(f"images.sample_{r.name}", lang), tr("export.col_eager"): r.eager_top1,
-               tr("export.col_pte"): r.pte_top1, tr("export.col_same"): "✓" if r.agrees else "✗"}
+st.dataframe([{tr("export.col_photo"): t(f"images.sample_{r.name}", lang), tr("export.col_eager"): imagenet_label(r.eager_index, lang),
+               tr("export.col_pte"): imagenet_label(r.pte_index, lang), tr("export.col_same"): "✓" if r.agrees else "✗"}
               for r in m.photos], hide_index=True, width="stretch")
 
 # --- the student's photo
@@ -173,5 +176,6 @@ if choice is not None:
         if not result.pretrained:
             st.caption(tr("export.photo_untrained"))
         top = cached.photo_top5(choice.digest, key, choice.image, network, result.runner)
-        st.plotly_chart(top_k_bar(top, title=tr("export.top_title"), prob_label=tr("classify.prob_axis"), height=280),
+        st.plotly_chart(top_k_bar(top, title=tr("export.top_title"), prob_label=tr("classify.prob_axis"), height=280,
+                                  names=[imagenet_label(p.index, lang) for p in top]),
                         width="stretch", key="export_top5")
