@@ -170,8 +170,10 @@ def transform_at(transform: nn.Module, resolution: int) -> nn.Module:
 def network_from(settings: ExportSettings, loaded=None) -> Network:
     """The network for ``settings``: ``loaded`` (a :class:`~explainer.weights.LoadedModel` of α = 1.0, with
     or without ImageNet weights) when α = 1.0, else the architecture with seeded random weights."""
+    from torchvision.models import MobileNet_V2_Weights
+
     from explainer.models import build_model
-    from explainer.weights import LOCAL_FILE_TRANSFORMS, _transform, imagenet_categories
+    from explainer.weights import imagenet_categories
 
     if settings.pretrained_possible and loaded is not None and loaded.pretrained:
         return Network(settings.model, loaded.model, settings.width, settings.resolution, True, loaded.weights_id,
@@ -181,7 +183,7 @@ def network_from(settings: ExportSettings, loaded=None) -> Network:
         model = build_model(settings.model, width=settings.width).eval()
     problem = loaded.problem if (settings.pretrained_possible and loaded is not None) else None
     return Network(settings.model, model, settings.width, settings.resolution, False, "untrained", "untrained",
-                   transform_at(_transform(LOCAL_FILE_TRANSFORMS[settings.model]), settings.resolution),
+                   transform_at(MobileNet_V2_Weights.IMAGENET1K_V1.transforms(), settings.resolution),
                    imagenet_categories(), problem)
 
 
