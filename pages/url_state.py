@@ -44,7 +44,8 @@ How it behaves (checked in Chromium with Streamlit 1.67)
   into ``at.query_params`` (the browser does that); programmatic sets (presets) do show there.
 
 Keys in use: ``lang`` (the app); cost ``dk m n df t s alpha rho``; architectures ``model w res layer``;
-classify ``src sample view model``; feature maps ``src sample model block stage ch``.
+classify ``src sample view model``; feature maps ``src sample model block stage ch``; export ``w res dtype cal``
+(``w``/``res`` shared with Architectures: a link opens both pages on the same network).
 Reserved by Streamlit: ``embed``, ``embed_options``.
 
 :func:`share_url` gives the page's full link (for the "Share this view" panel).
