@@ -25,6 +25,7 @@ from explainer.transfer import datasets as ds
 from explainer.transfer import embed, finetune, teach
 from explainer.transfer.head import STEPS, Head, check_head_fits, head_bytes, read_head
 from explainer.transfer.pca import pca_2d
+from explainer.safe_text import markdown_text, plotly_text
 from pages.caches.transfer import class_map, thumb
 from pages.image_input import image_source
 from pages.resources import get_model, untrained_banner
@@ -295,11 +296,24 @@ st.subheader(tr("transfer.try_title"))
 imported = st.file_uploader(tr("transfer.import"), type=None, key="tl_import", help=tr("transfer.import_help"))
 active: Head | None = run.trained.head if run is not None else None
 if imported is not None:
+    # Parsed once per uploaded file (a rerun reuses the result, or the error), never on every rerun.
+    parsed = state.get("tl_import_parsed")
+    if parsed is None or parsed[0] != imported.file_id:
+        try:
+            parsed = (imported.file_id, read_head(imported.getvalue(), imported.name), None)
+        except ExplainerError as err:
+            parsed = (imported.file_id, None, err)
+        state["tl_import_parsed"] = parsed
     try:
-        active = check_head_fits(read_head(imported.getvalue(), imported.name), model_name, embed.feature_dim(loaded))
-        st.caption(tr("transfer.imported", name=imported.name, classes=", ".join(active.classes)))
+        if parsed[2] is not None:
+            raise parsed[2]
+        active = check_head_fits(parsed[1], model_name, embed.feature_dim(loaded))
+        st.caption(tr("transfer.imported", name=markdown_text(imported.name),
+                      classes=", ".join(markdown_text(c) for c in active.classes)))
     except ExplainerError as err:
         show_error(err)
+else:
+    state.pop("tl_import_parsed", None)
 if active is None:
     st.info(tr("transfer.train_first"))
 else:
@@ -312,7 +326,8 @@ else:
             mapped = class_map(photo_digest, head_digest, None, embed.model_key(loaded), choice.image, loaded, active)
             probs = mapped.probabilities
             order = np.argsort(-probs, kind="stable")
-            st.plotly_chart(top_k_bar([Prediction(int(i), active.classes[int(i)], float(probs[int(i)])) for i in order],
+            st.plotly_chart(top_k_bar([Prediction(int(i), plotly_text(active.classes[int(i)]), float(probs[int(i)]))
+                                       for i in order],
                                       title=tr("transfer.probs_title"), prob_label=tr("transfer.prob")),
                             width="stretch", key="tl_probs")
         with right:
