@@ -28,11 +28,15 @@ from explainer.transfer.pca import pca_2d
 from explainer.safe_text import markdown_text, plotly_text
 from pages.caches.transfer import class_map, thumb
 from pages.image_input import image_source
+from pages.uploads import MAX_FILES_PER_UPLOAD, release, uploader_key
 from pages.resources import get_model, untrained_banner
 from pages.ui import current_language, show_error, tr
 
 #: Most photos one session keeps (uploads, snapshots, zip, demo set together).
 MAX_SESSION_PHOTOS = 400
+#: Pixels one session may have the server decode for its photos (uploads and zips together; JPEGs count at
+#: their draft scale): about 2,000 phone photos, or 10 of the largest PNGs accepted.
+MAX_SESSION_DECODE_PIXELS = 400_000_000
 #: Models offered (those with torchvision ImageNet weights).
 MODELS = ("mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small")
 THUMBS = 12
@@ -51,11 +55,22 @@ def _names() -> list[str]:
     return [str(state.get(f"tl_name_{i}", "")).strip() for i in range(int(state["tl_n"]))]
 
 
+def _spend_pixels(pixels: int) -> bool:
+    """Count ``pixels`` of decoding against this session's budget; ``False`` (and one line) when it is spent."""
+    if int(state.get("tl_pixels", 0)) + pixels > MAX_SESSION_DECODE_PIXELS:
+        show_error(ExplainerError("limits.session_pixels", limit=MAX_SESSION_DECODE_PIXELS // 10**6))
+        return False
+    state["tl_pixels"] = int(state.get("tl_pixels", 0)) + pixels
+    return True
+
+
 def _add_photo(data: bytes, name: str, label: int) -> bool:
     if len(state["tl_photos"]) >= MAX_SESSION_PHOTOS:
         show_error(ExplainerError("transfer.session_full", limit=MAX_SESSION_PHOTOS))
         return False
     try:
+        if not _spend_pixels(ds.check_photo(data, name)):
+            return False
         small = ds.compact_photo(data, name)
     except ImageError as err:
         show_error(err)
@@ -77,12 +92,15 @@ def _replace_all(data: ds.LabelledSet, names: list[str]) -> None:
     photos = list(data.photos)
     if any(p.data is not None for p in photos):  # a zip: keep small copies only
         photos = []
-        for p in data.photos:
+        bar = st.progress(0.0, text=tr("limits.zip_reading", done=0, total=len(data.photos)))
+        for k, p in enumerate(data.photos):
+            bar.progress(k / len(data.photos), text=tr("limits.zip_reading", done=k + 1, total=len(data.photos)))
             try:
                 small = ds.compact_photo(p.data or b"", p.name)
             except ImageError:
                 continue
             photos.append(ds.Photo(p.name, p.label, ds.sha256_bytes(small), small))
+        bar.empty()
     state["tl_photos"] = photos
     state["tl_skipped"] = list(data.skipped)
     for key in ("tl_run", "tl_ft"):
@@ -117,19 +135,27 @@ with demo_col:
         finally:
             bar.empty()
 with zip_col:
-    zipped = st.file_uploader(tr("transfer.zip_upload"), type=["zip"], key="tl_zip", help=tr("transfer.zip_help"))
+    zipped = st.file_uploader(tr("transfer.zip_upload"), type=["zip"], key=uploader_key("tl_zip"),
+                              help=tr("transfer.zip_help"))
     if zipped is not None and zipped.file_id not in state["tl_seen"]:
         state["tl_seen"].add(zipped.file_id)
         try:
-            from_zip = ds.read_zip(zipped.getvalue(), zipped.name)
+            budget = MAX_SESSION_DECODE_PIXELS - int(state.get("tl_pixels", 0))
+            from_zip = ds.read_zip(zipped.getvalue(), zipped.name,
+                                   max_decode_pixels=max(0, min(ds.MAX_ZIP_DECODE_PIXELS, budget)))
             ds.check_class_names(from_zip.classes)
+            state["tl_pixels"] = int(state.get("tl_pixels", 0)) + sum(
+                ds.check_photo(p.read(), p.name) for p in from_zip.photos)
             _replace_all(from_zip, list(from_zip.classes))
         except ExplainerError as err:
             show_error(err)
+        finally:
+            release("tl_zip", [zipped])  # the zip's bytes leave the server; the small copies stay
 with clear_col:
     if st.button(tr("transfer.clear"), key="tl_clear"):
         state["tl_photos"] = []
         state["tl_skipped"] = []
+        state["tl_pixels"] = 0
         for key in ("tl_run", "tl_ft"):
             state.pop(key, None)
 
@@ -142,12 +168,16 @@ for i in range(n_classes):
         if f"tl_name_{i}" not in state:
             state[f"tl_name_{i}"] = tr("transfer.default_class", k=i + 1)
         st.text_input(tr("transfer.class_name", k=i + 1), key=f"tl_name_{i}", max_chars=ds.MAX_CLASS_NAME)
-        files = st.file_uploader(tr("transfer.upload"), accept_multiple_files=True, key=f"tl_up_{i}",
+        files = st.file_uploader(tr("transfer.upload"), accept_multiple_files=True, key=uploader_key(f"tl_up_{i}"),
                                  help=tr("transfer.upload_help"))
-        for file in files or []:
-            if file.file_id not in state["tl_seen"]:
-                state["tl_seen"].add(file.file_id)
-                _add_photo(file.getvalue(), file.name, i)
+        if files:
+            if len(files) > MAX_FILES_PER_UPLOAD:
+                show_error(ExplainerError("limits.too_many_files", n=len(files), limit=MAX_FILES_PER_UPLOAD))
+            for file in files[:MAX_FILES_PER_UPLOAD]:
+                if file.file_id not in state["tl_seen"]:
+                    state["tl_seen"].add(file.file_id)
+                    _add_photo(file.getvalue(), file.name, i)
+            release(f"tl_up_{i}", files)  # small copies kept; the originals leave the server now
         mine = [p for p in state["tl_photos"] if p.label == i]
         st.caption(tr("transfer.count", n=len(mine)))
         thumbs = [im for im in (thumb(p) for p in mine[-4:]) if im is not None]
