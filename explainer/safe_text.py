@@ -67,3 +67,20 @@ def code_text(text: object, limit: int = 40) -> str:
 def plotly_text(text: object, limit: int = MAX_SHOWN) -> str:
     """``text`` for a plotly label or hover text: its HTML subset (``<a href>``, ``<b>``, ``<br>``) disarmed."""
     return printable(text, limit).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+class TerminalText:
+    """A text stream that passes on everything but control characters (tab and newline kept): wraps the command
+    line's stdout and stderr, so a class or file name from a zip or a head file cannot move the cursor, recolour
+    or clear the user's terminal."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write("".join(ch for ch in text if ch in "\n\t"
+                                   or not (unicodedata.category(ch) == "Cc" or ch in _BIDI)))
+        return len(text)
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
