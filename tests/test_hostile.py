@@ -325,3 +325,24 @@ def test_transfer_page_hostile_head_and_uploads(with_weights) -> None:
     photos = at.session_state["tl_photos"]
     assert len(photos) == 1 and len(photos[0].data) < 60_000
     assert at.file_uploader(key="tl_up_0_g1").value == []
+
+
+# --------------------------------------------------------------------------- instruments
+
+
+def test_load_test_students_upload_distinct_bytes(shared_images) -> None:
+    from bench.loadtest import distinct_photo, shared_photos
+
+    photos = shared_photos()
+    mine = [distinct_photo(photos[i % len(photos)], i) for i in range(60)]
+    assert len({p.data for p in mine}) == 60  # no two simulated students send the same file
+    for original, copy in zip(photos, mine):
+        before, after = Image.open(io.BytesIO(original.data)), Image.open(io.BytesIO(copy.data))
+        assert 0 < before.width - after.width <= 24 and 0 < before.height - after.height <= 24
+        assert copy.accepted == original.accepted
+
+
+def test_browser_tests_cover_the_compression_page() -> None:
+    from tests.e2e.helpers import PAGES
+
+    assert PAGES["quantize"] == "pages/quantize.py"
