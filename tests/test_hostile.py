@@ -28,19 +28,29 @@ from tests.conftest import ROOT, run_page
 #: The most one upload or click may grow a worker's memory.
 LIMIT_MB = 300
 
+# Peak RSS is read from /proc/self/status (VmHWM, reset to the current RSS before the step where the kernel
+# allows it): getrusage's ru_maxrss is carried over from the parent across fork and exec, so a subprocess of a
+# large pytest process would report the parent's peak.
 PROBE = """
-import json, resource, sys
+import json, sys
 sys.path.insert(0, {root!r})
-def rss(): return int(open('/proc/self/statm').read().split()[1]) * 4096 / 2**20
+def status(field):
+    for line in open('/proc/self/status'):
+        if line.startswith(field + ':'):
+            return int(line.split()[1]) / 1024
 {setup}
-before = rss()
+try:
+    with open('/proc/self/clear_refs', 'w') as handle:
+        handle.write('5')
+except OSError:
+    pass
+before = status('VmRSS')
 try:
 {step}
     outcome = "ok"
 except Exception as err:  # the step's one-line error, if any
     outcome = type(err).__name__ + ": " + str(err)
-print(json.dumps({{"growth_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - before,
-                  "outcome": outcome}}))
+print(json.dumps({{"growth_mb": status('VmHWM') - before, "outcome": outcome}}))
 """
 
 
