@@ -15,6 +15,7 @@ from explainer.samples import available_samples, sample_bytes
 from pages.caches import quantize as cached
 from pages.image_input import image_source
 from pages.resources import get_model, untrained_banner
+from pages.uploads import drop
 from pages.ui import current_language, show_error, tr
 
 MODEL = "mobilenet_v2"
@@ -73,6 +74,7 @@ if calibrate_on == "uploads":
                                help=tr("quant.calibration_upload_help", n=MAX_CALIBRATION_UPLOADS))
     if uploads and len(uploads) > MAX_CALIBRATION_UPLOADS:
         show_error(ExplainerError("limits.calibration_too_many", n=len(uploads), limit=MAX_CALIBRATION_UPLOADS))
+        drop(uploads[MAX_CALIBRATION_UPLOADS:])  # the files not used leave the server's memory at once
     files = tuple((u.name, u.getvalue()) for u in (uploads or [])[:MAX_CALIBRATION_UPLOADS])
     if not files:
         st.info(tr("quant.calibration_waiting"))

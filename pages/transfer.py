@@ -197,7 +197,7 @@ skipped = state.get("tl_skipped") or []
 if skipped:
     with st.expander(tr("transfer.skipped_title", n=len(skipped))):
         for item in skipped:
-            st.markdown(f"- {item.reason(lang)}")
+            st.markdown(f"- {item.error.markdown_message(lang)}")  # zip names shown as text
 
 # ---------------------------------------------------------------- train
 st.subheader(tr("transfer.train_title"))
@@ -262,7 +262,7 @@ if run is not None:
                                        accuracy_label=tr("transfer.accuracy"), train_label=tr("transfer.train_acc"),
                                        holdout_label=tr("transfer.holdout_acc")), width="stretch", key="tl_curve")
     with right:
-        st.plotly_chart(confusion_matrix(run.holdout.confusion, head.classes, title=tr("transfer.confusion_title"),
+        st.plotly_chart(confusion_matrix(run.holdout.confusion, [plotly_text(c) for c in head.classes], title=tr("transfer.confusion_title"),
                                          true_label=tr("transfer.true"), predicted_label=tr("transfer.predicted")),
                         width="stretch", key="tl_confusion")
     wrong = run.holdout.misclassified
@@ -273,9 +273,9 @@ if run is not None:
             photo = run.data.photos[int(run.holdout_idx[int(k)])]
             image = thumb(photo)
             if image is not None:
-                shown.append((image, tr("transfer.wrong_caption", name=photo.name,
-                                        true=head.classes[int(run.holdout.labels[k])],
-                                        predicted=head.classes[int(run.holdout.predicted[k])],
+                shown.append((image, tr("transfer.wrong_caption", name=markdown_text(photo.name),
+                                        true=markdown_text(head.classes[int(run.holdout.labels[k])]),
+                                        predicted=markdown_text(head.classes[int(run.holdout.predicted[k])]),
                                         p=f"{100 * run.holdout.probabilities[k].max():.0f}")))
         if shown:
             st.image([s[0] for s in shown], caption=[s[1] for s in shown], width=140)
@@ -286,7 +286,8 @@ if run is not None:
     if projection is not None:
         held = np.zeros(len(run.data.photos), dtype=bool)
         held[run.holdout_idx] = True
-        st.plotly_chart(pca_map(projection.points, run.labels, head.classes, held, [p.name for p in run.data.photos],
+        st.plotly_chart(pca_map(projection.points, run.labels, [plotly_text(c) for c in head.classes], held,
+                                [plotly_text(p.name) for p in run.data.photos],
                                 title=tr("transfer.pca_title"), axis_label=tr("transfer.pca_axis"),
                                 explained=projection.explained, held_label=tr("transfer.held_out")),
                         width="stretch", key="tl_pca")
@@ -370,5 +371,5 @@ else:
                                     loaded, active)
             opacity = st.slider(tr("transfer.opacity"), 0.0, 1.0, 0.5, 0.05, key="tl_opacity")
             st.image(data_uri(jpeg_bytes(cams.overlay(mapped.input_image, mapped.cam, opacity))), width="stretch",
-                     caption=tr("transfer.cam_caption", name=mapped.class_name, p=f"{100 * mapped.probability:.1f}"))
+                     caption=tr("transfer.cam_caption", name=markdown_text(mapped.class_name), p=f"{100 * mapped.probability:.1f}"))
         st.caption(tr("transfer.cam_explain"))

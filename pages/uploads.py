@@ -23,17 +23,21 @@ def uploader_key(base: str) -> str:
     return base if generation == 0 else f"{base}_g{generation}"
 
 
-def release(base: str, files: Sequence) -> None:
-    """Drop ``files``' bytes from the server's upload store and give the uploader ``base`` a fresh, empty key."""
+def drop(files: Sequence) -> None:
+    """Drop ``files``' bytes from the server's upload store (the uploader no longer returns them)."""
     ctx = get_script_run_ctx()
-    manager = getattr(ctx, "uploaded_file_mgr", None) if ctx is not None else None
-    remove = getattr(manager, "remove_file", None)
+    remove = getattr(getattr(ctx, "uploaded_file_mgr", None), "remove_file", None) if ctx is not None else None
     for file in files:
         if remove is not None:
             try:
                 remove(session_id=ctx.session_id, file_id=file.file_id)
             except Exception:  # noqa: BLE001 - already gone (the browser deleted it): nothing to free
                 pass
+
+
+def release(base: str, files: Sequence) -> None:
+    """Drop ``files``' bytes from the server's upload store and give the uploader ``base`` a fresh, empty key."""
+    drop(files)
     old = uploader_key(base)
     st.session_state[f"_upload_gen_{base}"] = int(st.session_state.get(f"_upload_gen_{base}", 0)) + 1
     st.session_state.pop(old, None)

@@ -356,3 +356,41 @@ def test_browser_tests_cover_the_compression_page() -> None:
     from tests.e2e.helpers import PAGES
 
     assert PAGES["quantize"] == "pages/quantize.py"
+
+
+def test_cost_page_refuses_a_link_that_would_allocate_gigabytes() -> None:
+    """dk=11, M=N=2048, D_F=1 is within every slider and the MAC limit, but its weights alone are 2 GB."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params.update({"lang": "zh", "dk": "11", "m": "2048", "n": "2048", "df": "1"})
+    at.switch_page("pages/cost.py").run()
+    assert not at.exception and at.number_input(key="m").value == 2048
+    at.button(key="cost_time").click().run()
+    assert not at.exception
+    assert len(at.error) == 1 and "\n" not in at.error[0].value
+    assert at.error[0].value == t("errors.limits.timing_memory", "zh", mb="3,907", limit=192)
+
+
+def test_zoo_page_measures_each_network_once_for_everyone(monkeypatch: pytest.MonkeyPatch) -> None:
+    from explainer.zoo import roofline
+    from pages.caches.zoo import layer_time_store
+
+    layer_time_store.clear()  # a fresh process's store
+
+    monkeypatch.setenv("EXPLAINER_ZOO_LATENCY", "off")
+    calls: list[str] = []
+
+    def fake_time_layers(model: str, resolution: int = 224, repeats: int = 7) -> dict[str, float]:
+        calls.append(model)
+        return {}
+
+    monkeypatch.setattr(roofline, "time_layers", fake_time_layers)
+    for _ in range(2):  # two students press "Measure" for MobileNetV2
+        at = run_page("pages/zoo.py", "en", timeout=300)
+        assert not at.exception
+        buttons = [b for b in at.button if b.key == "roof_time"]
+        if buttons:
+            buttons[0].click().run()
+            assert not at.exception
+    assert calls.count("mobilenet_v2") == 1 and calls.count("vgg16") == 1
