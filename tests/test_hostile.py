@@ -354,6 +354,21 @@ def test_load_test_students_upload_distinct_bytes(shared_images) -> None:
         assert copy.accepted == original.accepted
 
 
+@pytest.mark.slow
+def test_load_test_copies_are_still_recognised(shared_images, weights_dir) -> None:
+    """The cropped copies keep their photo's answer: the load test's check (an accepted label in the top-5) holds."""
+    from bench.loadtest import distinct_photo, shared_photos
+    from explainer.classify import classify_source
+    from explainer.weights import load_pretrained
+
+    loaded = load_pretrained("mobilenet_v2", weights_dir)
+    photos = shared_photos()
+    for i in range(2 * len(photos)):
+        copy = distinct_photo(photos[i % len(photos)], i)
+        labels = [p.label for p in classify_source(copy.data, loaded, name=copy.name).predictions]
+        assert set(labels) & set(copy.accepted), (copy.name, labels)
+
+
 def test_browser_tests_cover_the_compression_page() -> None:
     from tests.e2e.helpers import PAGES
 
