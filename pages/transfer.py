@@ -1,8 +1,10 @@
 """Page "Teach it new classes": transfer learning on a frozen MobileNet, Teachable-Machine style.
 
 Everything lives in this session (``st.session_state``) and is bounded: at most
-:data:`MAX_SESSION_PHOTOS` photos. Uploads and snapshots are kept as small
-JPEGs (:func:`explainer.transfer.datasets.compact_photo`, about 30 KB each);
+:data:`MAX_SESSION_PHOTOS` photos and :data:`MAX_SESSION_DECODE_PIXELS` pixels of
+decoding (read from the headers first), at most 50 files per upload field. Uploads and
+snapshots are kept as small JPEGs (:func:`explainer.transfer.datasets.compact_photo`,
+about 30 KB each) and the uploads themselves are released (:mod:`pages.uploads`);
 the demo set's photos stay in the server's folder and only their names are
 kept. Features are cached per process by photo hash (:mod:`explainer.transfer.embed`),
 so a training run reads the network only for new photos, and a rerun of the
