@@ -180,8 +180,9 @@ def test_share_panel_link_and_qr_code(tab: Tab) -> None:
     dialog.locator('img[alt="QR code"]').first.wait_for(timeout=URL_TIMEOUT_MS)
     # the dialog's opening animation has ended and the code is drawn at its full size (not a fixed pause)
     dialog.locator('img[alt="QR code"]').first.evaluate(
-        "i => new Promise(done => { let last = -1; const check = () => { const w = i.getBoundingClientRect().width;"
-        " if (i.complete && i.naturalWidth > 0 && w > 0 && w === last) done();"
+        "i => new Promise(done => { let last = -1, frames = 0; const check = () => {"
+        " const w = i.getBoundingClientRect().width;"
+        " if ((i.complete && i.naturalWidth > 0 && w > 0 && w === last) || ++frames > 600) done();"
         " else { last = w; requestAnimationFrame(check); } }; requestAnimationFrame(check); })")
     dialog.screenshot(path=str(SCREENSHOTS / "share_qr_large_zh.png"))
     big = Image.open(io.BytesIO(dialog.locator('img[alt="QR code"]').first.screenshot())).convert("L")
