@@ -13,6 +13,7 @@ from explainer.threads import configure_torch_threads
 from pages import url_state
 from pages.legacy_folder import show_menu
 from pages.resources import freeze_when_heap_grew, tune_static_files
+from pages.reconnect import check_reconnect, show_reconnect_notice
 from pages.share import presenter_toggle, share_panel
 from pages.ui import current_language, language_selector, tr
 
@@ -20,6 +21,7 @@ st.set_page_config(page_title="MobileNet Explainer", page_icon="📱", layout="w
 configure_torch_threads()
 tune_static_files()
 
+check_reconnect()  # first: before any widget of this run registers
 language_selector()
 presenter_toggle()
 
@@ -79,6 +81,8 @@ def menu() -> dict[str, list[st.Page]]:
 show_menu()  # the config hides Streamlit's automatic pages/ list; this menu is shown (pages/legacy_folder.py)
 current = st.navigation(menu())
 url_state.page_opened(current.url_path)  # the link this page was opened with (settings in the URL)
+if show_reconnect_notice(current.url_path):  # a worker died: this session is new and the earlier work is gone
+    st.warning(tr("limits.reconnected"), icon="🔌")
 link_notice = st.empty()  # one line at the top if the link held settings that no control could take
 current.run()
 url_state.finish(link_notice)

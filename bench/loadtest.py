@@ -6,7 +6,9 @@
 Each simulated student is a session speaking Streamlit's own websocket protocol
 (:mod:`bench.stclient`), doing what the browser does: open ``/classify`` (the page
 classifies its sample photo), switch the photo source to "Upload", upload one of
-the shared test photos through the file uploader, wait for the top-5 chart and
+the shared test photos through the file uploader (its own copy: cropped by a few
+random pixels and re-encoded, :func:`distinct_photo`, so no two students send the
+same bytes and the per-photo caches see what a real hall sends), wait for the top-5 chart and
 fetch the images the page shows. A session counts as an error if anything fails,
 an exception is rendered, or none of the photo's acceptable labels
 (``../shared/images/expected.json``) is in the result.
@@ -71,6 +73,25 @@ class Photo:
     name: str
     data: bytes
     accepted: list[str]
+
+
+def distinct_photo(photo: Photo, index: int) -> Photo:
+    """``photo`` as student ``index`` uploads it: cropped by 1–12 pixels on each side (a seeded random crop) and
+    re-encoded, so every simulated student sends different bytes. A lecture hall never uploads the same file twice,
+    and the app's per-photo caches (keyed by content) must not turn 56 of 60 uploads into cache hits."""
+    import io
+    import random
+
+    from PIL import Image
+
+    rng = random.Random(index)
+    image = Image.open(io.BytesIO(photo.data)).convert("RGB")
+    left, top, right, bottom = (rng.randint(1, 12) for _ in range(4))
+    cropped = image.crop((left, top, image.width - right, image.height - bottom))
+    out = io.BytesIO()
+    cropped.save(out, "JPEG", quality=rng.randint(88, 94))
+    stem = photo.name.rsplit(".", 1)[0]
+    return Photo(f"{stem}_{index}.jpg", out.getvalue(), photo.accepted)
 
 
 def shared_photos() -> list[Photo]:
@@ -319,10 +340,11 @@ async def _crowd(base_url: str, pids: list[int], sessions: int, lang: str, ramp:
     tasks = []
     for i in range(sessions):
         at = start + (ramp * i / max(1, sessions - 1) if ramp else 0.0)
+        mine = distinct_photo(photos[i % len(photos)], i)  # every student's own bytes: no shared cache hits
         if i in in_browser:
-            tasks.append(asyncio.create_task(browser_student(chromium, base_url, i, photos[i % len(photos)], lang, at)))
+            tasks.append(asyncio.create_task(browser_student(chromium, base_url, i, mine, lang, at)))
         else:
-            tasks.append(asyncio.create_task(student(base_url, i, photos[i % len(photos)], lang, at)))
+            tasks.append(asyncio.create_task(student(base_url, i, mine, lang, at)))
     done, pending = await asyncio.wait(tasks, timeout=deadline_s)
     for task in pending:
         task.cancel()

@@ -9,18 +9,20 @@ language and the command line can print it as one ``error: ...`` line.
 from __future__ import annotations
 
 from pathlib import PurePath
-from typing import Any
+from typing import Any, Callable
 
 #: Message parameters that may hold a path on the server. :meth:`ExplainerError.public_message` shows only
 #: their last part, so students never see the server's folders; the command line prints them in full.
 PATH_PARAMS = ("file", "dir", "path", "cache")
 
 
-def _public(key: str, value: Any) -> Any:
+def _public(key: str, value: Any, escape: Callable[[str], str] | None = None) -> Any:
     text = str(value)
     if key not in PATH_PARAMS or text.startswith("$") or ("/" not in text and "\\" not in text):
-        return value
+        return escape(text) if escape is not None and isinstance(value, str) else value
     name = PurePath(text).name or text
+    if escape is not None:
+        return escape(name)
     return f"`{name}`" if key == "dir" else name
 
 
@@ -47,6 +49,14 @@ class ExplainerError(Exception):
         from explainer.i18n import t
 
         return t(f"errors.{self.key}", lang, **{k: _public(k, v) for k, v in self.params.items()})
+
+    def markdown_message(self, lang: str = "en") -> str:
+        """:meth:`public_message` for a Markdown element (``st.error``): every text value (a file, class or
+        folder name that came from a user) shown literally, control characters removed, at most 80 characters."""
+        from explainer.i18n import t
+        from explainer.safe_text import markdown_text
+
+        return t(f"errors.{self.key}", lang, **{k: _public(k, v, markdown_text) for k, v in self.params.items()})
 
 
 class InvalidInputError(ExplainerError):

@@ -15,7 +15,11 @@ It never lets a broken or hostile file reach the rest of the app:
 
 Large JPEGs decode fast with PIL's draft mode: pass ``min_side`` and the
 JPEG decoder scales by 1/2, 1/4 or 1/8 in the DCT domain while keeping the
-shorter side at least ``min_side`` pixels.
+shorter side at least ``min_side`` pixels. Other formats cannot be decoded
+at a reduced scale: with ``min_side`` they are reduced by a whole factor right
+after decoding (shorter side still at least ``min_side``), and any working
+image holds at most :data:`WORKING_MAX_PIXELS` pixels — what the app caches
+is never a full-resolution PNG.
 """
 
 from __future__ import annotations
@@ -41,6 +45,10 @@ FORMATS: dict[str, str] = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "WEBP": 
 #: every model's preprocessing resize (256 at most, then a 224 crop) with some headroom. A 4000×3000
 #: photo decodes at 1/8 (500×375) in about a third of the full decode time.
 WORKING_MIN_SIDE = 320
+#: Most pixels a working-size decode (``min_side`` given) keeps: the app caches decoded photos for every
+#: session, so a large PNG must not stay in memory at full size (40 MP RGB would be 120 MB per photo).
+#: Ordinary photos are far below it (a phone JPEG drafts to about 500×375 = 0.19 MP).
+WORKING_MAX_PIXELS = 1_000_000
 #: File extensions offered by the upload widget.
 UPLOAD_EXTENSIONS: tuple[str, ...] = ("jpg", "jpeg", "png", "webp", "bmp", "gif")
 
@@ -133,6 +141,54 @@ def _to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
+def decode_pixels(fmt: str, width: int, height: int, min_side: int | None = WORKING_MIN_SIDE) -> int:
+    """Pixels :func:`load_image` decodes for a photo of this format and size (the CPU and memory it costs):
+    a JPEG decodes at its draft scale (1/2, 1/4 or 1/8, shorter side still at least ``min_side``), any other
+    format at full size. For budgets read from the header (:func:`image_header`) before anything is decoded."""
+    if fmt != "JPEG" or not min_side:
+        return width * height
+    scale = 1
+    while scale < 8 and min(width, height) // (scale * 2) >= min_side:
+        scale *= 2
+    return -(-width // scale) * -(-height // scale)
+
+
+def _reduce_in_strips(image: Image.Image, factor: int, rows: int = 64) -> Image.Image:
+    """:meth:`PIL.Image.Image.reduce` by ``factor``, ``rows`` output rows at a time: reduce() copies an RGBA image
+    whole (premultiplied) first, and a 40 MP one would need another 160 MB; a strip needs a few MB."""
+    width, height = image.width // factor, image.height // factor
+    out: Image.Image | None = None
+    for top in range(0, height, rows):
+        bottom = min(height, top + rows)
+        strip = image.crop((0, top * factor, width * factor, bottom * factor)).reduce(factor)
+        if out is None:
+            out = Image.new(strip.mode, (width, height))
+        out.paste(strip, (0, top))
+    assert out is not None
+    return out
+
+
+def _working_size(image: Image.Image, min_side: int, reduce_by_side: bool) -> Image.Image:
+    """``image`` shrunk by a whole factor (box filter, :meth:`PIL.Image.Image.reduce`) so that its shorter side
+    stays at least ``min_side`` (when ``reduce_by_side``) and it holds at most :data:`WORKING_MAX_PIXELS`
+    pixels (even if the shorter side then drops below ``min_side``: a 100000×400 strip)."""
+    width, height = image.size
+    factor = max(1, min(width, height) // min_side) if reduce_by_side else 1
+    while (width // factor) * (height // factor) > WORKING_MAX_PIXELS:
+        factor += 1
+    if factor <= 1:
+        return image
+    if image.mode == "1":
+        image = image.convert("L")
+    elif image.mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    elif image.mode.startswith("I;16"):
+        image = image.convert("I")
+    reduced = _reduce_in_strips(image, factor)
+    reduced.info.update({k: v for k, v in image.info.items() if k in ("exif", "transparency")})
+    return reduced
+
+
 def load_image(source: bytes | str | Path, name: str | None = None, *, min_side: int | None = None) -> Image.Image:
     """Decode ``source`` (the file's bytes, or a path) into an upright 8-bit RGB image.
 
@@ -140,7 +196,8 @@ def load_image(source: bytes | str | Path, name: str | None = None, *, min_side:
     name, or ``"image"`` for bytes). With ``min_side``, a JPEG is decoded at
     a reduced scale (1/2, 1/4 or 1/8, PIL's draft mode) as long as its
     shorter side stays at least ``min_side`` pixels — several times faster for
-    large photos; other formats are decoded at full size. Raises
+    large photos; other formats are decoded at full size and reduced by a whole factor at once (shorter side
+    still at least ``min_side``; at most :data:`WORKING_MAX_PIXELS` pixels either way). Raises
     :class:`~explainer.errors.ImageError` for anything that is not a usable
     photo.
     """
@@ -158,8 +215,13 @@ def load_image(source: bytes | str | Path, name: str | None = None, *, min_side:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             image.load()
+            working = image
+            if min_side:
+                # JPEGs were drafted already (only an extreme strip is reduced further); any other format is
+                # decoded at full size, then reduced at once, so no full-size copy outlives this call.
+                working = _working_size(image, min_side, reduce_by_side=image.format not in ("JPEG", "MPO"))
             try:
-                upright = ImageOps.exif_transpose(image) or image
+                upright = ImageOps.exif_transpose(working) or working
             except Exception:  # noqa: BLE001 - a broken EXIF block: keep the pixels as stored
                 upright = image
             rgb = _to_rgb(upright)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from explainer.safe_text import markdown_text
 from explainer.classify import REFERENCE_RUNS, Classification
 from explainer.labels import imagenet_label
 from explainer.models import DISPLAY_NAMES, MODEL_NAMES
@@ -35,7 +36,7 @@ with left:
     if view == "single":
         name = model_selector(tr("classify.model"), key="classify_model")
     if choice is not None:
-        st.image(choice.preview_uri(), caption=tr("classify.photo_caption", name=choice.name, width=choice.image.width,
+        st.image(choice.preview_uri(), caption=tr("classify.photo_caption", name=markdown_text(choice.name), width=choice.image.width,
                                           height=choice.image.height), width="stretch")
 
 if choice is not None and view == "single":

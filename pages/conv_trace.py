@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from explainer.safe_text import markdown_text
 from explainer import trace as T
 from explainer.errors import ExplainerError
 from explainer.features import FeatureMaps, top_channels
@@ -103,7 +104,7 @@ with left:
     _valid("model", models, models[0])
     name = st.selectbox(tr("conv_trace.model"), models, key="model", format_func=DISPLAY_NAMES.__getitem__)
     if choice is not None:
-        st.image(choice.preview_uri(), caption=choice.name, width="stretch")
+        st.image(choice.preview_uri(), caption=markdown_text(choice.name), width="stretch")
 
 if choice is None:
     st.stop()

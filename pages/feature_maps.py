@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from explainer.safe_text import markdown_text
 from explainer import features as fm
 from explainer.errors import ExplainerError
 from explainer.figures import features as figs
@@ -50,7 +51,7 @@ with left:
     choice = image_source("features")
     name = model_selector(tr("features.model"), key="features_model")
     if choice is not None:
-        st.image(choice.preview_uri(), caption=choice.name, width="stretch")
+        st.image(choice.preview_uri(), caption=markdown_text(choice.name), width="stretch")
 
 if choice is not None:
     loaded = get_model(name)

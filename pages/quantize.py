@@ -8,17 +8,19 @@ from explainer.errors import ExplainerError
 from explainer.figures.classify import top_k_bar
 from explainer.figures.quant import COLORS, bars, sensitivity_bars, weight_view
 from explainer.i18n import t
+from explainer.quant.compare import MAX_CALIBRATION_PHOTOS
 from explainer.quant.int8 import SCHEMES
 from explainer.quant.ptq import OBSERVERS
 from explainer.samples import available_samples, sample_bytes
 from pages.caches import quantize as cached
 from pages.image_input import image_source
 from pages.resources import get_model, untrained_banner
+from pages.uploads import drop
 from pages.ui import current_language, show_error, tr
 
 MODEL = "mobilenet_v2"
 #: At most this many uploaded calibration photos are used (calibration time grows with them).
-MAX_CALIBRATION_UPLOADS = 32
+MAX_CALIBRATION_UPLOADS = MAX_CALIBRATION_PHOTOS
 
 
 # ------------------------------------------------------------------ the page
@@ -70,6 +72,9 @@ for url_key, url_value, url_default in (("scheme", scheme, SCHEMES[0]), ("obs", 
 if calibrate_on == "uploads":
     uploads = st.file_uploader(tr("quant.calibration_upload"), accept_multiple_files=True, key="quant_cal_upload",
                                help=tr("quant.calibration_upload_help", n=MAX_CALIBRATION_UPLOADS))
+    if uploads and len(uploads) > MAX_CALIBRATION_UPLOADS:
+        show_error(ExplainerError("limits.calibration_too_many", n=len(uploads), limit=MAX_CALIBRATION_UPLOADS))
+        drop(uploads[MAX_CALIBRATION_UPLOADS:])  # the files not used leave the server's memory at once
     files = tuple((u.name, u.getvalue()) for u in (uploads or [])[:MAX_CALIBRATION_UPLOADS])
     if not files:
         st.info(tr("quant.calibration_waiting"))
@@ -77,9 +82,12 @@ if calibrate_on == "uploads":
 else:
     files = tuple((key, sample_bytes(key)[0]) for key in available_samples())
 digest = cached.files_digest(files)
-batch, cal_names, cal_skipped = cached.calibration(digest, files, loaded.weights_id, loaded)
-for err in cal_skipped:
-    show_error(err)
+batch, cal_kept, cal_skipped = cached.calibration(digest, files, loaded.weights_id, loaded)
+# The cache is shared by content: the file names shown are this session's own (another student may have
+# uploaded the same bytes under other names).
+cal_names = [files[i][0] for i in cal_kept]
+for i, err in cal_skipped:
+    show_error(type(err)(err.key, **{**err.params, "name": files[i][0]}))
 if batch is None:
     show_error(ExplainerError("quant.no_calibration"))
     st.stop()

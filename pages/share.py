@@ -72,9 +72,20 @@ def presenter_toggle() -> bool:
     return on
 
 
+def show_qr(link: str, max_width_px: int = 640) -> bool:
+    """The QR code of ``link``, or one line saying the link is too long for one (a QR code holds at most
+    about 2,300 characters of a link); whether the code was drawn."""
+    try:
+        st.markdown(qr_markdown(link, max_width_px=max_width_px), unsafe_allow_html=True)
+    except segno.DataOverflowError:
+        st.caption(tr("limits.qr_too_long", n=len(link)))
+        return False
+    return True
+
+
 def _big_qr(link: str) -> None:
     """The QR code as large as the dialog allows, centred, for the projector."""
-    st.markdown(qr_markdown(link, max_width_px=640), unsafe_allow_html=True)
+    show_qr(link, max_width_px=640)
     st.caption(tr("share.qr_caption"))
     st.code(link, language=None, wrap_lines=True)
 
@@ -92,7 +103,8 @@ def share_panel(url_path: str, default_page: bool = False) -> None:
             st.caption(tr("share.localhost"))
         # The QR code only on request: drawing it for every student's every rerun would cost them time.
         if st.toggle(tr("share.qr"), key=QR_KEY):
-            st.markdown(qr_markdown(link), unsafe_allow_html=True)
+            if not show_qr(link):
+                return
             st.caption(tr("share.qr_caption"))
             if st.button(f"⛶ {tr('share.project')}", key="share_project", width="stretch"):
                 st.dialog(tr("share.title"), width="large")(_big_qr)(link)

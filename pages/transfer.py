@@ -1,8 +1,10 @@
 """Page "Teach it new classes": transfer learning on a frozen MobileNet, Teachable-Machine style.
 
 Everything lives in this session (``st.session_state``) and is bounded: at most
-:data:`MAX_SESSION_PHOTOS` photos. Uploads and snapshots are kept as small
-JPEGs (:func:`explainer.transfer.datasets.compact_photo`, about 30 KB each);
+:data:`MAX_SESSION_PHOTOS` photos and :data:`MAX_SESSION_DECODE_PIXELS` pixels of
+decoding (read from the headers first), at most 50 files per upload field. Uploads and
+snapshots are kept as small JPEGs (:func:`explainer.transfer.datasets.compact_photo`,
+about 30 KB each) and the uploads themselves are released (:mod:`pages.uploads`);
 the demo set's photos stay in the server's folder and only their names are
 kept. Features are cached per process by photo hash (:mod:`explainer.transfer.embed`),
 so a training run reads the network only for new photos, and a rerun of the
@@ -26,14 +28,19 @@ from explainer.transfer import datasets as ds
 from explainer.transfer import embed, finetune, teach
 from explainer.transfer.head import STEPS, Head, check_head_fits, head_bytes, read_head
 from explainer.transfer.pca import pca_2d
+from explainer.safe_text import markdown_text, plotly_text
 from pages.caches.transfer import class_map, thumb
 from pages.downloads import download
 from pages.image_input import image_source
+from pages.uploads import MAX_FILES_PER_UPLOAD, release, uploader_key
 from pages.resources import get_model, untrained_banner
 from pages.ui import current_language, show_error, tr
 
 #: Most photos one session keeps (uploads, snapshots, zip, demo set together).
 MAX_SESSION_PHOTOS = 400
+#: Pixels one session may have the server decode for its photos (uploads and zips together; JPEGs count at
+#: their draft scale): about 2,000 phone photos, or 10 of the largest PNGs accepted.
+MAX_SESSION_DECODE_PIXELS = 400_000_000
 #: Models offered (those with published ImageNet weights).
 MODELS = registry.PRETRAINED
 THUMBS = 12
@@ -52,11 +59,22 @@ def _names() -> list[str]:
     return [str(state.get(f"tl_name_{i}", "")).strip() for i in range(int(state["tl_n"]))]
 
 
+def _spend_pixels(pixels: int) -> bool:
+    """Count ``pixels`` of decoding against this session's budget; ``False`` (and one line) when it is spent."""
+    if int(state.get("tl_pixels", 0)) + pixels > MAX_SESSION_DECODE_PIXELS:
+        show_error(ExplainerError("limits.session_pixels", limit=MAX_SESSION_DECODE_PIXELS // 10**6))
+        return False
+    state["tl_pixels"] = int(state.get("tl_pixels", 0)) + pixels
+    return True
+
+
 def _add_photo(data: bytes, name: str, label: int) -> bool:
     if len(state["tl_photos"]) >= MAX_SESSION_PHOTOS:
         show_error(ExplainerError("transfer.session_full", limit=MAX_SESSION_PHOTOS))
         return False
     try:
+        if not _spend_pixels(ds.check_photo(data, name)):
+            return False
         small = ds.compact_photo(data, name)
     except ImageError as err:
         show_error(err)
@@ -78,12 +96,15 @@ def _replace_all(data: ds.LabelledSet, names: list[str]) -> None:
     photos = list(data.photos)
     if any(p.data is not None for p in photos):  # a zip: keep small copies only
         photos = []
-        for p in data.photos:
+        bar = st.progress(0.0, text=tr("limits.zip_reading", done=0, total=len(data.photos)))
+        for k, p in enumerate(data.photos):
+            bar.progress(k / len(data.photos), text=tr("limits.zip_reading", done=k + 1, total=len(data.photos)))
             try:
                 small = ds.compact_photo(p.data or b"", p.name)
             except ImageError:
                 continue
             photos.append(ds.Photo(p.name, p.label, ds.sha256_bytes(small), small))
+        bar.empty()
     state["tl_photos"] = photos
     state["tl_skipped"] = list(data.skipped)
     for key in ("tl_run", "tl_ft"):
@@ -113,19 +134,27 @@ with demo_col:
             except ExplainerError as err:
                 show_error(err)
 with zip_col:
-    zipped = st.file_uploader(tr("transfer.zip_upload"), type=["zip"], key="tl_zip", help=tr("transfer.zip_help"))
+    zipped = st.file_uploader(tr("transfer.zip_upload"), type=["zip"], key=uploader_key("tl_zip"),
+                              help=tr("transfer.zip_help"))
     if zipped is not None and zipped.file_id not in state["tl_seen"]:
         state["tl_seen"].add(zipped.file_id)
         try:
-            from_zip = ds.read_zip(zipped.getvalue(), zipped.name)
+            budget = MAX_SESSION_DECODE_PIXELS - int(state.get("tl_pixels", 0))
+            from_zip = ds.read_zip(zipped.getvalue(), zipped.name,
+                                   max_decode_pixels=max(0, min(ds.MAX_ZIP_DECODE_PIXELS, budget)))
             ds.check_class_names(from_zip.classes)
+            state["tl_pixels"] = int(state.get("tl_pixels", 0)) + sum(
+                ds.check_photo(p.read(), p.name) for p in from_zip.photos)
             _replace_all(from_zip, list(from_zip.classes))
         except ExplainerError as err:
             show_error(err)
+        finally:
+            release("tl_zip", [zipped])  # the zip's bytes leave the server; the small copies stay
 with clear_col:
     if st.button(tr("transfer.clear"), key="tl_clear"):
         state["tl_photos"] = []
         state["tl_skipped"] = []
+        state["tl_pixels"] = 0
         for key in ("tl_run", "tl_ft"):
             state.pop(key, None)
 
@@ -138,12 +167,16 @@ for i in range(n_classes):
         if f"tl_name_{i}" not in state:
             state[f"tl_name_{i}"] = tr("transfer.default_class", k=i + 1)
         st.text_input(tr("transfer.class_name", k=i + 1), key=f"tl_name_{i}", max_chars=ds.MAX_CLASS_NAME)
-        files = st.file_uploader(tr("transfer.upload"), accept_multiple_files=True, key=f"tl_up_{i}",
+        files = st.file_uploader(tr("transfer.upload"), accept_multiple_files=True, key=uploader_key(f"tl_up_{i}"),
                                  help=tr("transfer.upload_help"))
-        for file in files or []:
-            if file.file_id not in state["tl_seen"]:
-                state["tl_seen"].add(file.file_id)
-                _add_photo(file.getvalue(), file.name, i)
+        if files:
+            if len(files) > MAX_FILES_PER_UPLOAD:
+                show_error(ExplainerError("limits.too_many_files", n=len(files), limit=MAX_FILES_PER_UPLOAD))
+            for file in files[:MAX_FILES_PER_UPLOAD]:
+                if file.file_id not in state["tl_seen"]:
+                    state["tl_seen"].add(file.file_id)
+                    _add_photo(file.getvalue(), file.name, i)
+            release(f"tl_up_{i}", files)  # small copies kept; the originals leave the server now
         mine = [p for p in state["tl_photos"] if p.label == i]
         st.caption(tr("transfer.count", n=len(mine)))
         thumbs = [im for im in (thumb(p) for p in mine[-4:]) if im is not None]
@@ -163,7 +196,7 @@ skipped = state.get("tl_skipped") or []
 if skipped:
     with st.expander(tr("transfer.skipped_title", n=len(skipped))):
         for item in skipped:
-            st.markdown(f"- {item.reason(lang)}")
+            st.markdown(f"- {item.error.markdown_message(lang)}")  # zip names shown as text
 
 # ---------------------------------------------------------------- train
 st.subheader(tr("transfer.train_title"))
@@ -228,7 +261,7 @@ if run is not None:
                                        accuracy_label=tr("transfer.accuracy"), train_label=tr("transfer.train_acc"),
                                        holdout_label=tr("transfer.holdout_acc")), width="stretch", key="tl_curve")
     with right:
-        st.plotly_chart(confusion_matrix(run.holdout.confusion, head.classes, title=tr("transfer.confusion_title"),
+        st.plotly_chart(confusion_matrix(run.holdout.confusion, [plotly_text(c) for c in head.classes], title=tr("transfer.confusion_title"),
                                          true_label=tr("transfer.true"), predicted_label=tr("transfer.predicted")),
                         width="stretch", key="tl_confusion")
     wrong = run.holdout.misclassified
@@ -239,9 +272,9 @@ if run is not None:
             photo = run.data.photos[int(run.holdout_idx[int(k)])]
             image = thumb(photo)
             if image is not None:
-                shown.append((image, tr("transfer.wrong_caption", name=photo.name,
-                                        true=head.classes[int(run.holdout.labels[k])],
-                                        predicted=head.classes[int(run.holdout.predicted[k])],
+                shown.append((image, tr("transfer.wrong_caption", name=markdown_text(photo.name),
+                                        true=markdown_text(head.classes[int(run.holdout.labels[k])]),
+                                        predicted=markdown_text(head.classes[int(run.holdout.predicted[k])]),
                                         p=f"{100 * run.holdout.probabilities[k].max():.0f}")))
         if shown:
             st.image([s[0] for s in shown], caption=[s[1] for s in shown], width=140)
@@ -252,7 +285,8 @@ if run is not None:
     if projection is not None:
         held = np.zeros(len(run.data.photos), dtype=bool)
         held[run.holdout_idx] = True
-        st.plotly_chart(pca_map(projection.points, run.labels, head.classes, held, [p.name for p in run.data.photos],
+        st.plotly_chart(pca_map(projection.points, run.labels, [plotly_text(c) for c in head.classes], held,
+                                [plotly_text(p.name) for p in run.data.photos],
                                 title=tr("transfer.pca_title"), axis_label=tr("transfer.pca_axis"),
                                 explained=projection.explained, held_label=tr("transfer.held_out")),
                         width="stretch", key="tl_pca")
@@ -292,11 +326,24 @@ st.subheader(tr("transfer.try_title"))
 imported = st.file_uploader(tr("transfer.import"), type=None, key="tl_import", help=tr("transfer.import_help"))
 active: Head | None = run.trained.head if run is not None else None
 if imported is not None:
+    # Parsed once per uploaded file (a rerun reuses the result, or the error), never on every rerun.
+    parsed = state.get("tl_import_parsed")
+    if parsed is None or parsed[0] != imported.file_id:
+        try:
+            parsed = (imported.file_id, read_head(imported.getvalue(), imported.name), None)
+        except ExplainerError as err:
+            parsed = (imported.file_id, None, err)
+        state["tl_import_parsed"] = parsed
     try:
-        active = check_head_fits(read_head(imported.getvalue(), imported.name), model_name, embed.feature_dim(loaded))
-        st.caption(tr("transfer.imported", name=imported.name, classes=", ".join(active.classes)))
+        if parsed[2] is not None:
+            raise parsed[2]
+        active = check_head_fits(parsed[1], model_name, embed.feature_dim(loaded))
+        st.caption(tr("transfer.imported", name=markdown_text(imported.name),
+                      classes=", ".join(markdown_text(c) for c in active.classes)))
     except ExplainerError as err:
         show_error(err)
+else:
+    state.pop("tl_import_parsed", None)
 if active is None:
     st.info(tr("transfer.train_first"))
 else:
@@ -309,7 +356,8 @@ else:
             mapped = class_map(photo_digest, head_digest, None, embed.model_key(loaded), choice.image, loaded, active)
             probs = mapped.probabilities
             order = np.argsort(-probs, kind="stable")
-            st.plotly_chart(top_k_bar([Prediction(int(i), active.classes[int(i)], float(probs[int(i)])) for i in order],
+            st.plotly_chart(top_k_bar([Prediction(int(i), plotly_text(active.classes[int(i)]), float(probs[int(i)]))
+                                       for i in order],
                                       title=tr("transfer.probs_title"), prob_label=tr("transfer.prob")),
                             width="stretch", key="tl_probs")
         with right:
@@ -322,5 +370,5 @@ else:
                                     loaded, active)
             opacity = st.slider(tr("transfer.opacity"), 0.0, 1.0, 0.5, 0.05, key="tl_opacity")
             st.image(data_uri(jpeg_bytes(cams.overlay(mapped.input_image, mapped.cam, opacity))), width="stretch",
-                     caption=tr("transfer.cam_caption", name=mapped.class_name, p=f"{100 * mapped.probability:.1f}"))
+                     caption=tr("transfer.cam_caption", name=markdown_text(mapped.class_name), p=f"{100 * mapped.probability:.1f}"))
         st.caption(tr("transfer.cam_explain"))

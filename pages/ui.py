@@ -49,8 +49,9 @@ def language_selector() -> str:
 
 
 def show_error(error: ExplainerError) -> None:
-    """Show a core error as one line in the user's language (no server paths: :meth:`public_message`)."""
-    st.error(error.public_message(current_language()), icon="⚠️")
+    """Show a core error as one line in the user's language (no server paths, names shown as text:
+    :meth:`~explainer.errors.ExplainerError.markdown_message`)."""
+    st.error(error.markdown_message(current_language()), icon="⚠️")
 
 
 def fmt_int(value: int) -> str:

@@ -60,11 +60,15 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
+from explainer.safe_text import code_text
 from pages.ui import LANG_KEY, current_language, tr
 
 #: Set this to the address students can reach (e.g. ``http://192.168.1.20:8501``) when the lecturer's
 #: own browser shows ``localhost``: the share panel's link and QR code then use it.
 PUBLIC_URL_ENV = "EXPLAINER_PUBLIC_URL"
+
+#: The "ignored settings" line names at most this many parameters, each cut to this many characters.
+MAX_SHOWN_PARAMS, MAX_SHOWN_CHARS = 6, 40
 
 _PAGE = "_url_state_page"  # url path of the page the previous run showed
 _LINK = "_url_state_link"  # the parameters this page was opened with (until the first complete run ends)
@@ -178,7 +182,11 @@ def finish(notice=None) -> None:
         _write(key)
     rejected = rejected_params()
     if rejected:
-        (notice if notice is not None else st).warning(tr("url.rejected", params=", ".join(rejected)), icon="🔗")
+        # Shown as short code text, never as Markdown: a crafted link must not render a link or load an image.
+        shown = [code_text(item, MAX_SHOWN_CHARS) for item in rejected[:MAX_SHOWN_PARAMS]]
+        if len(rejected) > MAX_SHOWN_PARAMS:
+            shown.append("…")
+        (notice if notice is not None else st).warning(tr("url.rejected", params=", ".join(shown)), icon="🔗")
     st.session_state[_LINK] = {}
 
 

@@ -203,12 +203,15 @@ machine = runner.wait_roofs(30) if runner is not None else None
 if machine is None:
     with st.spinner(tr("zoo.roof_measuring_machine")):
         machine = machine_now()
-times = layer_time_store()
+store = layer_time_store()
+times = store.results()
 if roof_model not in times and st.button(tr("zoo.roof_measure", model=DISPLAY[roof_model]), key="roof_time"):
+    if store.running(roof_model) or store.running("vgg16"):
+        st.caption(tr("limits.waiting"))
     with st.spinner(tr("zoo.roof_timing", model=DISPLAY[roof_model])):
-        times[roof_model] = time_layers(roof_model, repeats=7)
-        if "vgg16" not in times:
-            times["vgg16"] = time_layers("vgg16", repeats=3)
+        # Once per process: a click while another student's measurement runs waits for it.
+        store.run(roof_model, lambda: time_layers(roof_model, repeats=7))
+        store.run("vgg16", lambda: time_layers("vgg16", repeats=3))
     st.rerun()  # draw the measured rates (and drop the button)
 timings = times.get(roof_model)
 points = roofline_points(count_network(roof_model), machine, timings)

@@ -73,7 +73,7 @@ def test_bad_link_settings_fall_back_with_one_line_in_the_users_language(lang: s
     notices = link_notices(at)
     assert len(notices) == 1 and "\n" not in notices[0]
     # in the link's order; alpha=0.75 was good and taken
-    assert notices[0] == t("url.rejected", lang, params="dk=4, m=abc, df=99999")
+    assert notices[0] == t("url.rejected", lang, params="`dk=4`, `m=abc`, `df=99999`")  # as code text
     assert at.select_slider(key="dk").value == 3 and at.number_input(key="m").value == 32
     assert at.number_input(key="alpha").value == 0.75
 

@@ -205,8 +205,13 @@ def test_a_sessions_requests_stay_on_one_worker(cluster) -> None:
     # In a thread of its own: an earlier test in the same process may have left an event loop running here.
     with ThreadPoolExecutor(max_workers=1) as pool:
         route = pool.submit(asyncio.run, one_session()).result(timeout=120)
-    time.sleep(0.5)  # nginx writes the websocket's line when it closes
-    mine = [e for e in _access_log(run_dir) if e.get("route") == route]
+    # nginx writes the websocket's line when it closes, a moment after the client closed it: wait for it
+    deadline = time.monotonic() + 30
+    while True:
+        mine = [e for e in _access_log(run_dir) if e.get("route") == route]
+        if any(e["path"].startswith("/_stcore/stream") for e in mine) or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)  # poll interval
     assert any(e["path"].startswith("/_stcore/stream") for e in mine), mine
     assert len({e["worker"] for e in mine}) == 1, f"one session reached several workers: {mine}"
     # The log agrees with the header for the plain requests.

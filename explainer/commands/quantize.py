@@ -43,7 +43,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from explainer.commands.fetch import text_progress
     from explainer.errors import InvalidInputError
-    from explainer.quant.compare import batch_of, collect_photos, compare_models
+    from explainer.quant.compare import (MAX_CALIBRATION_PHOTOS, MAX_EVAL_PHOTOS, batch_of, collect_photos,
+                                         compare_models)
     from explainer.quant.ptq import QuantSettings, compare_latency, quantize, save_state_dict, state_dict_bytes
     from explainer.threads import configure_torch_threads
     from explainer.weights import load_pretrained
@@ -51,8 +52,14 @@ def run(args: argparse.Namespace) -> int:
     if not 1 <= args.runs <= 1000:
         raise InvalidInputError("out_of_range", name="--runs", low=1, high=1000, value=args.runs)
     settings = QuantSettings(args.scheme, args.observer, args.equalize)
-    calibration = collect_photos(args.calibration)  # bad folders fail before any weights are loaded
-    evaluation = collect_photos(args.eval) if args.eval else None
+    # bad folders fail before any weights are loaded; at most 32 calibration photos are decoded (as on the page)
+    calibration = collect_photos(args.calibration, limit=MAX_CALIBRATION_PHOTOS)
+    evaluation = collect_photos(args.eval, limit=MAX_EVAL_PHOTOS) if args.eval else None
+    for folder, photos, limit in (("calibration", calibration, MAX_CALIBRATION_PHOTOS),
+                                  ("eval", evaluation, MAX_EVAL_PHOTOS)):
+        if photos is not None and photos.not_read:
+            sys.stderr.write(f"note: only the first {limit} photos of the {folder} folder are used "
+                             f"({photos.not_read} more files not read)\n")
     threads = configure_torch_threads()
     loaded = load_pretrained(args.model, args.weights_dir, text_progress(args.model))
     quantized = quantize(loaded.model, batch_of([p.image for p in calibration.photos], loaded), settings, args.model)

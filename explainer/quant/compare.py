@@ -34,10 +34,19 @@ class PhotoFolder:
 
     photos: list[Photo]
     skipped: list[tuple[str, str]]  # (relative path, one-line reason)
+    not_read: int = 0  # files left unread because ``limit`` photos were already decoded
+
+
+#: Most calibration photos used, on the page and on the command line (each is a 224×224×3 float tensor in the
+#: stacked batch; calibration time grows with them, its result hardly after a few dozen photos).
+MAX_CALIBRATION_PHOTOS = 32
+#: Most photos ``quantize --eval`` compares (their batch is stacked too: 256 photos are about 150 MB).
+MAX_EVAL_PHOTOS = 256
 
 
 def collect_photos(folder: str | Path, *, limit: int | None = None) -> PhotoFolder:
-    """Decode every file under ``folder`` (recursively, sorted, hidden files ignored).
+    """Decode the files under ``folder`` (recursively, sorted, hidden files ignored), at most ``limit`` photos
+    (the files after them are counted in ``not_read``, never opened).
 
     Files that are not usable photos are skipped and listed with the reason. Raises
     :class:`InvalidInputError` when ``folder`` is not a folder or holds no usable photo.
@@ -47,19 +56,21 @@ def collect_photos(folder: str | Path, *, limit: int | None = None) -> PhotoFold
         raise InvalidInputError("quant.no_folder", dir=str(folder))
     photos: list[Photo] = []
     skipped: list[tuple[str, str]] = []
+    not_read = 0
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         relative = path.relative_to(root)
         if any(part.startswith(".") for part in relative.parts):
             continue
         if limit is not None and len(photos) >= limit:
-            break
+            not_read += 1
+            continue
         try:
             photos.append(Photo(relative.as_posix(), load_image(path, relative.as_posix(), min_side=WORKING_MIN_SIDE)))
         except ExplainerError as err:
             skipped.append((relative.as_posix(), err.message("en")))
     if not photos:
         raise InvalidInputError("quant.no_images", dir=str(folder))
-    return PhotoFolder(photos, skipped)
+    return PhotoFolder(photos, skipped, not_read)
 
 
 def batch_of(images: list[Image.Image], loaded) -> torch.Tensor:

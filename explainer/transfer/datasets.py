@@ -21,7 +21,8 @@ reported by :func:`explainer.transfer.embed.embed_photos`.
 Zips are read **in memory**, never unpacked to disk: at most
 :data:`MAX_ZIP_MEMBERS` entries and :data:`MAX_ZIP_BYTES` uncompressed bytes
 (counted while reading, so a lying header does not help a zip bomb), each
-photo at most :data:`explainer.images.MAX_FILE_BYTES`.
+photo at most :data:`explainer.images.MAX_FILE_BYTES`, and at most
+:data:`MAX_ZIP_DECODE_PIXELS` pixels to decode in all (read from the headers).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ import numpy as np
 from explainer import catalogue
 from explainer.catalogue import Progress, require, user_folder
 from explainer.errors import ExplainerError, ImageError, InvalidInputError
-from explainer.images import MAX_FILE_BYTES, image_header
+from explainer.images import MAX_FILE_BYTES, decode_pixels, image_header
 
 #: Fewest and most classes a head may have (the page's class editor uses the same).
 MIN_CLASSES, MAX_CLASSES = 2, 10
@@ -52,6 +53,9 @@ MAX_CLASS_NAME = 40
 #: Zip limits: entries, and uncompressed bytes in all.
 MAX_ZIP_MEMBERS = 4000
 MAX_ZIP_BYTES = 300 * 1024 * 1024
+#: Pixels one zip may make the server decode in all (JPEGs at their draft scale, see
+#: :func:`explainer.images.decode_pixels`): 200 phone photos are about 40 M; many large PNGs are refused.
+MAX_ZIP_DECODE_PIXELS = 200_000_000
 #: Every fifth photo of a class (in sorted name order) is held out for testing.
 HOLDOUT_EVERY = 5
 #: A class holding more than this many times the photos of the smallest class makes the set "unbalanced".
@@ -210,23 +214,27 @@ def _ignored(part: str) -> bool:
     return (part.startswith(".") and part != "..") or part == "__MACOSX" or part == "Thumbs.db"
 
 
-def check_photo(data: bytes, name: str) -> None:
-    """Raise :class:`ImageError` unless ``data`` is a photo to train on (header read only; GIFs are skipped)."""
-    fmt, _, _ = image_header(data, name)
+def check_photo(data: bytes, name: str) -> int:
+    """Raise :class:`ImageError` unless ``data`` is a photo to train on (header read only; GIFs are skipped);
+    return the pixels its decoding will cost (:func:`explainer.images.decode_pixels` at :data:`COMPACT_SIDE`)."""
+    fmt, width, height = image_header(data, name)
     if fmt == "GIF":
         raise ImageError("transfer.gif_skipped", name=name)
+    return decode_pixels(fmt, width, height, COMPACT_SIDE)
 
 
 def _add(photos: list[Photo], skipped: list[Skipped], name: str, label: int, data: bytes,
-         path: Path | None) -> None:
+         path: Path | None) -> int:
+    """Add the photo (or skip it); the pixels its decoding will cost (0 when skipped)."""
     try:
-        check_photo(data, name)
+        pixels = check_photo(data, name)
     except ImageError as err:
         skipped.append(Skipped(name, err))
-        return
+        return 0
     if len(photos) >= MAX_PHOTOS:
         raise InvalidInputError("transfer.too_many_photos", limit=MAX_PHOTOS)
     photos.append(Photo(name, label, sha256_bytes(data), None if path is not None else data, path))
+    return pixels
 
 
 def find_class_root(folder: str | Path) -> Path:
@@ -298,8 +306,13 @@ def _zip_class_root(names: list[str]) -> str:
     raise InvalidInputError("transfer.zip_layout")
 
 
-def read_zip(source: bytes | str | Path, name: str = "photos.zip") -> LabelledSet:
-    """Read a zip in ``ImageFolder`` layout in memory (limits in the module docstring)."""
+def read_zip(source: bytes | str | Path, name: str = "photos.zip", *,
+             max_decode_pixels: int = MAX_ZIP_DECODE_PIXELS) -> LabelledSet:
+    """Read a zip in ``ImageFolder`` layout in memory (limits in the module docstring).
+
+    Only headers are read here; the pixels the photos will cost to decode are summed from them and a zip
+    over ``max_decode_pixels`` is refused (a 100 KB zip of 1-bit 40-megapixel PNGs passes every byte limit).
+    """
     try:
         handle = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else open(source, "rb")
     except OSError as err:
@@ -339,6 +352,7 @@ def read_zip(source: bytes | str | Path, name: str = "photos.zip") -> LabelledSe
             photos: list[Photo] = []
             skipped = [Skipped(n, InvalidInputError("transfer.not_in_class", name=n)) for n in outside]
             total = 0
+            pixels = 0
             for label, cls in enumerate(classes):
                 for member in sorted(by_class[cls], key=lambda m: m.filename):
                     shown = member.filename[len(prefix):]
@@ -352,7 +366,9 @@ def read_zip(source: bytes | str | Path, name: str = "photos.zip") -> LabelledSe
                     if total > MAX_ZIP_BYTES:
                         raise InvalidInputError("transfer.zip_too_large", name=name, mb=f"{total / 2**20:.0f}",
                                                 limit=MAX_ZIP_BYTES // 2**20)
-                    _add(photos, skipped, shown, label, data, None)
+                    pixels += _add(photos, skipped, shown, label, data, None)
+                    if pixels > max_decode_pixels:
+                        raise InvalidInputError("limits.zip_pixels", name=name, limit=max_decode_pixels // 10**6)
             return LabelledSet(tuple(classes), tuple(photos), tuple(skipped))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError, RuntimeError, ValueError,
             OSError) as err:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import time
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -26,7 +27,7 @@ import numpy as np
 import torch
 
 from explainer.errors import InvalidInputError
-from explainer.transfer.datasets import check_class_names
+from explainer.transfer.datasets import MAX_CLASSES, check_class_names
 
 #: L2 penalty on the weights (per unit of mean cross-entropy).
 L2 = 1e-3
@@ -37,6 +38,10 @@ FORMAT = "mobilenet-explainer-head"
 VERSION = 1
 #: Largest head file accepted (a 10-class V2 head is about 52 KB).
 MAX_HEAD_BYTES = 2 * 1024 * 1024
+#: Longest feature vector a head may expect (MobileNetV2/V3-Large: 1280, V3-Small: 1024).
+MAX_FEATURE_DIM = 4096
+#: Longest weights id kept from a head file, in characters.
+MAX_WEIGHTS_ID = 200
 
 
 @dataclass(frozen=True)
@@ -198,9 +203,46 @@ def save_head(head: Head, path: str | Path) -> Path:
     return path
 
 
+def _zip_members_fit(data: bytes) -> bool:
+    """Whether ``data`` is a zip (``torch.save``'s format) whose members unpack to at most :data:`MAX_HEAD_BYTES`
+    in all (read from the central directory: nothing is unpacked)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        return False
+    return 0 < len(members) <= 64 and sum(m.file_size for m in members) <= MAX_HEAD_BYTES
+
+
+def _plain_tensor(value: object, dims: int) -> bool:
+    """Whether ``value`` is a float32 tensor of ``dims`` dimensions that owns exactly its own elements.
+
+    Read from the tensor's metadata only (no element is touched): a stride-0 or otherwise overlapping view
+    of a tiny storage can declare a gigantic shape, and any operation on it (``isfinite``, ``float``) would
+    allocate that shape in full.
+    """
+    if not isinstance(value, torch.Tensor) or value.dtype != torch.float32 or value.dim() != dims:
+        return False
+    if value.layout != torch.strided or value.is_sparse or value.requires_grad:
+        return False
+    if any(size < 1 for size in value.shape) or value.shape[-1] > MAX_FEATURE_DIM:
+        return False
+    if not value.is_contiguous() or value.storage_offset() != 0:
+        return False
+    return value.untyped_storage().nbytes() == value.numel() * value.element_size()
+
+
 def read_head(data: bytes, name: str = "head.pt") -> Head:
-    """A head from a file's bytes; :class:`InvalidInputError` for anything that is not one of our head files."""
-    if len(data) > MAX_HEAD_BYTES:
+    """A head from a file's bytes; :class:`InvalidInputError` for anything that is not one of our head files.
+
+    Nothing in the file is trusted before it is checked: the zip's unpacked size before unpickling, then the
+    types, shapes, dtype, layout and storage size of the tensors before any tensor operation, then the values
+    (finite), the model name (one the app knows) and the class names (2–10, short, no control characters).
+    """
+    from explainer.models import MODEL_NAMES
+    from explainer.safe_text import has_control
+
+    if len(data) > MAX_HEAD_BYTES or not _zip_members_fit(data):
         raise InvalidInputError("transfer.corrupt_head", name=name)
     buffer = io.BytesIO(data)
     try:
@@ -210,19 +252,26 @@ def read_head(data: bytes, name: str = "head.pt") -> Head:
     if not isinstance(obj, dict) or obj.get("format") != FORMAT:
         raise InvalidInputError("transfer.corrupt_head", name=name)
     if obj.get("version") != VERSION:
-        raise InvalidInputError("transfer.head_version", name=name, version=obj.get("version"))
+        raise InvalidInputError("transfer.head_version", name=name, version=str(obj.get("version"))[:20])
     weight, bias, classes, model = obj.get("weight"), obj.get("bias"), obj.get("classes"), obj.get("model")
-    if not (isinstance(weight, torch.Tensor) and isinstance(bias, torch.Tensor) and isinstance(model, str)
-            and isinstance(classes, list) and all(isinstance(c, str) for c in classes)):
+    weights_id = obj.get("weights_id", "")
+    if not (_plain_tensor(weight, 2) and _plain_tensor(bias, 1) and isinstance(model, str)
+            and isinstance(weights_id, str) and len(weights_id) <= MAX_WEIGHTS_ID and not has_control(weights_id)
+            and isinstance(classes, list) and len(classes) <= MAX_CLASSES
+            and all(isinstance(c, str) and not has_control(c) for c in classes)):
         raise InvalidInputError("transfer.corrupt_head", name=name)
-    if (weight.dim() != 2 or bias.dim() != 1 or weight.shape[0] != len(classes) or bias.shape[0] != len(classes)
-            or not torch.isfinite(weight).all() or not torch.isfinite(bias).all()):
+    if model not in MODEL_NAMES:
+        raise InvalidInputError("transfer.corrupt_head", name=name)
+    if weight.shape[0] != len(classes) or bias.shape[0] != len(classes):
+        raise InvalidInputError("transfer.corrupt_head", name=name)
+    # Only now, with at most 10 × 4096 elements known to be stored, are the values looked at.
+    if not torch.isfinite(weight).all() or not torch.isfinite(bias).all():
         raise InvalidInputError("transfer.corrupt_head", name=name)
     try:
         classes = list(check_class_names(classes))
     except InvalidInputError as err:
         raise InvalidInputError("transfer.corrupt_head", name=name) from err
-    return Head(model, str(obj.get("weights_id", "")), tuple(classes), weight.float(), bias.float())
+    return Head(model, weights_id, tuple(classes), weight.clone(), bias.clone())
 
 
 def load_head(path: str | Path) -> Head:

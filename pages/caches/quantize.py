@@ -18,17 +18,19 @@ def files_digest(files: tuple[tuple[str, bytes], ...]) -> str:
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def calibration(digest: str, _files: tuple[tuple[str, bytes], ...], weights_id: str, _loaded):
-    """(batch, names, skipped) of the calibration photos; one per set of files (by content hash)."""
+    """(batch, kept, skipped) of the calibration photos, one per set of files (by content hash): ``kept`` the
+    positions of the photos in the batch, ``skipped`` (position, error) for the others. No file name is kept:
+    the cache is shared, and a session shows its own names (by position)."""
     from explainer.quant.compare import batch_of
 
-    loaded_images, names, skipped = [], [], []
-    for name, data in _files:
+    loaded_images, kept, skipped = [], [], []
+    for position, (_name, data) in enumerate(_files):
         try:
-            loaded_images.append(images.load_image(data, name, min_side=images.WORKING_MIN_SIDE))
-            names.append(name)
+            loaded_images.append(images.load_image(data, "image", min_side=images.WORKING_MIN_SIDE))
+            kept.append(position)
         except ImageError as err:
-            skipped.append(err)
-    return (batch_of(loaded_images, _loaded) if loaded_images else None), names, skipped
+            skipped.append((position, err))
+    return (batch_of(loaded_images, _loaded) if loaded_images else None), tuple(kept), tuple(skipped)
 
 
 @st.cache_resource(show_spinner=False, max_entries=6)  # each holds an int8 (4 MB) and a fused float (14 MB) model

@@ -8,6 +8,7 @@ import os
 import streamlit as st
 
 from explainer import registry
+from explainer.singleflight import SingleFlight
 from explainer.zoo import latency
 
 #: ``EXPLAINER_ZOO_LATENCY=off`` switches the background latency measurement off (the table then shows no times).
@@ -33,9 +34,10 @@ def latency_runner() -> latency.BackgroundZoo | None:
 
 
 @st.cache_resource(show_spinner=False)
-def layer_time_store() -> dict[str, dict[str, float]]:
-    """Per-layer times measured so far in this process, by model (shared: one student's click serves all)."""
-    return {}
+def layer_time_store() -> SingleFlight[dict[str, float]]:
+    """Per-layer times by model, measured once per process (shared: one student's click serves all; students
+    who press "Measure" while it runs wait for that measurement instead of starting their own)."""
+    return SingleFlight(serial=True)
 
 
 @st.cache_resource(show_spinner=False)

@@ -34,6 +34,7 @@ PAGES = {
     "transfer": "pages/transfer.py",
     "segment": "pages/segment.py",
     "zoo": "pages/zoo.py",
+    "quantize": "pages/quantize.py",
 }
 DEFAULT_PAGE = "home"
 LANGS = ("en", "zh")
@@ -110,11 +111,12 @@ class Tab:
             " return m ? m.scrollHeight : document.body.scrollHeight; }")
         self.page.set_viewport_size({"width": VIEWPORT["width"],
                                      "height": max(VIEWPORT["height"], min(int(height) + 40, 12000))})
-        # Charts and tables re-render at the new size (about a second on a busy machine).
-        self.page.wait_for_timeout(1500)
+        # Charts re-render at the new size: wait until every chart's drawing is as wide as its container
+        # (a condition, not a fixed pause: on a busy machine that takes a second or more).
         self.page.wait_for_function(
             "() => [...document.querySelectorAll('[data-testid=\"stPlotlyChart\"]')]"
-            ".every(c => { const s = c.querySelector('.main-svg'); return s && s.getBoundingClientRect().width > 0; })",
+            ".every(c => { const s = c.querySelector('.main-svg'); if (!s) return false;"
+            " const w = s.getBoundingClientRect().width; return w > 0 && Math.abs(w - c.getBoundingClientRect().width) < 3; })",
             timeout=ACTION_TIMEOUT_MS)
         path = SCREENSHOTS / f"{name}.png"
         self.page.screenshot(path=str(path))

@@ -58,7 +58,12 @@ def test_depthwise_click_result_equals_the_map_and_animation_plays(tab: Tab, lan
     # click a cell of the output map (28×28): a quarter in from the top-left corner of the plot area
     drag = page.locator('[data-testid="stPlotlyChart"]').first.locator(".nsewdrag").first
     drag.scroll_into_view_if_needed()
-    page.wait_for_timeout(300)
+    # the click goes where the plot is: wait until it is inside the viewport and stopped moving (two frames alike)
+    # (bounded: after 600 frames it goes on, and the click below is checked by its effect anyway)
+    drag.evaluate("e => new Promise(done => { let last = '', frames = 0; const check = () => {"
+                  " const r = e.getBoundingClientRect(); const now = [r.x, r.y, r.width, r.height].join();"
+                  " if ((now === last && r.top >= 0 && r.top < innerHeight) || ++frames > 600) done();"
+                  " else { last = now; requestAnimationFrame(check); } }; requestAnimationFrame(check); })")
     area = drag.bounding_box()
     page.mouse.click(area["x"] + area["width"] * 0.25, area["y"] + area["height"] * 0.30)
     page.wait_for_function("n => { const i = document.querySelectorAll('[data-testid=\"stNumberInput\"] input');"

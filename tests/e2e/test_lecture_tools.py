@@ -178,7 +178,12 @@ def test_share_panel_link_and_qr_code(tab: Tab) -> None:
     sidebar.get_by_role("button", name=re.compile(t("share.project", "zh"))).click()
     dialog = tab.page.locator('[role="dialog"]')
     dialog.locator('img[alt="QR code"]').first.wait_for(timeout=URL_TIMEOUT_MS)
-    tab.page.wait_for_timeout(800)
+    # the dialog's opening animation has ended and the code is drawn at its full size (not a fixed pause)
+    dialog.locator('img[alt="QR code"]').first.evaluate(
+        "i => new Promise(done => { let last = -1, frames = 0; const check = () => {"
+        " const w = i.getBoundingClientRect().width;"
+        " if ((i.complete && i.naturalWidth > 0 && w > 0 && w === last) || ++frames > 600) done();"
+        " else { last = w; requestAnimationFrame(check); } }; requestAnimationFrame(check); })")
     dialog.screenshot(path=str(SCREENSHOTS / "share_qr_large_zh.png"))
     big = Image.open(io.BytesIO(dialog.locator('img[alt="QR code"]').first.screenshot())).convert("L")
     assert big.width >= 500 and [r.text for r in zxingcpp.read_barcodes(big)] == [moved]

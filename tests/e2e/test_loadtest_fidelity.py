@@ -88,7 +88,7 @@ def _chromium_visit(browser, base_url: str, accepted: list[str], cat: Path) -> d
             " && [...document.querySelectorAll('[data-testid=\"stImage\"] img')].every(i => i.complete)",
             arg=pattern)
         page.wait_for_selector(NOT_RUNNING)
-        page.wait_for_timeout(1500)  # anything the page still fetches after rendering
+        page.wait_for_load_state("networkidle")  # anything the page still fetches after rendering
     finally:
         context.close()
     return {"requests": requests, "reruns": reruns, "fragments": fragments, "finished": [s for s in finished

@@ -36,6 +36,10 @@ def test_zoo_page_renders(tab: Tab, lang: str) -> None:
     assert t("nav.zoo", lang) in sidebar.inner_text() and t("nav.sec_deploy", lang) in sidebar.inner_text()
     # the table has one row per model; the blocks and the charts really drew
     page.locator('[data-testid="stDataFrame"]').first.wait_for()
+    # Wait for the conditions, never count at a moment: the blocks and the second chart may still be drawing.
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=\"stGraphVizChart\"] svg').length >= 4"
+                           " && document.querySelectorAll('[data-testid=\"stPlotlyChart\"]').length >= 2",
+                           timeout=MEASURE_TIMEOUT_MS)
     assert page.locator('[data-testid="stGraphVizChart"] svg').count() == 4
     charts = page.locator('[data-testid="stPlotlyChart"]')
     assert charts.count() >= 2  # accuracy vs MACs and the roofline (the latency plot follows the measurement)
