@@ -121,16 +121,23 @@ def variants(family: str) -> tuple[ModelSpec, ...]:
     return tuple(spec for spec in MODELS.values() if spec.family == family)
 
 
-def build(name: str, *, meta: bool = False, seed: int | None = None):
+def build(name: str, *, meta: bool = False, seed: int | None = None, width: float | None = None):
     """An untrained ``name`` in eval mode: on the meta device (shapes only, instant) or on the CPU.
 
     Random weights are fine for counting and timing (the arithmetic does not depend on the values).
+    ``width`` (MobileNets only) builds the network at width multiplier α (:func:`explainer.models.build_model`).
     """
     import torch
 
     spec = get(name)
 
     def make():
+        if width is not None:
+            if not spec.is_mobilenet:
+                raise InvalidInputError("zoo.no_width", name=name, value=width)
+            from explainer.models import build_model
+
+            return build_model(name, width=width)
         if spec.builder == "mobilenet_v1":
             from explainer.models import MobileNetV1
 
