@@ -58,6 +58,7 @@ SECTIONS = {
     "deploy": [
         page("zoo", "🦁"),
         page("quantize", "🗜️"),
+        page("energy", "🔋"),
     ],
 }
 

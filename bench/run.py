@@ -10,6 +10,7 @@ ratio column means something on any machine; the machine is printed too.
 Sources: ``bench/cost.py`` (cost page), ``bench/classify.py`` (classify
 end-to-end vs bare forward), ``bench/features.py`` (feature capture vs bare
 forward), ``bench/trace.py``, ``bench/transfer.py``, ``bench/segment.py``, ``bench/quant.py`` (int8 vs float32),
+``bench/prune.py`` (structured pruning vs the original and the masked twin),
 ``bench/startup.py`` (cold start), ``bench/zoo.py`` (the lightweight family: roofs, latency, ms per GMAC),
 ``bench/hall.py`` (a lecture room: 120 phones vote through 2 workers),
 ``bench/memory.py`` (a worker's memory across every page: deploy/'s sizing) and ``bench/loadtest.py`` (the
@@ -40,7 +41,7 @@ README = Path(__file__).resolve().parent / "README.md"
 BLOCK_START = "<!-- bench/run.py --update-readme: start (generated, do not edit) -->"
 BLOCK_END = "<!-- bench/run.py --update-readme: end -->"
 
-MODULES = ("cost", "classify", "features", "trace", "transfer", "segment", "quant", "startup", "zoo", "lecture",
+MODULES = ("cost", "classify", "features", "trace", "transfer", "segment", "quant", "prune", "startup", "zoo", "lecture",
            "memory", "hall")
 
 

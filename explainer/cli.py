@@ -18,7 +18,7 @@ from explainer.errors import ExplainerError
 
 #: Command modules under explainer/commands, in the order ``--help`` lists them.
 COMMANDS: tuple[str, ...] = ("cost", "network", "classify", "weights", "features", "trace", "train", "evaluate",
-                            "segment", "zoo", "quantize", "energy", "serve", "room")
+                            "segment", "zoo", "quantize", "energy", "prune", "serve", "room")
 
 USAGE_ERROR = 2
 
