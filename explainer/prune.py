@@ -403,3 +403,26 @@ def load(path) -> nn.Module:
     except Exception as error:  # a file that is not ours, or a damaged one
         raise InvalidInputError("prune.bad_file", file=str(path)) from error
     return model.eval()
+
+
+@dataclass(frozen=True)
+class PublishedPruning:
+    """One published pruning result on ImageNet (all after hours of fine-tuning on GPUs)."""
+
+    method: str
+    network: str
+    macs_m: float | None  # millions of MACs after pruning (None: not the point of the paper)
+    top1: float | None  # ImageNet top-1, %
+    baseline: str  # what it is compared with
+    source: str
+
+
+#: As reported by the papers (fine-tuned or retrained after pruning, hours of GPU time each).
+PUBLISHED: tuple[PublishedPruning, ...] = (
+    PublishedPruning("AMC", "MobileNetV2", 210.0, 70.9, "MobileNetV2 300 M MACs, 71.8 %",
+                     "He et al., \"AMC: AutoML for model compression and acceleration on mobile devices\", ECCV 2018"),
+    PublishedPruning("MetaPruning", "MobileNetV2", 303.0, 72.7, "uniform width 313 M MACs, 72.0 %",
+                     "Liu et al., \"MetaPruning: meta learning for automatic neural network channel pruning\", ICCV 2019"),
+    PublishedPruning("NetAdapt", "MobileNetV1 / V2", None, None, "up to 1.7× faster measured on a phone, same accuracy",
+                     "Yang et al., \"NetAdapt: platform-aware neural network adaptation for mobile applications\", ECCV 2018"),
+)
