@@ -104,5 +104,5 @@ for label, mj in ((tr("energy.row_this_estimate"), chosen.total_mj), (tr("energy
 st.dataframe(rows, hide_index=True, width="stretch")
 st.caption(tr("energy.battery_note", fps=energy.CAMERA_FPS))
 
-with st.expander(tr("energy.h_sources")):
-    st.markdown("\n".join(f"- {source}" for source in (energy.HOROWITZ, energy.EYERISS, energy.DEEPEN)))
+st.subheader(tr("energy.h_sources"))
+st.markdown("\n".join(f"- {source}" for source in (energy.HOROWITZ, energy.EYERISS, energy.DEEPEN)))

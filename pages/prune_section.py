@@ -46,7 +46,7 @@ def _results(result: prune.Pruned, loaded, settings: tuple, calibrate_on: str, c
     st.caption(tr("prune.made", seconds=f"{result.seconds:.1f}", runs=lat.runs, threads=lat.threads,
                   blocks=len(result.blocks)))
     names = {k: tr(f"prune.m_{k}") for k in ("original", "pruned", "masked")}
-    st.dataframe([
+    st.table([
         {"": tr("prune.row_macs"), names["original"]: fmt_int(result.original_macs), names["pruned"]: fmt_int(result.macs),
          names["masked"]: fmt_int(result.original_macs)},
         {"": tr("prune.row_params"), names["original"]: fmt_int(result.original_params),
@@ -55,7 +55,7 @@ def _results(result: prune.Pruned, loaded, settings: tuple, calibrate_on: str, c
          names["pruned"]: f"{result.size_bytes / 2**20:.2f}", names["masked"]: f"{result.masked_size_bytes / 2**20:.2f}"},
         {"": tr("prune.row_time"), names["original"]: f"{lat.original_ms:.1f}", names["pruned"]: f"{lat.pruned_ms:.1f}",
          names["masked"]: f"{lat.masked_ms:.1f}"},
-    ], hide_index=True, width="stretch")
+    ])
     m1, m2, m3 = st.columns(3)
     m1.metric(tr("prune.macs_ratio"), f"{result.macs / result.original_macs:.2f}×")
     m2.metric(tr("prune.time_ratio"), f"{lat.pruned_ms / lat.original_ms:.2f}×")
@@ -88,9 +88,8 @@ def _results(result: prune.Pruned, loaded, settings: tuple, calibrate_on: str, c
 
 def _published() -> None:
     st.markdown(tr("prune.published_intro"))
-    st.dataframe([{tr("prune.col_method"): p.method, tr("prune.col_network"): p.network,
+    st.table([{tr("prune.col_method"): p.method, tr("prune.col_network"): p.network,
                    tr("prune.col_macs"): "—" if p.macs_m is None else f"{p.macs_m:g} M",
                    tr("prune.col_top1"): "—" if p.top1 is None else f"{p.top1:g} %",
-                   tr("prune.col_baseline"): p.baseline, tr("prune.col_source"): p.source} for p in prune.PUBLISHED],
-                 hide_index=True, width="stretch")
+                   tr("prune.col_baseline"): p.baseline, tr("prune.col_source"): p.source} for p in prune.PUBLISHED])
     st.markdown(tr("prune.distillation"))

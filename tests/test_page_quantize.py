@@ -72,7 +72,7 @@ def test_pruning_section(lang: str, with_weights) -> None:
     assert not at.exception, at.exception
     metrics = {m.label: m.value for m in at.metric}
     macs_ratio = float(metrics[t("prune.macs_ratio", lang)].rstrip("×"))
-    table = [d.value for d in at.dataframe if t("prune.m_masked", lang) in d.value.columns][0]
+    table = [d.value for d in at.table if t("prune.m_masked", lang) in d.value.columns][0]
     pruned_macs = int(table[t("prune.m_pruned", lang)][0].replace(",", ""))
     original_macs = int(table[t("prune.m_original", lang)][0].replace(",", ""))
     assert original_macs == 300_774_272 and pruned_macs < original_macs

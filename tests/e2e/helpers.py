@@ -34,6 +34,7 @@ PAGES = {
     "transfer": "pages/transfer.py",
     "segment": "pages/segment.py",
     "zoo": "pages/zoo.py",
+    "energy": "pages/energy.py",
 }
 DEFAULT_PAGE = "home"
 LANGS = ("en", "zh")
