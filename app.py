@@ -61,6 +61,7 @@ SECTIONS = {
         page("zoo", "🦁"),
         page("quantize", "🗜️"),
         page("export", "📲"),
+        page("energy", "🔋"),
     ],
 }
 

@@ -12,6 +12,7 @@ end-to-end vs bare forward), ``bench/features.py`` (feature capture vs bare
 forward), ``bench/trace.py``, ``bench/transfer.py``, ``bench/segment.py``, ``bench/detect.py`` (detection beside
 classification and segmentation), ``bench/quant.py`` (int8 vs float32),
 ``bench/export.py`` (ExecuTorch .pte vs eager, float32 and int8),
+``bench/prune.py`` (structured pruning vs the original and the masked twin),
 ``bench/startup.py`` (cold start), ``bench/zoo.py`` (the lightweight family: roofs, latency, ms per GMAC),
 ``bench/hall.py`` (a lecture room: 120 phones vote through 2 workers),
 ``bench/memory.py`` (a worker's memory across every page: deploy/'s sizing) and ``bench/loadtest.py`` (the
@@ -42,8 +43,8 @@ README = Path(__file__).resolve().parent / "README.md"
 BLOCK_START = "<!-- bench/run.py --update-readme: start (generated, do not edit) -->"
 BLOCK_END = "<!-- bench/run.py --update-readme: end -->"
 
-MODULES = ("cost", "classify", "features", "trace", "transfer", "segment", "detect", "quant", "export", "startup",
-           "zoo", "lecture", "memory", "hall")
+MODULES = ("cost", "classify", "features", "trace", "transfer", "segment", "detect", "quant", "prune", "export",
+           "startup", "zoo", "lecture", "memory", "hall")
 
 
 def machine() -> dict[str, str]:

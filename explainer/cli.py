@@ -18,7 +18,8 @@ from explainer.errors import ExplainerError
 
 #: Command modules under explainer/commands, in the order ``--help`` lists them.
 COMMANDS: tuple[str, ...] = ("cost", "network", "classify", "fetch", "weights", "features", "trace", "train",
-                            "evaluate", "segment", "detect", "zoo", "quantize", "export", "serve", "room")
+                            "evaluate", "segment", "detect", "zoo", "quantize", "export", "energy", "prune", "serve",
+                            "room")
 
 USAGE_ERROR = 2
 

@@ -144,17 +144,24 @@ def variants(family: str) -> tuple[ModelSpec, ...]:
     return tuple(spec for spec in MODELS.values() if spec.family == family)
 
 
-def build(name: str, *, meta: bool = False, seed: int | None = None):
+def build(name: str, *, meta: bool = False, seed: int | None = None, width: float | None = None):
     """An untrained ``name`` in eval mode: on the meta device (shapes only, instant) or on the CPU.
 
     Random weights are fine for counting and timing (the arithmetic does not depend on the values).
+    ``width`` (MobileNets only) builds the network at width multiplier α (:func:`explainer.models.build_model`).
     """
     import torch
 
-    get(name)
+    spec = get(name)
     from explainer.models import build_registered
 
     def make():
+        if width is not None:
+            if not spec.is_mobilenet:
+                raise InvalidInputError("zoo.no_width", name=name, value=width)
+            from explainer.models import build_model
+
+            return build_model(name, width=width)
         return build_registered(name)
 
     if meta:

@@ -203,3 +203,8 @@ if st.session_state.get("quant_sens_on"):
                     width="stretch", key="quant_sens_fig")
     worst = min(drift["per-tensor"], key=lambda r: r.logits_sqnr_db)
     st.caption(tr("quant.sensitivity_worst", layer=worst.info.label, db=f"{worst.logits_sqnr_db:.1f}"))
+
+# --- pruning: channels really removed (its own module, pages/prune_section.py)
+from pages.prune_section import pruning_section  # noqa: E402
+
+pruning_section(loaded, batch, digest, calibrate_on, choice)

@@ -52,3 +52,37 @@ def test_bad_calibration_upload_is_one_line(with_weights) -> None:
     errors = [e.value for e in at.error]
     assert any("notes.jpg" in e for e in errors)
     assert any(t("errors.quant.no_calibration", "zh") in e for e in errors)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_pruning_section(lang: str, with_weights) -> None:
+    """The pruning section at the end of the page: on the button, measured in one run; the numbers are the core's."""
+    from explainer.counting import count_module
+
+    at = run_page(PAGE, lang, timeout=600)
+    assert not at.exception, at.exception
+    assert any(t("prune.waiting", lang) == i.value for i in at.info)
+    if lang == "en":
+        at.radio(key="pscope").set_value("one").run()
+        at.selectbox(key="pblock").set_value("b5")
+        at.radio(key="pkeep").set_value("25")
+        at.run()
+    at.button(key="prune_run").click().run()
+    assert not at.exception, at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    macs_ratio = float(metrics[t("prune.macs_ratio", lang)].rstrip("×"))
+    table = [d.value for d in at.table if t("prune.m_masked", lang) in d.value.columns][0]
+    pruned_macs = int(table[t("prune.m_pruned", lang)][0].replace(",", ""))
+    original_macs = int(table[t("prune.m_original", lang)][0].replace(",", ""))
+    assert original_macs == 300_774_272 and pruned_macs < original_macs
+    assert macs_ratio == pytest.approx(pruned_macs / original_macs, abs=0.005)
+    assert table[t("prune.m_masked", lang)][0] == table[t("prune.m_original", lang)][0]  # masks: same MACs
+    assert metrics[t("prune.agreement", lang)].endswith("%")
+    if lang == "en":  # one block, 25 % kept: exactly the core's count of that pruned network
+        from explainer import prune
+        from explainer.weights import load_pretrained
+
+        model = load_pretrained("mobilenet_v2", with_weights, download=False).model
+        chosen = prune.plan(model, 0.25, ("b5",))
+        assert pruned_macs == count_module(prune.pruned_copy(model, chosen)).macs

@@ -47,6 +47,12 @@ class NetLayer:
     kernel: tuple[int, int] = (1, 1)
     stride: tuple[int, int] = (1, 1)
     groups: int = 1
+    weight_reads: int = 0  # the part of ``reads`` that is weights and biases (the rest is activations)
+
+    @property
+    def activation_moves(self) -> int:
+        """Activation elements read and written (``reads + writes - weight_reads``)."""
+        return self.reads + self.writes - self.weight_reads
 
     @property
     def bytes_read(self) -> int:
@@ -86,6 +92,7 @@ class CountedNetwork(CountedTotals):
     layers: tuple[NetLayer, ...]
     total_params: int  # sum(p.numel())
     buffers: int  # elements of float buffers (batch norm running statistics) stored with the weights
+    width: float | None = None  # MobileNets: the width multiplier α counted (None: the registered model as is)
 
     @property
     def spec(self) -> registry.ModelSpec:
@@ -96,6 +103,16 @@ class CountedNetwork(CountedTotals):
     @property
     def bytes_moved(self) -> int:
         return sum(layer.bytes_moved for layer in self.layers)
+
+    @property
+    def weight_reads(self) -> int:
+        """Weight and bias elements read, every layer once per call (a module called twice reads them twice)."""
+        return sum(layer.weight_reads for layer in self.layers)
+
+    @property
+    def activation_moves(self) -> int:
+        """Activation elements read and written by all layers (inputs read, outputs written)."""
+        return sum(layer.activation_moves for layer in self.layers)
 
     @property
     def size_mb(self) -> float:
@@ -192,10 +209,10 @@ def check_resolution(resolution: object) -> int:
 
 
 @lru_cache(maxsize=128)
-def _count(model: str, resolution: int) -> CountedNetwork:
+def _count(model: str, resolution: int, width: float | None = None) -> CountedNetwork:
     from explainer.counting import count_module
 
-    module = registry.build(model, meta=True)
+    module = registry.build(model, meta=True, width=width)
     try:
         count = count_module(module, (3, resolution, resolution), rules=_memory_rules())
     except RuntimeError as error:  # a map shrinks below the kernel (e.g. SqueezeNet at a tiny input)
@@ -208,33 +225,43 @@ def _count(model: str, resolution: int) -> CountedNetwork:
                                              row.kernel, row.stride, row.groups))
         reads, writes = _traffic(row.kind, row.in_shape, row.out_shape, weights)
         layers.append(NetLayer(row.name, row.kind, row.in_shape, row.out_shape, row.macs, row.params, reads, writes,
-                               row.kernel, row.stride, row.groups))
+                               row.kernel, row.stride, row.groups, 0 if row.kind in MEMORY_KINDS else weights))
     buffers = sum(b.numel() for b in module.buffers() if b.is_floating_point())
-    return CountedNetwork(model, resolution, tuple(layers), count.total_params, buffers)
+    return CountedNetwork(model, resolution, tuple(layers), count.total_params, buffers, width)
 
 
-def count_network(model: str, resolution: int = 224) -> CountedNetwork:
+def count_network(model: str, resolution: int = 224, width: float | None = None) -> CountedNetwork:
     """``model`` (any registered name) counted at ``resolution``×``resolution``; cached (the result is immutable).
 
-    Raises :class:`InvalidInputError` for an unknown model, a resolution outside
-    :data:`explainer.architectures.RESOLUTION_RANGE`, or one too small for the model.
+    ``width`` is the width multiplier α of a MobileNet (:data:`explainer.architectures.WIDTH_RANGE`; ``None``
+    or 1.0: the registered network); for the other models it must be ``None`` or the variant's own width
+    (:func:`check_width`). Raises :class:`InvalidInputError` for an unknown model, a width or a resolution
+    outside its range, or a resolution too small for the model.
     """
-    registry.get(model)
-    return _count(model, check_resolution(resolution))
+    alpha = check_width(model, width)
+    return _count(model, check_resolution(resolution), alpha)
 
 
-def check_width(model: str, width: object) -> None:
-    """``--width`` for a registered non-MobileNet: the variant's own width is accepted, anything else is an error
-    that names the family's variants (their widths are fixed tables, not a free multiplier)."""
+def check_width(model: str, width: object) -> float | None:
+    """``width`` for ``model``: what :func:`count_network` counts at (``None``: the registered network as is).
+
+    A MobileNet takes any α in :data:`explainer.architectures.WIDTH_RANGE` (1.0 gives ``None``). For the
+    other models the variant's own width is accepted, anything else is an error that names the family's
+    variants (their widths are fixed tables, not a free multiplier)."""
     spec = registry.get(model)
     if width is None:
-        return
+        return None
     try:
         value = float(width)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         value = float("nan")
+    if spec.is_mobilenet:
+        low, high = architectures.WIDTH_RANGE
+        if isinstance(width, bool) or not low <= value <= high:  # NaN fails the comparison too
+            raise InvalidInputError("out_of_range", name="α", low=low, high=high, value=width)
+        return None if value == 1.0 else value
     if spec.width is not None and value == spec.width:
-        return
+        return None
     family = registry.variants(spec.family)
     if spec.width is None or len(family) < 2:
         raise InvalidInputError("zoo.no_width", name=model, value=width)

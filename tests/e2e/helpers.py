@@ -35,6 +35,7 @@ PAGES = {
     "segment": "pages/segment.py",
     "zoo": "pages/zoo.py",
     "quantize": "pages/quantize.py",
+    "energy": "pages/energy.py",
 }
 DEFAULT_PAGE = "home"
 LANGS = ("en", "zh")
