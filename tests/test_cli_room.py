@@ -6,7 +6,7 @@ import csv
 import json
 
 import pytest
-from conftest import run_cli
+from tests.conftest import run_cli
 from sqlalchemy import func, select
 
 from explainer.costs import depthwise_separable
