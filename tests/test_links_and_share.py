@@ -156,10 +156,10 @@ def test_share_panel_shows_the_link_and_its_qr_code(monkeypatch) -> None:
 
 
 def test_presenter_mode_enlarges_the_page() -> None:
-    from pages.readable import PRESENTER_CSS, READABLE_CSS
+    from pages.readable import HISTORY_SCRIPT, PRESENTER_CSS, READABLE_CSS
 
     at = open_link("cost")
-    assert [h.proto.body for h in at.get("html")] == [READABLE_CSS.strip()]  # the styles of every page only
+    assert [h.proto.body for h in at.get("html")] == [(READABLE_CSS + HISTORY_SCRIPT).strip()]  # every page's
     at.toggle(key="presenter").set_value(True).run()
     styles = [h.proto.body for h in at.get("html")]
     assert PRESENTER_CSS.strip() in styles and "stMetricValue" in PRESENTER_CSS and "font-size" in PRESENTER_CSS
