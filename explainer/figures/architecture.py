@@ -67,8 +67,9 @@ def layer_costs(network: Network, labels: Mapping[str, str], selected: str | Non
         for row in (1, 2):
             fig.add_vline(x=names.index(selected), line=dict(color="#000000", dash="dot", width=1), row=row, col=1)
     fig.update_xaxes(categoryorder="array", categoryarray=names, tickangle=-60, tickfont=dict(size=9))
+    # the legend above the "MACs" subplot title, growing upwards when it wraps on a phone (never over it)
     fig.update_layout(barmode="overlay", height=560, margin=dict(l=10, r=10, t=40, b=10),
-                      legend=dict(orientation="h", y=1.08), bargap=0.15)
+                      legend=dict(orientation="h", yanchor="bottom", y=1.07, x=0), bargap=0.15)
     return fig
 
 
