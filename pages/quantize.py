@@ -100,6 +100,36 @@ google_model, google_error, google_ms = cached.google()
 st.caption(tr("quant.made", n=quantized.calibration_images, seconds=f"{quantized.seconds:.1f}",
               engine=quantized.engine, threads=latency.threads))
 
+# --- the lesson first: the same model quantized with one scale per tensor and with one per channel
+st.subheader(tr("quant.h_lesson"))
+st.markdown(tr("quant.lesson_intro"))
+
+
+def _lesson() -> None:
+    from explainer.quant.layers import list_layers
+
+    layers = list_layers(quantized.fused)
+    first_dw = next(info for info in layers if info.kind == "depthwise")
+    view = cached.layer_view(settings_key, first_dw.name, quantized.fused, batch, first_dw)
+    sides = st.columns(2, gap="large")
+    for side, lesson_scheme in zip(sides, ("per-tensor", "per-channel")):
+        with st.spinner(tr("quant.quantizing", n=len(cal_names))):
+            model, *_ = cached.quantized(lesson_scheme, observer, bool(equalize), digest, loaded.weights_id, loaded,
+                                         batch)
+        key = ("lesson", lesson_scheme, observer, bool(equalize), digest, loaded.weights_id)  # no Google column
+        agree, _ = cached.sample_agreement(key, digest, loaded, model.model, None)
+        with side:
+            st.markdown(f"**{t(f'quant.lesson_{lesson_scheme}', lang)}**")
+            a, b = st.columns(2)
+            a.metric(tr("quant.lesson_agree"), f"{agree.top1_agreement:.0%}", help=tr("quant.agreement_help",
+                                                                                      n=agree.n))
+            b.metric(tr("quant.lesson_sqnr", layer=first_dw.name), f"{view.sqnr_db[lesson_scheme]:.1f} dB",
+                     help=tr("quant.sqnr_help"))
+    st.caption(tr("quant.lesson_caption"))
+
+
+_lesson()
+
 # --- sizes and times
 st.subheader(tr("quant.h_win"))
 names = [tr("quant.m_fp32"), tr("quant.m_int8")]
@@ -121,6 +151,9 @@ right.plotly_chart(bars(names, times, colors, title=tr("quant.time_title", runs=
                    key="quant_times")
 if google_error is not None:
     st.info(tr("quant.google_missing") + " " + google_error.message(lang))
+# Honest about the times: on this x86 server int8 may well be slower than float32.
+slower = latency.int8_ms >= latency.fp32_ms or (google_model is not None and google_ms >= latency.fp32_ms)
+st.markdown(tr("quant.time_note_slower", engine=quantized.engine) if slower else tr("quant.time_note"))
 
 # --- agreement on the sample photos
 agreement, google_agreement = cached.sample_agreement(settings_key, digest, loaded, quantized.model, google_model)

@@ -16,6 +16,7 @@ from plotly.subplots import make_subplots
 from explainer import registry
 from explainer.architectures import LAYER_TYPES, MemoryStep, Network
 from explainer.published import Published
+from explainer.figures.axes import LOG_AXIS
 
 #: One colour per layer type (depthwise / pointwise as on the cost page).
 TYPE_COLORS: dict[str, str] = {
@@ -127,7 +128,7 @@ def twin_per_block(network: Network, twin: Network, labels: Mapping[str, str]) -
     fig.add_trace(go.Bar(x=x, y=per_block(twin), name=labels["twin"], marker_color="#d1495b"))
     fig.update_layout(barmode="group", height=330, margin=dict(l=10, r=10, t=20, b=10),
                       xaxis_title=labels["block"], yaxis_title=labels["macs"], legend=dict(orientation="h", y=1.12))
-    fig.update_yaxes(type="log")
+    fig.update_yaxes(**LOG_AXIS)
     return fig
 
 
@@ -165,7 +166,7 @@ def published_scatter(entries: Sequence[Published], current: tuple[float, str] |
         ))
     fig.update_layout(height=440, margin=dict(l=10, r=10, t=20, b=10), xaxis_title=labels["macs_m"],
                       yaxis_title=labels["top1"], legend=dict(orientation="h", y=-0.2))
-    fig.update_xaxes(type="log")
+    fig.update_xaxes(**LOG_AXIS)
     fig.update_yaxes(range=[low, high])
     return fig
 

@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 from explainer.costs import BlockCost
 from explainer.zoo.latency import ZooRow
 from explainer.zoo.roofline import Machine, RooflinePoint
+from explainer.figures.axes import LOG_AXIS
 
 FAMILY_COLORS: dict[str, str] = {
     "squeezenet": "#8d6e63",
@@ -65,7 +66,7 @@ def accuracy_scatter(rows: Sequence[ZooRow], cost: Callable[[ZooRow], float | No
         fig.add_trace(go.Scatter(x=[cost(row)], y=[row.top1], mode="markers", name=labels["pick"],
                                  marker={"size": 22, "color": "rgba(0,0,0,0)", "line": {"color": "#e4572e", "width": 3}},
                                  hovertemplate=row.display + "<extra></extra>"))
-    fig.update_xaxes(type="log", title=labels["x"])
+    fig.update_xaxes(**LOG_AXIS, title=labels["x"])
     fig.update_yaxes(title=labels["y"])
     fig.update_layout(height=440, margin={"l": 10, "r": 10, "t": 30, "b": 10},
                       legend={"orientation": "h", "y": -0.2})
@@ -108,8 +109,8 @@ def roofline(points: Sequence[RooflinePoint], machine: Machine, labels: Mapping[
             customdata=[[p.macs, p.bytes_moved] for p in chosen],
             hovertemplate="%{text}<br>%{customdata[0]:,} MACs, %{customdata[1]:,} bytes<br>"
                           "%{x:.2f} MAC/B · %{y:.1f} GMAC/s<extra></extra>"))
-    fig.update_xaxes(type="log", title=labels["x"])
-    fig.update_yaxes(type="log", title=labels["y"])
+    fig.update_xaxes(**LOG_AXIS, title=labels["x"])
+    fig.update_yaxes(**LOG_AXIS, title=labels["y"])
     fig.update_layout(height=480, margin={"l": 10, "r": 10, "t": 30, "b": 10}, legend={"orientation": "h", "y": -0.2})
     return fig
 
