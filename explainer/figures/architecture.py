@@ -16,7 +16,7 @@ from plotly.subplots import make_subplots
 from explainer import registry
 from explainer.architectures import LAYER_TYPES, MemoryStep, Network
 from explainer.published import Published
-from explainer.figures.axes import LOG_AXIS
+from explainer.figures.axes import LOG_AXIS, label_positions
 
 #: One colour per layer type (depthwise / pointwise as on the cost page).
 TYPE_COLORS: dict[str, str] = {
@@ -144,10 +144,12 @@ def published_scatter(entries: Sequence[Published], current: tuple[float, str] |
     groups: dict[str, list[Published]] = {}
     for entry in entries:
         groups.setdefault("twin" if entry.twin else entry.model, []).append(entry)
+    where = dict(zip(map(id, entries), label_positions([e.macs_m for e in entries], [e.top1 for e in entries])))
     for key, group in groups.items():
         fig.add_trace(go.Scatter(
             x=[e.macs_m for e in group], y=[e.top1 for e in group], mode="markers+text", name=display[key],
-            text=[e.label for e in group], textposition="top center", textfont=dict(size=9),
+            text=[e.label for e in group], textposition=[where[id(e)] for e in group], textfont=dict(size=9),
+            cliponaxis=False,
             marker=dict(size=[8 + 3 * e.params_m ** 0.5 * 2 for e in group],
                         color=MODEL_COLORS.get(key, "#777777"), line=dict(color="#ffffff", width=1)),
             customdata=[[e.params_m, e.tables] for e in group],

@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 from explainer.costs import BlockCost
 from explainer.zoo.latency import ZooRow
 from explainer.zoo.roofline import Machine, RooflinePoint
-from explainer.figures.axes import LOG_AXIS
+from explainer.figures.axes import LOG_AXIS, label_positions
 
 FAMILY_COLORS: dict[str, str] = {
     "squeezenet": "#8d6e63",
@@ -40,6 +40,9 @@ def accuracy_scatter(rows: Sequence[ZooRow], cost: Callable[[ZooRow], float | No
     fig = go.Figure()
     usable = [r for r in rows if r.top1 is not None and cost(r) is not None]
     named = {r.model for r in front} | {pick}  # the others are named on hover (labels would overlap)
+    labelled = [r for r in usable if r.model in named]
+    where = dict(zip((r.model for r in labelled), label_positions([cost(r) for r in labelled],
+                                                                   [r.top1 for r in labelled])))
     for family, color in FAMILY_COLORS.items():
         chosen = [r for r in usable if r.family == family]
         if not chosen:
@@ -47,7 +50,7 @@ def accuracy_scatter(rows: Sequence[ZooRow], cost: Callable[[ZooRow], float | No
         fig.add_trace(go.Scatter(
             x=[cost(r) for r in chosen], y=[r.top1 for r in chosen], mode="markers+text",
             text=[r.display if r.model in named else "" for r in chosen], hovertext=[r.display for r in chosen],
-            textposition="top center", textfont={"size": 10},
+            textposition=[where.get(r.model, "top center") for r in chosen], textfont={"size": 10}, cliponaxis=False,
             marker={"size": 10, "color": color, "symbol": ["diamond" if r.reference else "circle" for r in chosen]},
             name=labels[family], hovertemplate="%{hovertext}<br>%{x:,.4g}<br>top-1 %{y:.1f} %<extra></extra>"))
     if len(front) > 1:
