@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
 from explainer.errors import ExplainerError
 from explainer.figures.classify import top_k_bar
 from explainer.figures.quant import COLORS, bars, sensitivity_bars, weight_view
 from explainer.i18n import t
+from explainer.labels import imagenet_label
 from explainer.quant.compare import MAX_CALIBRATION_PHOTOS
 from explainer.quant.int8 import SCHEMES
 from explainer.quant.ptq import OBSERVERS
@@ -164,12 +167,12 @@ st.caption(tr("quant.samples_note_samples") if calibrate_on == "samples" else tr
 google_rows = {r.file: r for r in google_agreement.rows} if google_agreement is not None else {}
 rows = []
 for r in agreement.images:
-    row = {tr("quant.col_photo"): t(f"images.sample_{r.file}", lang), tr("quant.col_fp32"): r.fp32_top1,
-           tr("quant.col_int8"): r.int8_top5[0], tr("quant.col_same"): "✓" if r.agrees else "✗",
+    row = {tr("quant.col_photo"): t(f"images.sample_{r.file}", lang), tr("quant.col_fp32"): imagenet_label(r.fp32_index, lang),
+           tr("quant.col_int8"): imagenet_label(r.int8_indices[0], lang), tr("quant.col_same"): "✓" if r.agrees else "✗",
            tr("quant.col_in_top5"): "✓" if r.fp32_in_int8_top5 else "✗"}
     if google_rows:
         g = google_rows[r.file]
-        row[tr("quant.col_google")] = g.google_top5[0] if g.google_top5 else "—"
+        row[tr("quant.col_google")] = imagenet_label(g.google_indices[0], lang) if g.google_indices else "—"
     rows.append(row)
 st.dataframe(rows, hide_index=True, width="stretch")
 
@@ -183,6 +186,10 @@ with photo_col:
 if choice is not None:
     fp32, int8, google = cached.predictions(choice.digest, settings_key, choice.image, loaded, quantized.model,
                                             google_model)
+    # ImageNet names in the user's language (the classifier's own labels are English), as on Classify
+    fp32, int8 = ([replace(p, label=imagenet_label(p.index, lang)) for p in top] for top in (fp32, int8))
+    if google is not None:
+        google = [replace(p, label=imagenet_label(p.index, lang)) for p in google]
     with result_col:
         columns = st.columns(3 if google is not None else 2)
         columns[0].plotly_chart(top_k_bar(fp32, title=tr("quant.m_fp32"), prob_label=tr("classify.prob_axis"), height=280),
