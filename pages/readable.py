@@ -6,6 +6,7 @@ What they do (each one is checked in Chromium by ``tests/e2e/test_screens.py``):
 * **Metric values never truncate**: Streamlit cuts a value that does not fit its column ("231,211,…",
   "none (li…"). The value's size follows the width of its own column (CSS container units, at most the
   normal or presenter size) and a value that is still too long wraps instead of being cut.
+* **Labels and buttons wrap** instead of ending in "…" (a toggle's label, a preset button).
 * **Compact metrics on phones**: below 640 px Streamlit stacks columns one per row; a row of metrics stays
   two per line there, so a result sits next to the next one instead of three screens down.
 * **Formulas scale, then scroll**: a display formula's size follows the width of the text column, so a long
@@ -43,6 +44,10 @@ READABLE_CSS = f"""
   overflow-wrap: anywhere; }}
 [data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {{
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }}
+[data-testid="stWidgetLabel"], [data-testid="stWidgetLabel"] *, [data-testid="stButton"] button *,
+[data-testid="stCheckbox"] label * {{
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }}
+[data-testid="stButton"] button {{ height: auto; min-height: 2.5rem; }}
 [data-testid="stElementContainer"]:has(.katex-display) {{ container-type: inline-size; }}
 .katex-display {{ overflow-x: auto; overflow-y: hidden; padding-bottom: 2px; }}
 .katex-display > .katex {{ font-size: min(1.21em, 3.2cqi); }}

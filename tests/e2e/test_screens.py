@@ -15,13 +15,13 @@ import re
 import pytest
 
 from explainer.i18n import t
-from tests.e2e.helpers import PAGES, RENDER_TIMEOUT_MS, SCREENSHOTS, Tab
+from tests.conftest import navigation
+from tests.e2e.helpers import RENDER_TIMEOUT_MS, SCREENSHOTS, Tab
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 PROJECTOR = {"width": 1280, "height": 720}
 PHONE = {"width": 390, "height": 844}
-ALL_PAGES = [*PAGES, "quantize"]
 
 #: Streamlit 1.67's fixed English widget texts (FileUploader, CameraInput, InputInstructions bundles).
 STREAMLIT_ENGLISH = ("Drag and drop", "per file", "Upload", "Browse files", "Take Photo", "Clear photo",
@@ -69,6 +69,11 @@ _PROBLEMS = """
     if (v.innerText.includes('…')) problems.push('metric with …: ' + v.innerText);
     const r = box(v), col = v.closest('[data-testid="stElementContainer"]');
     if (col && r.right > box(col).right + 2) problems.push('metric wider than its column: ' + v.innerText);
+  }
+  for (const w of document.querySelectorAll('[data-testid="stMain"] [data-testid="stWidgetLabel"] *,'
+                                            + ' [data-testid="stMain"] [data-testid="stButton"] button *')) {
+    const s = getComputedStyle(w);
+    if (s.textOverflow === 'ellipsis' && w.scrollWidth > w.clientWidth + 1) problems.push('label cut: ' + w.innerText);
   }
   for (const m of document.querySelectorAll('.modebar-container')) {
     const s = getComputedStyle(m);
@@ -145,8 +150,8 @@ def _presenter_on(tab: Tab) -> bool:
 
 def _check_pages(tab: Tab, lang: str, query: str, name: str) -> None:
     problems: dict[str, list[str]] = {}
-    for slug in ALL_PAGES:
-        path = "" if slug == "home" else slug
+    for path in [url for section in navigation(lang).values() for url in section]:  # every page of the menu
+        slug = path or "home"
         tab.page.goto(f"{tab.base_url}/{path}?lang={lang}{query}")
         _settle(tab)
         found = list(tab.page.evaluate(_PROBLEMS)) + [f"exception: {e[:80]}" for e in tab.exceptions()]
