@@ -15,8 +15,8 @@ from plotly.subplots import make_subplots
 
 from explainer import registry
 from explainer.architectures import LAYER_TYPES, MemoryStep, Network
-from explainer.published import Published
 from explainer.figures.axes import LOG_AXIS, label_positions
+from explainer.published import Published
 
 #: One colour per layer type (depthwise / pointwise as on the cost page).
 TYPE_COLORS: dict[str, str] = {

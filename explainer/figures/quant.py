@@ -10,9 +10,9 @@ from typing import Sequence
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from explainer.figures.axes import LOG_AXIS
 from explainer.quant.int8 import WeightStats
 from explainer.quant.layers import Sensitivity
-from explainer.figures.axes import LOG_AXIS
 
 COLORS = {"fp32": "#1f77b4", "int8": "#d62728", "google": "#2ca02c", "per-tensor": "#ff7f0e", "per-channel": "#9467bd"}
 

@@ -11,9 +11,9 @@ from typing import Callable, Mapping, Sequence
 import plotly.graph_objects as go
 
 from explainer.costs import BlockCost
+from explainer.figures.axes import LOG_AXIS, label_positions
 from explainer.zoo.latency import ZooRow
 from explainer.zoo.roofline import Machine, RooflinePoint
-from explainer.figures.axes import LOG_AXIS, label_positions
 
 FAMILY_COLORS: dict[str, str] = {
     "squeezenet": "#8d6e63",
