@@ -160,7 +160,8 @@ class FeatureMaps:
         """Statistics from the exact float32 values, then the tensors stored as ``dtype`` (for caching)."""
         records = tuple(
             replace(r, stats=r.summary(), activity=channel_activity(r), structure=channel_structure(r),
-                    tensor=r.tensor.to(dtype, copy=True), input=None if r.input is None else r.input.to(dtype, copy=True))
+                    tensor=r.tensor.to(dtype, copy=True),
+                    input=None if r.input is None else r.input.to(dtype, copy=True))
             for r in self.records
         )
         return replace(self, records=records, logits=self.logits.clone())
