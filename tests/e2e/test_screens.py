@@ -119,7 +119,14 @@ def _settle(tab: Tab) -> None:
         "() => [...document.querySelectorAll('[data-testid=\"stPlotlyChart\"]')]"
         ".every(c => { const s = c.querySelector('.main-svg'); return s && s.getBoundingClientRect().width > 0; })",
         timeout=RENDER_TIMEOUT_MS)
-    tab.page.wait_for_timeout(800)  # plotly's second layout pass (automargin) after the first draw
+    # plotly lays a figure out again after its first draw (automargin): wait until the charts' sizes and texts
+    # stay the same between two polls
+    tab.page.wait_for_function(
+        "() => { const sig = [...document.querySelectorAll('[data-testid=\"stPlotlyChart\"] .main-svg')]"
+        ".map(s => { const b = s.getBoundingClientRect();"
+        " return `${b.width}x${b.height}:${s.querySelectorAll('text').length}`; })"
+        ".join(','); const same = window.__screensSig === sig; window.__screensSig = sig; return same; }",
+        polling=500, timeout=RENDER_TIMEOUT_MS)
     tab.wait_idle()
 
 
@@ -145,7 +152,8 @@ def phone(browser, app_server):
 
 
 def _presenter_on(tab: Tab) -> bool:
-    return tab.page.evaluate("() => [...document.querySelectorAll('style')].some(s => s.textContent.includes('3.4rem'))")
+    return tab.page.evaluate(
+        "() => [...document.querySelectorAll('style')].some(s => s.textContent.includes('3.4rem'))")
 
 
 def _check_pages(tab: Tab, lang: str, query: str, name: str) -> None:
@@ -206,7 +214,8 @@ def test_a_1x1_layer_reads_as_a_dot_product(projector: Tab, stage: str, channels
         exact = re.compile(rf"^\s*{re.escape(t('conv_trace.m_act', 'en'))}\s*$")
         activation = page.locator('[data-testid="stMetric"]').filter(
             has=page.locator('[data-testid="stMetricLabel"]').filter(has_text=exact))
-        assert activation.locator('[data-testid="stMetricValue"]').inner_text().strip() == t("conv_trace.act_none", "en")
+        shown = activation.locator('[data-testid="stMetricValue"]').inner_text().strip()
+        assert shown == t("conv_trace.act_none", "en")  # "none (linear)", not "none (li…"
     chart.screenshot(path=str(SCREENSHOTS / f"screens_conv_trace_1x1_{channels}.png"))
 
 
@@ -220,7 +229,8 @@ def test_presenter_link_and_browser_back(projector: Tab) -> None:
     assert toggle.is_checked()
     share = projector.page.locator('[data-testid="stSidebar"]').get_by_text(re.compile(t("share.title", "en"))).first
     share.click()
-    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=\"stSidebar\"] [data-testid=\"stCode\"]')]"
+    page.wait_for_function("() => [...document.querySelectorAll("
+                           "'[data-testid=\"stSidebar\"] [data-testid=\"stCode\"]')]"
                            ".some(c => c.innerText.includes('presenter=true'))", timeout=RENDER_TIMEOUT_MS)
     assert "df=56" in page.url and "m=64" in page.url, page.url
     before = page.evaluate("() => history.length")
