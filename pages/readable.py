@@ -38,7 +38,9 @@ PHONE_MAX_PX = 640
 READABLE_CSS = f"""
 <style>
 [data-testid="stElementContainer"]:has(> [data-testid="stMetric"]) {{ container-type: inline-size; }}
-[data-testid="stMetricValue"] {{ font-size: min(2.25rem, 17cqi); }}
+[data-testid="stMetricValue"] {{ font-size: min(2.25rem, 19cqi); }}
+[data-testid="stMetricValue"] [data-testid="stMarkdownContainer"], [data-testid="stMetricValue"] p {{
+  font-size: inherit !important; }}
 [data-testid="stMetricValue"], [data-testid="stMetricValue"] * {{
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
   overflow-wrap: anywhere; }}
@@ -75,7 +77,7 @@ PRESENTER_CSS = """
 [data-testid="stMainBlockContainer"] [data-testid="stWidgetLabel"] p { font-size: 1.2rem; }
 [data-testid="stMainBlockContainer"] input, [data-testid="stMainBlockContainer"] [data-baseweb="select"] div {
   font-size: 1.15rem; }
-[data-testid="stMetricValue"] { font-size: min(3.4rem, 17cqi) !important; line-height: 1.2; }
+[data-testid="stMetricValue"] { font-size: min(3.4rem, 19cqi) !important; line-height: 1.2; }
 [data-testid="stMetricLabel"] p { font-size: 1.2rem !important; }
 [data-testid="stMetricDelta"] div, [data-testid="stMetricDelta"] p { font-size: 1.3rem !important; }
 [data-testid="stMainBlockContainer"] h1 { font-size: 3.2rem; }
