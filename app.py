@@ -13,6 +13,7 @@ from explainer.threads import configure_torch_threads
 from pages import url_state
 from pages.legacy_folder import show_menu
 from pages.resources import freeze_when_heap_grew, tune_static_files
+from pages.readable import readable_styles
 from pages.reconnect import check_reconnect, show_reconnect_notice
 from pages.share import presenter_toggle, share_panel
 from pages.ui import current_language, language_selector, tr
@@ -24,6 +25,7 @@ tune_static_files()
 check_reconnect()  # first: before any widget of this run registers
 language_selector()
 presenter_toggle()
+readable_styles()  # metrics, formulas and toolbars readable on a projector and a phone
 
 
 def page(slug: str, icon: str, default: bool = False) -> tuple[str, str, bool]:

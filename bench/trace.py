@@ -61,7 +61,11 @@ def fragment_work(maps, model, stage: str, channel: int, y: int, x: int) -> int:
     record = next(r for r in maps.records if r.name == stage)
     plane = record.tensor[channel].numpy()
     sent = _serialise(figs.output_map(plane, y, x, stage, "%{customdata:.4f}"))
-    sent += _serialise(figs.step_panels(result, ["w", "k", "p"], "pad 0", ["%{z}"] * 3))
+    if result.kernel_size == 1:  # as the page: a 1×1 convolution is shown as its dot product over channels
+        sent += _serialise(figs.channel_bars(T.channel_contributions(result), result.input_shape[0],
+                                             {"channel": "ch {channel}", "rest": "{n}", "total": "{m}", "x": "x"}))
+    else:
+        sent += _serialise(figs.step_panels(result, ["w", "k", "p"], "pad 0", ["%{z}"] * 3))
     sent += _serialise(figs.running_sum(result, {k: k for k in ("running", "bias", "activation", "reference", "x")}))
     band = T.slide_band(maps, result, T.main_input_channel(result))
     sent += _serialise(figs.slide_animation(band, result.kernel_size, result.x, result.input_shape[1:],

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from explainer.architectures import Layer, Network, build_network
@@ -85,6 +86,7 @@ class StageRecord:
     module: str  # the PyTorch module whose output this is
     stats: StageStats | None = None
     activity: np.ndarray | None = field(default=None, repr=False, compare=False)  # float32 [C], see channel_activity
+    structure: np.ndarray | None = field(default=None, repr=False, compare=False)  # float32 [C], channel_structure
     #: What the stage's convolution received, ``[C_in, H_in, W_in]`` (only with ``capture(keep_inputs=True)``,
     #: for convolution stages; usually the very tensor object of the previous stage's output, so no extra memory).
     input: torch.Tensor | None = field(default=None, repr=False, compare=False)
@@ -157,7 +159,8 @@ class FeatureMaps:
     def compact(self, dtype: torch.dtype = torch.float16) -> FeatureMaps:
         """Statistics from the exact float32 values, then the tensors stored as ``dtype`` (for caching)."""
         records = tuple(
-            replace(r, stats=r.summary(), activity=channel_activity(r), tensor=r.tensor.to(dtype, copy=True),
+            replace(r, stats=r.summary(), activity=channel_activity(r), structure=channel_structure(r),
+                    tensor=r.tensor.to(dtype, copy=True),
                     input=None if r.input is None else r.input.to(dtype, copy=True))
             for r in self.records
         )
@@ -202,11 +205,35 @@ def channel_activity(record: StageRecord) -> np.ndarray:
     return record.tensor.float().abs().mean(dim=(1, 2)).numpy()
 
 
+#: The upper clip of each activation (values there carry no picture: a channel at 6 everywhere is one colour).
+_CLIP = {"relu6": 6.0}
+
+
+def channel_structure(record: StageRecord) -> np.ndarray:
+    """How much visible structure of the photo every channel shows, float32 ``[C]``.
+
+    The spread (standard deviation) of the channel after a 3×3 box blur, times the share of its values
+    that are *not* at the activation's upper clip (ReLU6's 6). The blur keeps edges and shapes, which
+    span several neighbouring values, and averages away pixel noise; the clip factor sends a saturated
+    channel (6 almost everywhere: one flat colour with speckles) to the end. The rules it replaces ranked
+    by mean |value|, which put exactly those saturated channels first. Stored by :meth:`FeatureMaps.compact`
+    (from the float32 values)."""
+    if record.structure is not None:
+        return record.structure
+    planes = record.tensor.float()
+    clip = _CLIP.get(record.activation or "")
+    clipped = (planes >= clip - 1e-3).float().mean(dim=(1, 2)) if clip is not None else torch.zeros(planes.shape[0])
+    blurred = F.avg_pool2d(planes[:, None], 3, stride=1, padding=1, count_include_pad=False)[:, 0]
+    spread = blurred.flatten(1).std(dim=1, unbiased=False) if blurred[0].numel() > 1 else torch.zeros(planes.shape[0])
+    return (spread * (1.0 - clipped)).numpy().astype(np.float32)
+
+
 def top_channels(record: StageRecord, k: int) -> list[int]:
-    """The ``k`` most active channels (highest mean |value|), most active first; ties by channel number."""
+    """The ``k`` clearest channels (:func:`channel_structure`, largest first; ties by channel number): the
+    channels the pages open on and show first."""
     k = min(check_k(k), record.channels)
-    activity = channel_activity(record)
-    order = np.lexsort((np.arange(activity.size), -activity))
+    structure = channel_structure(record)
+    order = np.lexsort((np.arange(structure.size), -structure))
     return [int(c) for c in order[:k]]
 
 
@@ -398,7 +425,7 @@ def capture_image(image: Image.Image, loaded: LoadedModel, keep_inputs: bool = F
 
 def journey(maps: FeatureMaps) -> list[tuple[StageRecord, int]]:
     """One representative channel per block, from the stem to the last convolution:
-    ``[(the block's output record, its most active channel)]``."""
+    ``[(the block's output record, its clearest channel)]``."""
     return [(rec, top_channels(rec, 1)[0]) for rec in (maps.block_output(b) for b in maps.blocks)]
 
 

@@ -349,6 +349,55 @@ def main_input_channel(tr: ConvTrace) -> int:
     return tr.input_channels[int(np.argmax(contributions))]
 
 
+#: A 1×1 convolution's channel view lists at most this many channels one by one; the rest are summarised.
+TOP_CONTRIBUTIONS = 10
+
+
+@dataclass(frozen=True)
+class ChannelContributions:
+    """A 1×1 convolution's output as the dot product it is: ``Σ_m input[m] · weight[m]`` over the M input
+    channels at one position. The ``top`` channels with the largest |product| are listed (largest first); the
+    other channels are summarised by their count and the sums of their positive and negative products."""
+
+    channels: tuple[int, ...]  # input channel numbers of the listed products, largest |product| first
+    inputs: tuple[float, ...]  # the input value of each listed channel at this position
+    weights: tuple[float, ...]  # its weight (batch norm folded in)
+    products: tuple[float, ...]
+    rest_count: int  # channels not listed
+    rest_positive: float  # sum of their positive products
+    rest_negative: float  # sum of their negative products (≤ 0)
+    total: float  # all M products summed (= ConvTrace.sum_of_products)
+
+    @property
+    def rest_sum(self) -> float:
+        return self.rest_positive + self.rest_negative
+
+    @property
+    def listed_sum(self) -> float:
+        return float(sum(self.products))
+
+
+def channel_contributions(tr: ConvTrace, top: int = TOP_CONTRIBUTIONS) -> ChannelContributions:
+    """The dot product of a 1×1 window (``kernel_size == 1``) channel by channel: the ``top`` largest
+    |products| (all channels when there are at most ``top + 1``: a summary of one channel says less than the
+    channel itself), the rest summarised. Ties keep channel order."""
+    if tr.kernel_size != 1:
+        raise ValueError("channel_contributions() is for 1×1 convolutions")
+    inputs = tr.window.reshape(-1)
+    weights = tr.kernel.reshape(-1)
+    products = tr.products.reshape(-1)
+    count = products.size if products.size <= top + 1 else top
+    order = np.lexsort((np.arange(products.size), -np.abs(products)))
+    shown, rest = order[:count], order[count:]
+    rest_products = products[rest]
+    return ChannelContributions(
+        channels=tuple(int(tr.input_channels[i]) for i in shown),
+        inputs=tuple(float(inputs[i]) for i in shown), weights=tuple(float(weights[i]) for i in shown),
+        products=tuple(float(products[i]) for i in shown), rest_count=int(rest.size),
+        rest_positive=float(rest_products[rest_products > 0].sum()),
+        rest_negative=float(rest_products[rest_products < 0].sum()), total=float(products.sum()))
+
+
 def padded_plane(maps: FeatureMaps, stage: str, input_channel: int, padding: int) -> np.ndarray:
     """One input channel of ``stage`` (float64) with ``padding`` rows/columns of zeros on every side."""
     record = next(r for r in maps.records if r.name == stage)

@@ -172,19 +172,31 @@ def position_view(maps: FeatureMaps, model, stage: str, lang: str) -> None:
             st.markdown(tr("conv_trace.window_depthwise", k=k, channel=result.channel))
         else:
             st.markdown(tr("conv_trace.window_pointwise", m=m))
-        shape = "×".join(str(d) for d in (k, k, len(result.input_channels)))
-        titles = [tr("conv_trace.panel_window", shape=shape), tr("conv_trace.panel_kernel"),
-                  tr("conv_trace.panel_products")]
-        hover = [tr("conv_trace.hover_window"), tr("conv_trace.hover_kernel"), tr("conv_trace.hover_products")]
-        st.plotly_chart(figs.step_panels(result, titles, tr("conv_trace.pad"), hover), key="trace_steps",
-                        width="stretch")
+        if k == 1:  # a 1×1 convolution is a dot product over the channels: one row per channel
+            contrib = T.channel_contributions(result)
+            st.plotly_chart(figs.channel_bars(contrib, m, {
+                "channel": tr("conv_trace.dot_channel"), "rest": tr("conv_trace.dot_rest"),
+                "total": tr("conv_trace.dot_total"), "x": tr("conv_trace.dot_x")}), key="trace_steps",
+                width="stretch")
+            if contrib.rest_count:
+                st.caption(tr("conv_trace.dot_rest_note", n=contrib.rest_count, top=len(contrib.channels),
+                              pos=_short(contrib.rest_positive), neg=_short(contrib.rest_negative),
+                              rest=_short(contrib.rest_sum)))
+        else:
+            shape = "×".join(str(d) for d in (k, k, len(result.input_channels)))
+            titles = [tr("conv_trace.panel_window", shape=shape), tr("conv_trace.panel_kernel"),
+                      tr("conv_trace.panel_products")]
+            hover = [tr("conv_trace.hover_window"), tr("conv_trace.hover_kernel"), tr("conv_trace.hover_products")]
+            st.plotly_chart(figs.step_panels(result, titles, tr("conv_trace.pad"), hover), key="trace_steps",
+                            width="stretch")
         if result.padded_positions:
             st.caption(tr("conv_trace.padding_note", n=result.padded_positions, kk=k * k,
                           h=result.input_shape[1], w=result.input_shape[2]))
         st.caption(tr("conv_trace.fold_bn") if result.batch_norm else tr("conv_trace.fold_none"))
 
     act = tr(f"conv_trace.act_{result.activation}")
-    cells = st.columns(6)
+    # two rows of three: a row of six cut values such as "none (linear)" at presenter size
+    cells = st.columns(3) + st.columns(3)
     cells[0].metric(tr("conv_trace.m_sum"), _short(result.sum_of_products))
     cells[1].metric(tr("conv_trace.m_bias"), _short(result.bias))
     cells[2].metric(tr("conv_trace.m_pre"), _short(result.pre_activation))

@@ -112,7 +112,7 @@ if choice is not None:
             tr("features.col_zeros"): st.column_config.NumberColumn(help=tr("features.zeros_help"), format="%.1f"),
         })
 
-    # the k most active channels of one stage
+    # the k clearest channels of one stage
     st.divider()
     controls, grid_col = st.columns([1, 3], gap="large")
     stages = [r.stage for r in records]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
 from explainer.errors import ExplainerError
 from explainer.figures.classify import top_k_bar
 from explainer.figures.quant import COLORS, bars, sensitivity_bars, weight_view
 from explainer.i18n import t
+from explainer.labels import imagenet_label
 from explainer.quant.compare import MAX_CALIBRATION_PHOTOS
 from explainer.quant.int8 import SCHEMES
 from explainer.quant.ptq import OBSERVERS
@@ -100,6 +103,36 @@ google_model, google_error, google_ms = cached.google()
 st.caption(tr("quant.made", n=quantized.calibration_images, seconds=f"{quantized.seconds:.1f}",
               engine=quantized.engine, threads=latency.threads))
 
+# --- the lesson first: the same model quantized with one scale per tensor and with one per channel
+st.subheader(tr("quant.h_lesson"))
+st.markdown(tr("quant.lesson_intro"))
+
+
+def _lesson() -> None:
+    from explainer.quant.layers import list_layers
+
+    layers = list_layers(quantized.fused)
+    first_dw = next(info for info in layers if info.kind == "depthwise")
+    view = cached.layer_view(settings_key, first_dw.name, quantized.fused, batch, first_dw)
+    sides = st.columns(2, gap="large")
+    for side, lesson_scheme in zip(sides, ("per-tensor", "per-channel")):
+        with st.spinner(tr("quant.quantizing", n=len(cal_names))):
+            model, *_ = cached.quantized(lesson_scheme, observer, bool(equalize), digest, loaded.weights_id, loaded,
+                                         batch)
+        key = ("lesson", lesson_scheme, observer, bool(equalize), digest, loaded.weights_id)  # no Google column
+        agree, _ = cached.sample_agreement(key, digest, loaded, model.model, None)
+        with side:
+            st.markdown(f"**{t(f'quant.lesson_{lesson_scheme}', lang)}**")
+            a, b = st.columns(2)
+            a.metric(tr("quant.lesson_agree"), f"{agree.top1_agreement:.0%}", help=tr("quant.agreement_help",
+                                                                                      n=agree.n))
+            b.metric(tr("quant.lesson_sqnr", layer=first_dw.name), f"{view.sqnr_db[lesson_scheme]:.1f} dB",
+                     help=tr("quant.sqnr_help"))
+    st.caption(tr("quant.lesson_caption"))
+
+
+_lesson()
+
 # --- sizes and times
 st.subheader(tr("quant.h_win"))
 names = [tr("quant.m_fp32"), tr("quant.m_int8")]
@@ -121,6 +154,9 @@ right.plotly_chart(bars(names, times, colors, title=tr("quant.time_title", runs=
                    key="quant_times")
 if google_error is not None:
     st.info(tr("quant.google_missing") + " " + google_error.message(lang))
+# Honest about the times: on this x86 server int8 may well be slower than float32.
+slower = latency.int8_ms >= latency.fp32_ms or (google_model is not None and google_ms >= latency.fp32_ms)
+st.markdown(tr("quant.time_note_slower", engine=quantized.engine) if slower else tr("quant.time_note"))
 
 # --- agreement on the sample photos
 agreement, google_agreement = cached.sample_agreement(settings_key, digest, loaded, quantized.model, google_model)
@@ -131,12 +167,12 @@ st.caption(tr("quant.samples_note_samples") if calibrate_on == "samples" else tr
 google_rows = {r.file: r for r in google_agreement.rows} if google_agreement is not None else {}
 rows = []
 for r in agreement.images:
-    row = {tr("quant.col_photo"): t(f"images.sample_{r.file}", lang), tr("quant.col_fp32"): r.fp32_top1,
-           tr("quant.col_int8"): r.int8_top5[0], tr("quant.col_same"): "✓" if r.agrees else "✗",
+    row = {tr("quant.col_photo"): t(f"images.sample_{r.file}", lang), tr("quant.col_fp32"): imagenet_label(r.fp32_index, lang),
+           tr("quant.col_int8"): imagenet_label(r.int8_indices[0], lang), tr("quant.col_same"): "✓" if r.agrees else "✗",
            tr("quant.col_in_top5"): "✓" if r.fp32_in_int8_top5 else "✗"}
     if google_rows:
         g = google_rows[r.file]
-        row[tr("quant.col_google")] = g.google_top5[0] if g.google_top5 else "—"
+        row[tr("quant.col_google")] = imagenet_label(g.google_indices[0], lang) if g.google_indices else "—"
     rows.append(row)
 st.dataframe(rows, hide_index=True, width="stretch")
 
@@ -150,6 +186,10 @@ with photo_col:
 if choice is not None:
     fp32, int8, google = cached.predictions(choice.digest, settings_key, choice.image, loaded, quantized.model,
                                             google_model)
+    # ImageNet names in the user's language (the classifier's own labels are English), as on Classify
+    fp32, int8 = ([replace(p, label=imagenet_label(p.index, lang)) for p in top] for top in (fp32, int8))
+    if google is not None:
+        google = [replace(p, label=imagenet_label(p.index, lang)) for p in google]
     with result_col:
         columns = st.columns(3 if google is not None else 2)
         columns[0].plotly_chart(top_k_bar(fp32, title=tr("quant.m_fp32"), prob_label=tr("classify.prob_axis"), height=280),

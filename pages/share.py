@@ -13,33 +13,12 @@ import segno
 import streamlit as st
 
 from explainer.images import data_uri
+from pages.readable import PRESENTER_CSS
 from pages.ui import tr
 from pages.url_state import share_url
 
 PRESENTER_KEY = "presenter"
 QR_KEY = "share_qr"
-
-#: Presenter mode: larger key numbers, text, formulas and figure labels, readable from the back of a hall.
-PRESENTER_CSS = """
-<style>
-[data-testid="stMainBlockContainer"] { font-size: 1.3rem; }
-[data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] p,
-[data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] li { font-size: 1.3rem; }
-[data-testid="stMainBlockContainer"] [data-testid="stCaptionContainer"] p { font-size: 1.1rem; }
-[data-testid="stMainBlockContainer"] [data-testid="stWidgetLabel"] p { font-size: 1.2rem; }
-[data-testid="stMetricValue"], [data-testid="stMetricValue"] p { font-size: 3.4rem !important; line-height: 1.2; }
-[data-testid="stMetricLabel"] p { font-size: 1.2rem !important; }
-[data-testid="stMetricDelta"] div, [data-testid="stMetricDelta"] p { font-size: 1.3rem !important; }
-[data-testid="stMainBlockContainer"] h1 { font-size: 3.2rem; }
-[data-testid="stMainBlockContainer"] h2, [data-testid="stMainBlockContainer"] h3 { font-size: 2.2rem; }
-[data-testid="stMainBlockContainer"] .katex { font-size: 1.55em; }
-[data-testid="stPlotlyChart"] .xtick text, [data-testid="stPlotlyChart"] .ytick text { font-size: 16px !important; }
-[data-testid="stPlotlyChart"] .xtitle, [data-testid="stPlotlyChart"] .ytitle,
-[data-testid="stPlotlyChart"] .legendtext, [data-testid="stPlotlyChart"] .annotation-text,
-[data-testid="stPlotlyChart"] .bartext { font-size: 18px !important; }
-[data-testid="stPlotlyChart"] .gtitle { font-size: 22px !important; }
-</style>
-"""
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -66,7 +45,9 @@ def qr_markdown(text: str, max_width_px: int = 640) -> str:
 
 def presenter_toggle() -> bool:
     """The sidebar's presenter switch; applies the large-type styles while on."""
-    on = st.sidebar.toggle(tr("share.presenter"), key=PRESENTER_KEY, help=tr("share.presenter_help"))
+    # In the URL (``?presenter=true``, Streamlit's own binding): a deep link from a slide opens in presenter mode.
+    on = st.sidebar.toggle(tr("share.presenter"), key=PRESENTER_KEY, help=tr("share.presenter_help"),
+                           bind="query-params")
     if on:
         st.html(PRESENTER_CSS)
     return on

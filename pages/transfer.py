@@ -292,11 +292,12 @@ if run is not None:
                         width="stretch", key="tl_pca")
         st.caption(tr("transfer.pca_caption"))
 
-    with st.expander(tr("transfer.ft_title")):
+    # Stays open once its button was pressed (a rerun would otherwise close it and hide its own result).
+    with st.expander(tr("transfer.ft_title"), expanded=bool(state.get("tl_ft_pressed")), key="tl_ft_expander"):
         st.markdown(tr("transfer.ft_intro"))
         blocks = st.slider(tr("transfer.ft_blocks"), *finetune.BLOCKS_RANGE, value=1, key="tl_ft_blocks")
         epochs = st.slider(tr("transfer.ft_epochs"), 1, 3, value=finetune.EPOCHS, key="tl_ft_epochs")
-        if st.button(tr("transfer.ft_button"), key="tl_ft_run"):
+        if st.button(tr("transfer.ft_button"), key="tl_ft_run", on_click=state.__setitem__, args=("tl_ft_pressed", True)):
             bar = st.progress(0.0, text=tr("transfer.ft_running"))
             try:
                 result = finetune.fine_tune(run.data.photos, run.labels, run.train_idx, run.holdout_idx, loaded, head,
@@ -347,6 +348,7 @@ else:
 if active is None:
     st.info(tr("transfer.train_first"))
 else:
+    st.info(tr("transfer.closed_set", classes=", ".join(active.classes)))
     choice = image_source("tl_try", default_sample="chelsea")
     if choice is not None:
         left, right = st.columns(2)

@@ -156,11 +156,19 @@ def test_share_panel_shows_the_link_and_its_qr_code(monkeypatch) -> None:
 
 
 def test_presenter_mode_enlarges_the_page() -> None:
+    from pages.readable import HISTORY_SCRIPT, PRESENTER_CSS, READABLE_CSS
+
     at = open_link("cost")
-    assert not at.get("html")
+    assert [h.proto.body for h in at.get("html")] == [(READABLE_CSS + HISTORY_SCRIPT).strip()]  # every page's
     at.toggle(key="presenter").set_value(True).run()
     styles = [h.proto.body for h in at.get("html")]
-    assert len(styles) == 1 and "stMetricValue" in styles[0] and "font-size" in styles[0]
+    assert PRESENTER_CSS.strip() in styles and "stMetricValue" in PRESENTER_CSS and "font-size" in PRESENTER_CSS
+
+
+def test_presenter_mode_comes_with_a_link() -> None:
+    at = open_link("cost", presenter="true")
+    assert at.toggle(key="presenter").value is True
+    assert any("3.4rem" in h.proto.body for h in at.get("html"))
 
 
 def test_app_messages_name_files_without_server_paths() -> None:

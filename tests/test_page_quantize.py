@@ -21,6 +21,12 @@ def test_quantize_on_samples(lang: str, with_weights) -> None:
     assert 0.2 < ratio <= 0.30
     assert metrics[t("quant.agreement", lang)].endswith("%")
     assert t("quant.sqnr_tensor", lang) in metrics and metrics[t("quant.sqnr_tensor", lang)].endswith("dB")
+    from explainer.labels import imagenet_labels
+
+    names = set(imagenet_labels(lang))  # ImageNet names in the page's language, as on Classify
+    table = at.dataframe[0].value
+    assert len(table) and all(v in names for v in table[t("quant.col_fp32", lang)])
+    assert all(v in names for v in table[t("quant.col_int8", lang)])
     charts = at.get("plotly_chart")
     assert len(charts) >= 4  # sizes, times, the photo's top-5 (float, int8), the layer view
     if lang == "en":

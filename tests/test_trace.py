@@ -420,3 +420,33 @@ def test_v3_projection_record_is_not_overwritten_by_the_in_place_shortcut() -> N
     block_input = next(r for r in maps.records if r.name == "b3.expand").input
     torch.testing.assert_close(residual.tensor, project.tensor + block_input)
     assert not torch.equal(project.tensor, residual.tensor)
+
+
+@pytest.mark.parametrize("stage, channels", [("b2.expand", 16), ("b8.expand", 64), ("b3.project", 144),
+                                             ("b15.project", 960)])
+def test_a_1x1_convolution_is_a_dot_product_over_channels(v2, v2_maps, stage: str, channels: int) -> None:
+    from explainer.figures import trace as figs
+
+    maps = v2_maps[0]
+    tr = T.trace(maps, v2.model, stage, 3, 2, 5)
+    assert tr.kernel_size == 1 and len(tr.input_channels) == channels
+    dot = T.channel_contributions(tr)
+    products = tr.window.reshape(-1) * tr.kernel.reshape(-1)
+    # independent: PyTorch's own dot product of the input column and the folded weights
+    column = next(r for r in maps.records if r.name == stage).input[:, 2 * tr.stride, 5 * tr.stride].double()
+    assert float(column @ torch.from_numpy(tr.kernel.reshape(-1))) == pytest.approx(dot.total, abs=1e-9)
+    listed = len(dot.channels)
+    assert listed == (channels if channels <= T.TOP_CONTRIBUTIONS + 1 else T.TOP_CONTRIBUTIONS)
+    assert listed + dot.rest_count == channels
+    assert dot.listed_sum + dot.rest_sum == pytest.approx(tr.sum_of_products, abs=1e-9)
+    sizes = [abs(p) for p in dot.products]
+    assert sizes == sorted(sizes, reverse=True)
+    rest = np.delete(products, list(dot.channels))
+    assert np.all(np.abs(rest) <= sizes[-1])  # the listed ones really are the largest
+    for c, inp, w, p in zip(dot.channels, dot.inputs, dot.weights, dot.products):
+        assert (inp, w, p) == (tr.window[c, 0, 0], tr.kernel[c, 0, 0], products[c])
+    spec = figs.channel_bars(dot, channels, {"channel": "ch {channel}", "rest": "{n} more", "total": "all {m}",
+                                             "x": "x"}).to_dict()
+    rows = listed + (1 if dot.rest_count else 0) + 1
+    assert len(spec["layout"]["yaxis"]["ticktext"]) == rows == len(spec["layout"]["annotations"])
+    assert spec["layout"]["yaxis"]["ticktext"][-1] == f"all {channels}"

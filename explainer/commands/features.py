@@ -31,7 +31,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help='print a JSON list of {"block", "stage", "name", "shape": [c, h, w], '
                         '"zero_fraction", "mean", "max"}')
     parser.add_argument("--save-dir", default=None,
-                        help="write one PNG per block (the most active channels of each stage) into this folder")
+                        help="write one PNG per block (the clearest channels of each stage) into this folder")
     parser.add_argument("--k", type=int, default=16, help="channels per stage in the PNG grids (1-64; default %(default)s)")
     parser.set_defaults(run=run)
 

@@ -15,6 +15,7 @@ from plotly.subplots import make_subplots
 
 from explainer import registry
 from explainer.architectures import LAYER_TYPES, MemoryStep, Network
+from explainer.figures.axes import LOG_AXIS, label_positions
 from explainer.published import Published
 
 #: One colour per layer type (depthwise / pointwise as on the cost page).
@@ -67,8 +68,9 @@ def layer_costs(network: Network, labels: Mapping[str, str], selected: str | Non
         for row in (1, 2):
             fig.add_vline(x=names.index(selected), line=dict(color="#000000", dash="dot", width=1), row=row, col=1)
     fig.update_xaxes(categoryorder="array", categoryarray=names, tickangle=-60, tickfont=dict(size=9))
+    # the legend above the "MACs" subplot title, growing upwards when it wraps on a phone (never over it)
     fig.update_layout(barmode="overlay", height=560, margin=dict(l=10, r=10, t=40, b=10),
-                      legend=dict(orientation="h", y=1.08), bargap=0.15)
+                      legend=dict(orientation="h", yanchor="bottom", y=1.07, x=0), bargap=0.15)
     return fig
 
 
@@ -126,7 +128,7 @@ def twin_per_block(network: Network, twin: Network, labels: Mapping[str, str]) -
     fig.add_trace(go.Bar(x=x, y=per_block(twin), name=labels["twin"], marker_color="#d1495b"))
     fig.update_layout(barmode="group", height=330, margin=dict(l=10, r=10, t=20, b=10),
                       xaxis_title=labels["block"], yaxis_title=labels["macs"], legend=dict(orientation="h", y=1.12))
-    fig.update_yaxes(type="log")
+    fig.update_yaxes(**LOG_AXIS)
     return fig
 
 
@@ -142,10 +144,12 @@ def published_scatter(entries: Sequence[Published], current: tuple[float, str] |
     groups: dict[str, list[Published]] = {}
     for entry in entries:
         groups.setdefault("twin" if entry.twin else entry.model, []).append(entry)
+    where = dict(zip(map(id, entries), label_positions([e.macs_m for e in entries], [e.top1 for e in entries])))
     for key, group in groups.items():
         fig.add_trace(go.Scatter(
             x=[e.macs_m for e in group], y=[e.top1 for e in group], mode="markers+text", name=display[key],
-            text=[e.label for e in group], textposition="top center", textfont=dict(size=9),
+            text=[e.label for e in group], textposition=[where[id(e)] for e in group], textfont=dict(size=9),
+            cliponaxis=False,
             marker=dict(size=[8 + 3 * e.params_m ** 0.5 * 2 for e in group],
                         color=MODEL_COLORS.get(key, "#777777"), line=dict(color="#ffffff", width=1)),
             customdata=[[e.params_m, e.tables] for e in group],
@@ -164,7 +168,7 @@ def published_scatter(entries: Sequence[Published], current: tuple[float, str] |
         ))
     fig.update_layout(height=440, margin=dict(l=10, r=10, t=20, b=10), xaxis_title=labels["macs_m"],
                       yaxis_title=labels["top1"], legend=dict(orientation="h", y=-0.2))
-    fig.update_xaxes(type="log")
+    fig.update_xaxes(**LOG_AXIS)
     fig.update_yaxes(range=[low, high])
     return fig
 

@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from explainer.costs import Comparison, SweepPoint
+from explainer.figures.axes import LOG_AXIS
 
 #: One colour per sub-layer kind, used on every cost figure.
 COLORS = {
@@ -49,7 +50,7 @@ def cost_bars(result: Comparison, labels: Mapping[str, str], log_scale: bool = F
     fig.update_layout(barmode="stack", height=380, margin=dict(l=10, r=10, t=40, b=10),
                       legend=dict(orientation="h", y=-0.15))
     if log_scale:
-        fig.update_yaxes(type="log")
+        fig.update_yaxes(**LOG_AXIS)
     return fig
 
 
@@ -73,7 +74,7 @@ def ratio_sweep(points: list[SweepPoint], current_x: int, labels: Mapping[str, s
                                  marker=dict(color=COLORS["standard"], size=14, symbol="circle-open", line=dict(width=3))))
     fig.update_layout(height=330, margin=dict(l=10, r=10, t=30, b=10), xaxis_title=labels["x"],
                       yaxis_title=labels["ratio"], legend=dict(orientation="h", y=-0.25))
-    fig.update_yaxes(type="log")
+    fig.update_yaxes(**LOG_AXIS)
     if log_x:
-        fig.update_xaxes(type="log")
+        fig.update_xaxes(**LOG_AXIS)
     return fig

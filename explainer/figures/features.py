@@ -190,7 +190,7 @@ def _colorbar_trace(low: float, high: float, cmap: str, xaxis: str = "x", yaxis:
 
 def channel_grid(record: StageRecord, channels: Sequence[int], *, normalise: str = "channel", lang: str = "en",
                  title: str = "", columns: int = 8) -> go.Figure:
-    """The grid of ``channels`` (e.g. the k most active) as one picture, each tile labelled ``#c``.
+    """The grid of ``channels`` (e.g. the k clearest) as one picture, each tile labelled ``#c``.
 
     With shared normalisation a colour bar gives the common scale.
     """
@@ -219,13 +219,13 @@ def channel_grid(record: StageRecord, channels: Sequence[int], *, normalise: str
 
 
 def grid_png(record: StageRecord, k: int = 16, *, normalise: str = "channel", columns: int = 8) -> Image.Image:
-    """The ``k`` most active channels of one stage as a PNG-ready picture."""
+    """The ``k`` clearest channels of one stage as a PNG-ready picture."""
     return Image.fromarray(mosaic(record, top_channels(record, k), normalise=normalise, columns=columns).pixels)
 
 
 def block_png(records: Sequence[StageRecord], k: int = 16, *, columns: int = 8, lang: str = "en") -> Image.Image:
     """One picture per block for ``--save-dir``: for every stage a title line
-    (``b3.dw  depthwise  56×56×144``) over the mosaic of its ``k`` most active channels."""
+    (``b3.dw  depthwise  56×56×144``) over the mosaic of its ``k`` clearest channels."""
     parts: list[Image.Image] = []
     for record in records:
         tiles = grid_png(record, k, columns=columns)
@@ -291,9 +291,9 @@ def path_panels(records: Sequence[StageRecord]) -> list[PathPanel]:
     """Which channel each stage of a block shows.
 
     The depthwise filter works on one channel at a time, so the expansion (and
-    the SE scale) show the *same* channel as the depthwise stage's most active
+    the SE scale) show the *same* channel as the depthwise stage's clearest
     one; the projection mixes all channels, so it (and the residual sum) show
-    the projection's most active channel.
+    the projection's clearest channel.
     """
     by_stage = {r.stage: r for r in records}
     panels = []
@@ -364,7 +364,7 @@ def panel_pixels(record: StageRecord, channel: int, min_side: int = 112) -> np.n
 
 
 def journey_strip(maps: FeatureMaps, *, lang: str = "en", title: str = "", panels_per_row: int = 10) -> go.Figure:
-    """The input photo, then one channel per block (its output's most active one) up to the last
+    """The input photo, then one channel per block (its output's clearest one) up to the last
     convolution, each labelled with H×W×C: the resolution falls from 224 to 7 while channels grow.
     Every panel has the same size on screen, so coarser pixels show the shrinking resolution."""
     from explainer.features import journey

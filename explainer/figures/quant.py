@@ -10,6 +10,7 @@ from typing import Sequence
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from explainer.figures.axes import LOG_AXIS
 from explainer.quant.int8 import WeightStats
 from explainer.quant.layers import Sensitivity
 
@@ -48,7 +49,7 @@ def weight_view(stats: WeightStats, *, hist_title: str, ranges_title: str, value
         figure.add_trace(go.Scatter(x=[channels[0] - 0.5, channels[-1] + 0.5], y=[sign * step, sign * step],
                                     mode="lines", line=dict(color=COLORS["int8"], dash="dash", width=1),
                                     name=tensor_step_label, showlegend=sign == 1, hoverinfo="skip"), row=1, col=2)
-    figure.update_yaxes(type="log", title_text=count_label, row=1, col=1)
+    figure.update_yaxes(**LOG_AXIS, title_text=count_label, row=1, col=1)
     figure.update_xaxes(title_text=value_label, row=1, col=1)
     figure.update_xaxes(title_text=channel_label, row=1, col=2)
     figure.update_yaxes(title_text=value_label, row=1, col=2)

@@ -17,7 +17,7 @@ import numpy as np
 import plotly.graph_objects as go
 from _plotly_utils.utils import convert_to_base64
 
-from explainer.trace import ConvTrace, SlideBand, WindowStep
+from explainer.trace import ChannelContributions, ConvTrace, SlideBand, WindowStep
 
 #: Cells with their number written inside when a panel has at most this many.
 MAX_TEXT_CELLS = 81
@@ -148,6 +148,64 @@ def step_panels(tr: ConvTrace, titles: Sequence[str], pad_label: str, hover: Seq
     for i in range(1, 4):
         layout[f"xaxis{'' if i == 1 else i}"]["showticklabels"] = False
         layout[f"yaxis{'' if i == 1 else i}"]["showticklabels"] = False
+    return _figure(data, layout)
+
+
+#: Height of one row of the 1×1 channel view in px (room for presenter-sized labels).
+CHANNEL_ROW_PX = 30
+POSITIVE_COLOUR = "#b2182b"
+NEGATIVE_COLOUR = "#2166ac"
+REST_COLOUR = "rgba(120,120,120,0.75)"
+TOTAL_COLOUR = "#333333"
+
+
+def _signed(value: float, digits: int) -> str:
+    """``+0.123`` / ``−0.123`` (a real minus sign, easier to read on a projector)."""
+    return f"{value:+.{digits}f}".replace("-", "−")
+
+
+def channel_bars(contrib: ChannelContributions, in_channels: int, labels: dict[str, str],
+                 digits: int = 3) -> go.Figure:
+    """A 1×1 convolution as the dot product it is: one row per listed input channel (``input × weight``
+    written on the left, the product as a bar, its value on the right), then one row for the other
+    channels together and one for the sum of all ``in_channels`` products.
+
+    Every text sits in its own row and column (tick labels left, values in the right margin), so nothing can
+    overlap at any channel count: 16 channels show all 16, 960 show the top ones and one summary row.
+    ``labels``: ``channel`` (with ``{channel}``), ``rest`` (``{n}``), ``total`` (``{m}``), ``x``, ``hover``.
+    """
+    names, values, colours, notes, hovers = [], [], [], [], []
+    for channel, inp, weight, product in zip(contrib.channels, contrib.inputs, contrib.weights, contrib.products):
+        names.append(f"{labels['channel'].format(channel=channel)}: {inp:.{digits}f} × {_signed(weight, digits)}")
+        values.append(product)
+        colours.append(POSITIVE_COLOUR if product >= 0 else NEGATIVE_COLOUR)
+        notes.append(_signed(product, digits))
+        hovers.append(f"{inp:.6f} × {weight:.6f} = {product:.6f}")
+    if contrib.rest_count:
+        names.append(labels["rest"].format(n=contrib.rest_count))
+        values.append(contrib.rest_sum)
+        colours.append(REST_COLOUR)
+        notes.append(_signed(contrib.rest_sum, digits))
+        hovers.append(f"Σ+ {contrib.rest_positive:.6f}, Σ− {contrib.rest_negative:.6f}")
+    names.append(labels["total"].format(m=in_channels))
+    values.append(contrib.total)
+    colours.append(TOTAL_COLOUR)
+    notes.append(_signed(contrib.total, digits))
+    hovers.append(f"{contrib.total:.6f}")
+    rows = len(names)
+    data = [{"type": "bar", "orientation": "h", "x": values, "y": list(range(rows)), "marker": {"color": colours},
+             "customdata": hovers, "hovertemplate": "%{customdata}<extra></extra>", "showlegend": False}]
+    annotations = [{"text": note, "x": 1.0, "xref": "paper", "xanchor": "left", "xshift": 8, "y": row, "yref": "y",
+                    "showarrow": False, "font": {"size": 13, "family": "monospace"}}
+                   for row, note in enumerate(notes)]
+    layout = {"height": 70 + CHANNEL_ROW_PX * rows, "margin": {"l": 10, "r": 80, "t": 10, "b": 50},
+              "bargap": 0.25, "annotations": annotations,
+              "yaxis": {"tickmode": "array", "tickvals": list(range(rows)), "ticktext": names, "autorange": "reversed",
+                        "automargin": True, "tickfont": {"size": 13, "family": "monospace"}, "fixedrange": True},
+              "xaxis": {"title": {"text": labels["x"]}, "zeroline": True, "zerolinecolor": "grey",
+                        "fixedrange": True, "automargin": True},
+              "shapes": [{"type": "line", "xref": "paper", "yref": "y", "x0": 0, "x1": 1, "y0": rows - 1.5,
+                          "y1": rows - 1.5, "line": {"color": "grey", "width": 1, "dash": "dot"}}]}
     return _figure(data, layout)
 
 

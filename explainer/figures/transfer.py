@@ -8,6 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from explainer.figures.axes import LOG_AXIS
 from explainer.transfer.head import CurvePoint
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
@@ -29,7 +30,7 @@ def training_curve(points: Sequence[CurvePoint], *, steps: int, title: str, step
     figure.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=40, b=30),
                          legend=dict(orientation="h", y=-0.25))
     figure.update_xaxes(title_text=step_label, range=[0, steps])
-    figure.update_yaxes(title_text=loss_label, type="log", secondary_y=False)
+    figure.update_yaxes(title_text=loss_label, **LOG_AXIS, secondary_y=False)
     figure.update_yaxes(title_text=accuracy_label, range=[0, 1.02], tickformat=".0%", secondary_y=True)
     return figure
 

@@ -11,6 +11,7 @@ from typing import Callable, Mapping, Sequence
 import plotly.graph_objects as go
 
 from explainer.costs import BlockCost
+from explainer.figures.axes import LOG_AXIS, label_positions
 from explainer.zoo.latency import ZooRow
 from explainer.zoo.roofline import Machine, RooflinePoint
 
@@ -39,6 +40,9 @@ def accuracy_scatter(rows: Sequence[ZooRow], cost: Callable[[ZooRow], float | No
     fig = go.Figure()
     usable = [r for r in rows if r.top1 is not None and cost(r) is not None]
     named = {r.model for r in front} | {pick}  # the others are named on hover (labels would overlap)
+    labelled = [r for r in usable if r.model in named]
+    where = dict(zip((r.model for r in labelled), label_positions([cost(r) for r in labelled],
+                                                                   [r.top1 for r in labelled])))
     for family, color in FAMILY_COLORS.items():
         chosen = [r for r in usable if r.family == family]
         if not chosen:
@@ -46,7 +50,7 @@ def accuracy_scatter(rows: Sequence[ZooRow], cost: Callable[[ZooRow], float | No
         fig.add_trace(go.Scatter(
             x=[cost(r) for r in chosen], y=[r.top1 for r in chosen], mode="markers+text",
             text=[r.display if r.model in named else "" for r in chosen], hovertext=[r.display for r in chosen],
-            textposition="top center", textfont={"size": 10},
+            textposition=[where.get(r.model, "top center") for r in chosen], textfont={"size": 10}, cliponaxis=False,
             marker={"size": 10, "color": color, "symbol": ["diamond" if r.reference else "circle" for r in chosen]},
             name=labels[family], hovertemplate="%{hovertext}<br>%{x:,.4g}<br>top-1 %{y:.1f} %<extra></extra>"))
     if len(front) > 1:
@@ -65,7 +69,7 @@ def accuracy_scatter(rows: Sequence[ZooRow], cost: Callable[[ZooRow], float | No
         fig.add_trace(go.Scatter(x=[cost(row)], y=[row.top1], mode="markers", name=labels["pick"],
                                  marker={"size": 22, "color": "rgba(0,0,0,0)", "line": {"color": "#e4572e", "width": 3}},
                                  hovertemplate=row.display + "<extra></extra>"))
-    fig.update_xaxes(type="log", title=labels["x"])
+    fig.update_xaxes(**LOG_AXIS, title=labels["x"])
     fig.update_yaxes(title=labels["y"])
     fig.update_layout(height=440, margin={"l": 10, "r": 10, "t": 30, "b": 10},
                       legend={"orientation": "h", "y": -0.2})
@@ -108,8 +112,8 @@ def roofline(points: Sequence[RooflinePoint], machine: Machine, labels: Mapping[
             customdata=[[p.macs, p.bytes_moved] for p in chosen],
             hovertemplate="%{text}<br>%{customdata[0]:,} MACs, %{customdata[1]:,} bytes<br>"
                           "%{x:.2f} MAC/B · %{y:.1f} GMAC/s<extra></extra>"))
-    fig.update_xaxes(type="log", title=labels["x"])
-    fig.update_yaxes(type="log", title=labels["y"])
+    fig.update_xaxes(**LOG_AXIS, title=labels["x"])
+    fig.update_yaxes(**LOG_AXIS, title=labels["y"])
     fig.update_layout(height=480, margin={"l": 10, "r": 10, "t": 30, "b": 10}, legend={"orientation": "h", "y": -0.2})
     return fig
 
