@@ -35,8 +35,10 @@ def test_energy_page(tab: Tab, lang: str) -> None:
         "() => document.querySelectorAll('[data-testid=\"stPlotlyChart\"] .main-svg').length >= 3",
         timeout=RENDER_TIMEOUT_MS)
     # the table's chart is on a log axis and holds every operation
-    log_axis = page.evaluate("() => document.querySelector('.js-plotly-plot').layout.xaxis.type")
-    assert log_axis == "log"
+    # (waited for, not read at one moment: a rerun may still be replacing the charts)
+    page.wait_for_function(
+        "() => { const p = document.querySelector('.js-plotly-plot');"
+        " return !!(p && p.layout && p.layout.xaxis && p.layout.xaxis.type === 'log'); }", timeout=RENDER_TIMEOUT_MS)
     fp32 = energy.estimate("mobilenet_v2", dtype="fp32")
     assert f"{fp32.total_mj:.3f} mJ" in _metrics(tab)
     text = page.locator('[data-testid="stMainBlockContainer"]').inner_text()
