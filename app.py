@@ -82,7 +82,7 @@ def menu() -> dict[str, list[st.Page]]:
 
 
 show_menu()  # the config hides Streamlit's automatic pages/ list; this menu is shown (pages/legacy_folder.py)
-current = st.navigation(menu())
+current = st.navigation(menu(), expanded=True)  # every page listed (Streamlit folds a menu of 13+ under "View more")
 url_state.page_opened(current.url_path)  # the link this page was opened with (settings in the URL)
 if show_reconnect_notice(current.url_path):  # a worker died: this session is new and the earlier work is gone
     st.warning(tr("limits.reconnected"), icon="🔌")
