@@ -3,7 +3,7 @@
 import streamlit as st
 
 from explainer import energy
-from explainer.architectures import RESOLUTION_RANGE, WIDTH_RANGE
+from explainer.architectures import WIDTH_RANGE
 from explainer.errors import ExplainerError
 from explainer.figures.energy import ladder_bars, split_bars, table_bars
 from explainer import registry

@@ -11,17 +11,14 @@ from __future__ import annotations
 
 import streamlit as st
 
+from pages.streamlit_private import widget_values_sent
+
 _STARTED = "_session_started"
 
 
 def _incoming_widget_values() -> int:
-    """How many widget values the browser sent with this run (Streamlit's session state, read only)."""
-    try:
-        from streamlit.runtime.state import get_session_state
-
-        return len(get_session_state()._state._new_widget_state.states)  # noqa: SLF001 - read only
-    except Exception:  # noqa: BLE001 - another Streamlit version: no notice rather than a failure
-        return 0
+    """How many widget values the browser sent with this run."""
+    return widget_values_sent()
 
 
 _RECONNECTED = "_session_reconnected"  # the page the browser reconnected on; "" once the student moved on

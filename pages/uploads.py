@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Sequence
 
 import streamlit as st
-from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+from pages.streamlit_private import remove_uploaded_files
 
 #: Most files one upload field takes at once (the rest are named in one line and not read).
 MAX_FILES_PER_UPLOAD = 50
@@ -25,14 +26,7 @@ def uploader_key(base: str) -> str:
 
 def drop(files: Sequence) -> None:
     """Drop ``files``' bytes from the server's upload store (the uploader no longer returns them)."""
-    ctx = get_script_run_ctx()
-    remove = getattr(getattr(ctx, "uploaded_file_mgr", None), "remove_file", None) if ctx is not None else None
-    for file in files:
-        if remove is not None:
-            try:
-                remove(session_id=ctx.session_id, file_id=file.file_id)
-            except Exception:  # noqa: BLE001 - already gone (the browser deleted it): nothing to free
-                pass
+    remove_uploaded_files(files)
 
 
 def release(base: str, files: Sequence) -> None:
