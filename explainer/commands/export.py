@@ -56,7 +56,7 @@ def _photos(folder: str | None):
 
 
 def run(args: argparse.Namespace) -> int:
-    from explainer.commands.weights import text_progress
+    from explainer.commands.fetch import text_progress
     from explainer.deploy.pte import check_settings, export_and_measure, load_network, require_executorch
     from explainer.errors import InvalidInputError
     from explainer.threads import configure_torch_threads

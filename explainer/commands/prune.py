@@ -47,7 +47,7 @@ def _samples(loaded):
 
 def run(args: argparse.Namespace) -> int:
     from explainer import prune
-    from explainer.commands.weights import text_progress
+    from explainer.commands.fetch import text_progress
     from explainer.errors import InvalidInputError
     from explainer.quant.compare import batch_of, collect_photos
     from explainer.threads import configure_torch_threads
