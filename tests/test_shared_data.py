@@ -41,7 +41,9 @@ def _run(tmp_path: Path, shared: Path, require: bool) -> tuple[int, str, dict]:
     report = tmp_path / "report.json"
     env = {k: v for k, v in os.environ.items()
            if k not in ("EXPLAINER_WEIGHTS_DIR", "EXPLAINER_DATA_DIR", "EXPLAINER_REQUIRE_SHARED", "PYTEST_ADDOPTS")}
-    env.update(EXPLAINER_SHARED_DIR=str(shared), EXPLAINER_SHARED_REPORT=str(report))
+    env.update(EXPLAINER_SHARED_DIR=str(shared), EXPLAINER_SHARED_REPORT=str(report),
+               PYTHONPATH=os.pathsep.join(filter(None, [str(Path(__file__).resolve().parent.parent),
+                                                        os.environ.get("PYTHONPATH", "")])))  # the app's packages
     if require:
         env["EXPLAINER_REQUIRE_SHARED"] = "1"
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rfEs", str(suite)],
