@@ -108,5 +108,5 @@ def test_offline_without_model_files(tmp_path: Path, monkeypatch: pytest.MonkeyP
     at = run_page(PAGE, "en", timeout=180)
     assert not at.exception and len(at.error) == 3 and invokes == []
     assert "deeplabv3_mnv2_pascal_quant.tflite" in at.error[0].value.replace("\\", "")  # shown as text: Markdown-escaped
-    assert "coco_labelmap.txt" in at.error[2].value  # the detector's files (the label map is looked up first)
+    assert "coco_labelmap.txt" in at.error[2].value.replace("\\", "")  # the detector's files (the label map is looked up first)
     assert len(at.dataframe) == 2
