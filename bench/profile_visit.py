@@ -92,14 +92,15 @@ def summarise(folded: Path) -> list[tuple[str, int, float]]:
 
 
 async def _visits(base_url: str, count: int, at_once: bool) -> list:
-    from bench.loadtest import shared_photos, student
+    from bench.loadtest import distinct_photo, shared_photos, student
 
     photos = shared_photos()
+    # Every visit uploads its own bytes (as in the load test): no visit is a cache hit of another's photo.
+    mine = [distinct_photo(photos[i % len(photos)], i) for i in range(count)]
     if at_once:
         start = time.perf_counter() + 0.2
-        return list(await asyncio.gather(*(student(base_url, i, photos[i % len(photos)], "en", start)
-                                           for i in range(count))))
-    return [await student(base_url, i, photos[i % len(photos)], "en", 0.0) for i in range(count)]
+        return list(await asyncio.gather(*(student(base_url, i, mine[i], "en", start) for i in range(count))))
+    return [await student(base_url, i, mine[i], "en", 0.0) for i in range(count)]
 
 
 def profile(visits: int = 10, at_once: bool = False, py_spy: bool = False, rate: int = 200,
