@@ -171,6 +171,12 @@ class LoadedModel:
         return f"{self.kind}:{self.source}" if self.source else self.kind
 
     @property
+    def cache_key(self) -> str:
+        """Which weights these are, for the per-photo caches shared by all sessions (with the model's name):
+        two loads of the same file share results, a different file or an untrained model never does."""
+        return f"{self.kind}:{self.weights_id}:{self.source}"
+
+    @property
     def display_name(self) -> str:
         label = DISPLAY_NAMES[self.name]
         if self.name == "mobilenet_v1" and (self.width != 1.0 or self.input_size != 224):

@@ -23,9 +23,6 @@ def cost_of(loaded) -> tuple[int, int, str]:
     return _cost(loaded.name, loaded.weights_id, loaded.width, loaded.input_size, loaded)
 
 
-def weights_key(loaded) -> str:
-    return f"{loaded.kind}:{loaded.weights_id}:{loaded.source}"
-
 
 @st.cache_data(show_spinner=False, max_entries=64, ttl=3600)
 def _classified(digest: str, name: str, weights: str, top: int, _image, _loaded) -> tuple[Classification, str, int]:
@@ -41,7 +38,7 @@ def _classified(digest: str, name: str, weights: str, top: int, _image, _loaded)
 
 def classified(choice, loaded, top: int) -> tuple[Classification, str, int]:
     """``choice``'s photo through ``loaded``: (result, the network's input as a JPEG data URI, its side)."""
-    return _classified(choice.digest, loaded.name, weights_key(loaded), top, choice.image, loaded)
+    return _classified(choice.digest, loaded.name, loaded.cache_key, top, choice.image, loaded)
 
 
 @st.cache_resource(show_spinner=False, max_entries=128, ttl=3600)
@@ -54,4 +51,4 @@ def _top_chart(digest: str, name: str, weights: str, lang: str, title: str, prob
 def top_chart(choice, loaded, result: Classification, lang: str, title: str, prob_label: str, height: int = 300):
     """The top-k chart of one cached result, built once per language (st.plotly_chart only reads it);
     class names in that language, the English ones on hover."""
-    return _top_chart(choice.digest, loaded.name, weights_key(loaded), lang, title, prob_label, height, result)
+    return _top_chart(choice.digest, loaded.name, loaded.cache_key, lang, title, prob_label, height, result)

@@ -22,5 +22,5 @@ def capture(choice, loaded) -> FeatureMaps:
     """``choice``'s photo through ``loaded`` (the page's only forward pass), once per photo content, model and
     weights; shared read-only (``st.cache_resource``: too large to copy on every rerun as ``st.cache_data``
     would)."""
-    return _capture(choice.digest, loaded.name, f"{loaded.kind}:{loaded.weights_id}:{loaded.source}", choice.image,
+    return _capture(choice.digest, loaded.name, loaded.cache_key, choice.image,
                     loaded)

@@ -28,11 +28,8 @@ def _capture(digest: str, name: str, weights: str, _image, _loaded) -> fm.Featur
 
 def capture(choice, loaded) -> fm.FeatureMaps:
     """``choice``'s photo through ``loaded``, once per photo content, model and weights."""
-    return _capture(choice.digest, loaded.name, weights_key(loaded), choice.image, loaded)
+    return _capture(choice.digest, loaded.name, loaded.cache_key, choice.image, loaded)
 
-
-def weights_key(loaded) -> str:
-    return f"{loaded.kind}:{loaded.weights_id}:{loaded.source}"
 
 
 @st.cache_resource(show_spinner=False, max_entries=4 * CACHE_ENTRIES, ttl=3600)
@@ -46,7 +43,7 @@ def _journey(digest: str, name: str, weights: str, lang: str, _maps: fm.FeatureM
 
 def journey(choice, loaded, lang: str, maps: fm.FeatureMaps):
     """The journey strip of ``capture(choice, loaded)`` in ``lang`` (st.plotly_chart only reads it)."""
-    return _journey(choice.digest, loaded.name, weights_key(loaded), lang, maps)
+    return _journey(choice.digest, loaded.name, loaded.cache_key, lang, maps)
 
 
 #: Figures kept of each kind below: a lecture hall moving the same sliders over the same photo draws each view
@@ -62,7 +59,7 @@ def _path_strip(digest: str, name: str, weights: str, block: int, lang: str, _ma
 
 def path_strip(choice, loaded, maps: fm.FeatureMaps, block: int, lang: str):
     """The bottleneck strip of ``block`` of ``capture(choice, loaded)`` (st.plotly_chart only reads it)."""
-    return _path_strip(choice.digest, loaded.name, weights_key(loaded), block, lang, maps)
+    return _path_strip(choice.digest, loaded.name, loaded.cache_key, block, lang, maps)
 
 
 @st.cache_resource(show_spinner=False, max_entries=FIGURE_ENTRIES, ttl=3600)
@@ -74,7 +71,7 @@ def _channel_grid(digest: str, name: str, weights: str, block: int, stage: str, 
 
 def channel_grid(choice, loaded, record: fm.StageRecord, channels: list[int], normalise: str, title: str):
     """:func:`explainer.figures.features.channel_grid` of a stage of ``capture(choice, loaded)``, shared."""
-    return _channel_grid(choice.digest, loaded.name, weights_key(loaded), record.block, record.stage,
+    return _channel_grid(choice.digest, loaded.name, loaded.cache_key, record.block, record.stage,
                          tuple(int(c) for c in channels), normalise, title, record)
 
 
@@ -89,5 +86,5 @@ def _channel_figure(digest: str, name: str, weights: str, block: int, stage: str
 def channel_figure(choice, loaded, maps: fm.FeatureMaps, record: fm.StageRecord, channel: int, overlay: bool,
                    title: str):
     """Channel ``channel`` of ``record`` (a stage of ``maps``) enlarged, shared by every session that shows it."""
-    return _channel_figure(choice.digest, loaded.name, weights_key(loaded), record.block, record.stage,
+    return _channel_figure(choice.digest, loaded.name, loaded.cache_key, record.block, record.stage,
                            int(channel), bool(overlay), title, maps)
