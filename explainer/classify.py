@@ -102,6 +102,21 @@ def trim_extreme_aspect(image: Image.Image, max_aspect: float = MAX_ASPECT) -> I
     return image.crop(box)
 
 
+def resized_for_crop(image: Image.Image, transform) -> Image.Image:
+    """The image ``transform`` (a torchvision ``ImageClassification`` preset) takes its centre crop from:
+    trimmed like :func:`preprocess`, resized to the transform's ``resize_size`` the same way. Its shorter side is
+    exactly ``resize_size``, so preprocessing it again trims nothing and resizes nothing (torchvision returns an
+    image already at the target size untouched): ``preprocess`` gives the very same tensor for it as for
+    ``image``. A transform without ``resize_size`` gets the trimmed image."""
+    from torchvision.transforms import functional as F
+
+    trimmed = trim_extreme_aspect(image)
+    size = getattr(transform, "resize_size", None)
+    if size is None:
+        return trimmed
+    return F.resize(trimmed, size, interpolation=transform.interpolation, antialias=transform.antialias)
+
+
 def preprocess(image: Image.Image, loaded: LoadedModel) -> torch.Tensor:
     """The batch ``[1, 3, H, W]`` fed to the network: the weights' own transform of ``image``."""
     return loaded.transform(trim_extreme_aspect(image)).unsqueeze(0)

@@ -281,3 +281,11 @@ def jpeg_bytes(image: Image.Image | np.ndarray, quality: int = 90) -> bytes:
     out = io.BytesIO()
     image.save(out, format="JPEG", quality=quality)
     return out.getvalue()
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    """``image`` as a lossless PNG (the same bytes for the same pixels): decoded again (``load_image`` without
+    ``min_side``) it gives back exactly these pixels."""
+    out = io.BytesIO()
+    image.save(out, "PNG", compress_level=6)
+    return out.getvalue()

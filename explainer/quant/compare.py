@@ -73,6 +73,18 @@ def collect_photos(folder: str | Path, *, limit: int | None = None) -> PhotoFold
     return PhotoFolder(photos, skipped, not_read)
 
 
+def calibration_copy(data: bytes, name: str, loaded) -> bytes:
+    """What a page keeps of an uploaded calibration photo instead of the upload: a lossless PNG of the image
+    the weights' preprocessing crops its centre from (decoded at :data:`WORKING_MIN_SIDE` as every upload,
+    trimmed and resized as :func:`explainer.classify.preprocess` does; about 100–150 KB for a photo of any
+    size). Decoded again with ``load_image(copy)`` (no ``min_side``) and preprocessed, it gives exactly the
+    tensor the original gives. Raises :class:`~explainer.errors.ImageError` for a file that is not a photo."""
+    from explainer.classify import resized_for_crop
+    from explainer.images import png_bytes
+
+    return png_bytes(resized_for_crop(load_image(data, name, min_side=WORKING_MIN_SIDE), loaded.transform))
+
+
 def batch_of(images: list[Image.Image], loaded) -> torch.Tensor:
     """The images preprocessed with the weights' own transform, stacked to ``[N, 3, 224, 224]``."""
     if not images:

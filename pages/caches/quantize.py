@@ -17,16 +17,17 @@ def files_digest(files: tuple[tuple[str, bytes], ...]) -> str:
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def calibration(digest: str, _files: tuple[tuple[str, bytes], ...], weights_id: str, _loaded):
+def calibration(digest: str, _files: tuple[tuple[str, bytes], ...], weights_id: str, _loaded, copies: bool = False):
     """(batch, kept, skipped) of the calibration photos, one per set of files (by content hash): ``kept`` the
     positions of the photos in the batch, ``skipped`` (position, error) for the others. No file name is kept:
-    the cache is shared, and a session shows its own names (by position)."""
+    the cache is shared, and a session shows its own names (by position). ``copies``: the files are
+    :func:`explainer.quant.compare.calibration_copy` PNGs, decoded as they are (already at working size)."""
     from explainer.quant.compare import batch_of
 
     loaded_images, kept, skipped = [], [], []
     for position, (_name, data) in enumerate(_files):
         try:
-            loaded_images.append(images.load_image(data, "image", min_side=images.WORKING_MIN_SIDE))
+            loaded_images.append(images.load_image(data, "image", min_side=None if copies else images.WORKING_MIN_SIDE))
             kept.append(position)
         except ImageError as err:
             skipped.append((position, err))
