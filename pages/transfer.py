@@ -28,6 +28,7 @@ from explainer.transfer import datasets as ds
 from explainer.transfer import embed, finetune, teach
 from explainer.transfer.head import STEPS, Head, check_head_fits, head_bytes, read_head
 from explainer.transfer.pca import pca_2d
+from explainer.lecture.kept import EXPIRY_HOURS, keep_head, kept_head, new_token
 from explainer.safe_text import markdown_text, plotly_text
 from pages.caches.transfer import class_map, thumb
 from pages.downloads import download
@@ -44,6 +45,8 @@ MAX_SESSION_DECODE_PIXELS = 400_000_000
 #: Models offered (those with published ImageNet weights).
 MODELS = registry.PRETRAINED
 THUMBS = 12
+#: The URL parameter holding this browser's token for its kept head.
+KEPT_PARAM = "kept"
 
 lang = current_language()
 st.title(tr("transfer.title"))
@@ -53,6 +56,19 @@ state = st.session_state
 state.setdefault("tl_photos", [])  # list[ds.Photo]; label = class slot
 state.setdefault("tl_seen", set())  # upload file ids already taken in
 state.setdefault("tl_n", 2)
+
+# A trained head is kept in the shared store under a random token in the URL (?kept=…): a browser that
+# reconnects into a fresh session after its worker died gets it back (explainer/lecture/kept.py).
+link_token = st.query_params.get(KEPT_PARAM)
+if link_token is not None and "tl_run" not in state and state.get("tl_kept_tried") != link_token:
+    state["tl_kept_tried"] = link_token
+    restored_head = kept_head(link_token)  # None for an unknown, expired or crafted token: one line below
+    state["tl_restored"] = restored_head
+    state["tl_kept_status"] = "none" if restored_head is None else "restored"
+    if restored_head is not None:
+        state["tl_kept_token"] = link_token
+        if restored_head.model in MODELS:
+            state["tl_model"] = restored_head.model  # the backbone it was trained on (before its selector)
 
 
 def _names() -> list[str]:
@@ -116,6 +132,16 @@ model_name = st.selectbox(tr("transfer.model"), MODELS, key="tl_model", format_f
                           help=tr("transfer.model_help"))
 loaded = get_model(model_name)
 untrained_banner(loaded)
+
+restored: Head | None = None
+if "tl_run" not in state and state.get("tl_kept_status") == "restored" and state.get("tl_restored") is not None:
+    try:
+        restored = check_head_fits(state["tl_restored"], model_name, embed.feature_dim(loaded))
+        st.success(tr("kept.head_restored", classes=", ".join(markdown_text(c) for c in restored.classes)), icon="♻️")
+    except ExplainerError:
+        restored = None  # another backbone chosen since: the kept head does not fit it
+elif "tl_run" not in state and state.get("tl_kept_status") == "none":
+    st.info(tr("kept.head_none", hours=EXPIRY_HOURS), icon="🔗")
 
 # ---------------------------------------------------------------- data
 st.subheader(tr("transfer.data_title"))
@@ -237,8 +263,16 @@ if st.button(tr("transfer.train_button"), key="tl_train", type="primary", disabl
         state["tl_run"] = {"signature": signature, "run": run, "pca": pca_2d(run.features)
                            if len(run.features) >= 2 else None}
         state.pop("tl_ft", None)
+        for key in ("tl_restored", "tl_kept_status"):
+            state.pop(key, None)
+        token = state.setdefault("tl_kept_token", new_token())
+        if keep_head(token, run.trained.head):
+            st.query_params[KEPT_PARAM] = token
     except ExplainerError as err:
         show_error(err)
+if state.get("tl_kept_token") and ("tl_run" in state or restored is not None) \
+        and st.query_params.get(KEPT_PARAM) != state["tl_kept_token"]:
+    st.query_params[KEPT_PARAM] = state["tl_kept_token"]  # back in the URL after a visit to another page
 
 stored = state.get("tl_run")
 run = stored["run"] if stored else None
@@ -325,7 +359,7 @@ if run is not None:
 # ---------------------------------------------------------------- try it
 st.subheader(tr("transfer.try_title"))
 imported = st.file_uploader(tr("transfer.import"), type=None, key="tl_import", help=tr("transfer.import_help"))
-active: Head | None = run.trained.head if run is not None else None
+active: Head | None = run.trained.head if run is not None else restored
 if imported is not None:
     # Parsed once per uploaded file (a rerun reuses the result, or the error), never on every rerun.
     parsed = state.get("tl_import_parsed")

@@ -45,7 +45,8 @@ How it behaves (checked in Chromium with Streamlit 1.67)
 
 Keys in use: ``lang`` (the app); cost ``dk m n df t s alpha rho``; architectures ``model w res layer``;
 classify ``src sample view model``; feature maps ``src sample model block stage ch``; export ``w res dtype cal``
-(``w``/``res`` shared with Architectures: a link opens both pages on the same network).
+(``w``/``res`` shared with Architectures: a link opens both pages on the same network); transfer ``kept`` (this
+browser's token for its kept head: private, never in a shared link, see :data:`PRIVATE_PARAMS`).
 Reserved by Streamlit: ``embed``, ``embed_options``.
 
 :func:`share_url` gives the page's full link (for the "Share this view" panel).
@@ -66,6 +67,10 @@ from pages.ui import LANG_KEY, current_language, tr
 #: Set this to the address students can reach (e.g. ``http://192.168.1.20:8501``) when the lecturer's
 #: own browser shows ``localhost``: the share panel's link and QR code then use it.
 PUBLIC_URL_ENV = "EXPLAINER_PUBLIC_URL"
+
+#: Parameters that belong to this browser only and never go into a shared link (``kept``: the token of a
+#: trained head kept across a worker restart, pages/transfer.py).
+PRIVATE_PARAMS = ("kept",)
 
 #: The "ignored settings" line names at most this many parameters, each cut to this many characters.
 MAX_SHOWN_PARAMS, MAX_SHOWN_CHARS = 6, 40
@@ -204,7 +209,8 @@ def share_url(url_path: str, default_page: bool = False) -> str | None:
         address = st.context.url
         if not address:
             return None
-    params = {key: value for key, value in st.query_params.to_dict().items() if key != LANG_KEY}
+    params = {key: value for key, value in st.query_params.to_dict().items()
+              if key != LANG_KEY and key not in PRIVATE_PARAMS}
     lang = current_language()
     if lang != "en":
         params = {LANG_KEY: lang, **params}

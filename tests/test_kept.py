@@ -190,3 +190,160 @@ def test_compression_page_keeps_small_copies_of_32_large_uploads(photos_dir, wit
     at.button(key="quant_cal_clear").click().run()
     assert not at.exception and at.session_state["quant_cal_kept"] == []
     assert t("quant.calibration_waiting", "en") in [i.value for i in at.info]
+
+
+# --------------------------------------------------------------------------- kept heads
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request, tmp_path, monkeypatch) -> str:
+    """The shared store as the app finds it (``EXPLAINER_DATABASE_URL``): an SQLite file, or a real PostgreSQL."""
+    from explainer.lecture import store
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'lecture.sqlite3'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    monkeypatch.setenv(store.DATABASE_URL_ENV, url)
+    yield url
+    if request.param == "sqlite":
+        store.forget_engine(url)
+    else:
+        from explainer.lecture.kept import KeptHeads, kept_heads
+
+        with KeptHeads(url).engine.begin() as connection:
+            connection.execute(kept_heads.delete())
+
+
+def _head(classes=("ants", "bees"), dim: int = 1280, seed: int = 0):
+    from explainer.transfer.head import Head
+
+    generator = torch.Generator().manual_seed(seed)
+    return Head("mobilenet_v2", "test", tuple(classes), torch.randn(len(classes), dim, generator=generator),
+                torch.randn(len(classes), generator=generator))
+
+
+CRAFTED_TOKENS = ["", "x", "A" * 31, "A" * 33, "../../etc/passwd", "' OR 1=1 --", "A" * 100_000,
+                  "ÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄ", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n", None, 12345]
+
+
+def test_kept_heads_round_trip_bounds_and_tokens(database) -> None:
+    from sqlalchemy import select
+
+    from explainer.errors import InvalidInputError
+    from explainer.lecture import kept
+    from explainer.transfer.head import head_bytes
+
+    head = _head()
+    token = kept.new_token()
+    assert kept.valid_token(token) and kept.new_token() != token
+    assert kept.keep_head(token, head)
+    back = kept.kept_head(token)
+    assert back is not None and back.classes == head.classes
+    assert torch.equal(back.weight, head.weight) and torch.equal(back.bias, head.bias)
+    features = np.random.default_rng(1).normal(size=(3, 1280)).astype(np.float32)
+    assert np.array_equal(back.probabilities(features), head.probabilities(features))
+    # only the token's hash is stored: the database gives no working link
+    with kept.KeptHeads().engine.connect() as connection:
+        stored = [row[0] for row in connection.execute(select(kept.kept_heads.c.token_hash))]
+    assert token not in stored and len(stored[0]) == 64
+    # unknown and crafted tokens: nothing, never an error
+    assert kept.kept_head(kept.new_token()) is None
+    for crafted in CRAFTED_TOKENS:
+        assert kept.kept_head(crafted) is None
+    # a stored entry that is not a valid head file (or a hostile one) goes through read_head's checks: nothing
+    bad = kept.new_token()
+    kept.KeptHeads().put(bad, b"PK\x03\x04 not a head")
+    assert kept.kept_head(bad) is None
+    # one entry is bounded; a too-large one is refused in one line, and keep_head says False
+    with pytest.raises(InvalidInputError):
+        kept.KeptHeads().put(kept.new_token(), b"x" * (kept.MAX_ENTRY_BYTES + 1))
+    with pytest.raises(InvalidInputError):
+        kept.KeptHeads().put("../../x", b"x")
+    big = _head(classes=[f"c{i}" for i in range(10)], dim=4096)
+    assert len(head_bytes(big)) > kept.MAX_ENTRY_BYTES and not kept.keep_head(kept.new_token(), big)
+    assert len(head_bytes(_head(classes=[f"c{i}" for i in range(10)]))) < kept.MAX_ENTRY_BYTES  # the largest real one
+
+
+def test_kept_heads_expire_and_the_table_is_bounded(database, monkeypatch) -> None:
+    from explainer.lecture import kept
+
+    now = [1_000_000.0]
+    store = kept.KeptHeads(clock=lambda: now[0])
+    first = kept.new_token()
+    store.put(first, b"first")
+    now[0] += kept.EXPIRY_HOURS * 3600 - 1
+    assert store.get(first) == b"first"
+    now[0] += 2
+    assert store.get(first) is None  # expired
+    assert store.count() == 1
+    store.put(kept.new_token(), b"second")  # a write purges what expired
+    assert store.count() == 1
+    monkeypatch.setattr(kept, "MAX_ENTRIES", 3)
+    tokens = []
+    for i in range(5):
+        now[0] += 1
+        tokens.append(kept.new_token())
+        store.put(tokens[-1], f"entry {i}".encode())
+    assert store.count() == 3  # the oldest went first
+    assert [store.get(tok) for tok in tokens] == [None, None, b"entry 2", b"entry 3", b"entry 4"]
+    store.put(tokens[2], b"replaced")  # the same token again replaces its entry
+    assert store.get(tokens[2]) == b"replaced" and store.count() == 3
+
+
+def _probabilities(at) -> dict[str, float]:
+    import json
+
+    chart = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if c.proto.id and "tl_probs" in c.proto.id)
+    bar = chart["data"][0]
+    return dict(zip(bar["y"], bar["x"])) if bar.get("orientation") == "h" else dict(zip(bar["x"], bar["y"]))
+
+
+@pytest.mark.slow
+def test_trained_head_survives_a_worker_restart(database, datasets_dir, with_weights) -> None:
+    """Train on the page; a new session opened with only the URL (the worker died) gets the head back: the same
+    probabilities on the same photo, and one line saying so. Crafted tokens: one line, no traceback."""
+    from streamlit.testing.v1 import AppTest
+
+    from explainer.lecture import kept
+    from tests.conftest import ROOT
+
+    folder = datasets_dir / "ants_bees" / "train"
+    at = run_page("pages/transfer.py", "en", timeout=600)
+    for i, cls in enumerate(("ants", "bees")):
+        photos = sorted((folder / cls).iterdir())[:6]
+        at.file_uploader(key=f"tl_up_{i}").set_value([(p.name, p.read_bytes(), "image/jpeg") for p in photos])
+    at.run()
+    at.button(key="tl_train").click().run()
+    assert not at.exception and not at.error, (at.exception, [e.value for e in at.error])
+    token = at.query_params.get("kept")
+    token = token[0] if isinstance(token, list) else token
+    assert kept.valid_token(token) and token == at.session_state["tl_kept_token"]
+    trained = at.session_state["tl_run"]["run"].trained.head
+    before = _probabilities(at)
+    assert len(before) == 2
+
+    fresh = AppTest.from_file(str(ROOT / "pages/transfer.py"), default_timeout=600)  # the worker died
+    fresh.session_state["lang"] = "en"
+    fresh.query_params["kept"] = token
+    fresh.run()
+    assert not fresh.exception and not fresh.error, (fresh.exception, [e.value for e in fresh.error])
+    names = ", ".join(t("transfer.default_class", "en", k=k) for k in (1, 2))
+    assert [s.value for s in fresh.success] == [t("kept.head_restored", "en", classes=names)]
+    assert "tl_run" not in fresh.session_state
+    restored = fresh.session_state["tl_restored"]
+    assert torch.equal(restored.weight, trained.weight) and torch.equal(restored.bias, trained.bias)
+    assert _probabilities(fresh) == before  # the same photo, the same numbers
+    fresh.run()  # a rerun keeps it (and the token stays in the URL)
+    assert _probabilities(fresh) == before and fresh.query_params.get("kept") in (token, [token])
+
+    for crafted in ("nope", "A" * 32, "<script>alert(1)</script>", kept.new_token()):
+        other = AppTest.from_file(str(ROOT / "pages/transfer.py"), default_timeout=600)
+        other.session_state["lang"] = "zh"
+        other.query_params["kept"] = crafted
+        other.run()
+        assert not other.exception and not other.error
+        infos = [i.value for i in other.info]
+        assert infos.count(t("kept.head_none", "zh", hours=kept.EXPIRY_HOURS)) == 1 and not other.success
+        assert t("transfer.train_first", "zh") in [i.value for i in other.info]
+
