@@ -289,3 +289,11 @@ def png_bytes(image: Image.Image) -> bytes:
     out = io.BytesIO()
     image.save(out, "PNG", compress_level=6)
     return out.getvalue()
+
+
+def working_copy(data: bytes, name: str = "image") -> bytes:
+    """What a page keeps of an uploaded photo it decodes later at any preprocessing size: a lossless PNG of the
+    working image (:func:`load_image` at :data:`WORKING_MIN_SIDE`; at most :data:`WORKING_MAX_PIXELS` pixels,
+    about 0.2-0.5 MB for a phone photo of any file size). ``load_image(copy)`` (no ``min_side``) gives back
+    exactly those pixels. Raises :class:`~explainer.errors.ImageError` for a file that is not a photo."""
+    return png_bytes(load_image(data, name, min_side=WORKING_MIN_SIDE))

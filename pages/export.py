@@ -10,10 +10,12 @@ from explainer.deploy import pte as deploy
 from explainer.errors import ExplainerError
 from explainer.figures.classify import top_k_bar
 from explainer.i18n import t
+from explainer.images import working_copy
 from explainer.labels import imagenet_label
 from pages import url_state
 from pages.caches import export as cached
 from pages.image_input import image_source
+from pages.uploads import kept_copies
 from pages.ui import current_language, show_error, tr
 
 MODEL = "mobilenet_v2"
@@ -69,14 +71,20 @@ else:
 names, photos = cached.sample_photos(settings.resolution, network.weights_id, network)
 calibration, digest = None, ""
 if dtype == "int8" and calibrate_on == "uploads":
-    uploads = st.file_uploader(tr("export.calibration_upload"), accept_multiple_files=True, key="export_cal_upload",
-                               help=tr("export.calibration_upload_help", n=deploy.MAX_CALIBRATION))
-    files = tuple((u.name, u.getvalue()) for u in (uploads or [])[:deploy.MAX_CALIBRATION])
+    # Taken in once as lossless working-size copies (any resolution preprocesses them exactly as the originals);
+    # the originals leave the server at once (pages/uploads.py).
+    files, problems = kept_copies("export_cal_upload", tr("export.calibration_upload"),
+                                  tr("export.calibration_upload_help", n=deploy.MAX_CALIBRATION),
+                                  deploy.MAX_CALIBRATION, working_copy)
     if not files:
-        st.info(tr("export.calibration_waiting"))
+        if problems:
+            show_error(ExplainerError("quant.no_calibration"))
+        else:
+            st.info(tr("export.calibration_waiting"))
         st.stop()
     digest = hashlib.sha256(b"".join(hashlib.sha256(data).digest() for _, data in files)).hexdigest()
-    calibration, skipped = cached.uploaded_photos(digest, settings.resolution, network.weights_id, files, network)
+    calibration, skipped = cached.uploaded_photos(digest, settings.resolution, network.weights_id, files, network,
+                                                  copies=True)
     for err in skipped:
         show_error(err)
     if calibration is None:

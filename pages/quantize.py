@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from explainer.errors import ExplainerError, ImageError
+from explainer.errors import ExplainerError
 from explainer.figures.classify import top_k_bar
 from explainer.figures.quant import COLORS, bars, sensitivity_bars, weight_view
 from explainer.i18n import t
@@ -18,7 +18,7 @@ from explainer.samples import available_samples, sample_bytes
 from pages.caches import quantize as cached
 from pages.image_input import image_source
 from pages.resources import get_model, untrained_banner
-from pages.uploads import release, uploader_key
+from pages.uploads import kept_copies
 from pages.ui import current_language, show_error, tr
 
 MODEL = "mobilenet_v2"
@@ -76,32 +76,9 @@ if calibrate_on == "uploads":
     # The uploads are taken in once: each becomes a small lossless copy at the size preprocessing crops from
     # (explainer.quant.compare.calibration_copy: the same tensors as the originals), and the originals leave
     # the server (pages/uploads.py). Up to MAX_CALIBRATION_UPLOADS copies stay in the session, ~100-150 KB each.
-    kept: list = st.session_state.setdefault("quant_cal_kept", [])  # [(name, PNG bytes)]
-    problems: list = st.session_state.setdefault("quant_cal_problems", [])  # errors to show until cleared
-    uploads = st.file_uploader(tr("quant.calibration_upload"), accept_multiple_files=True,
-                               key=uploader_key("quant_cal_upload"),
-                               help=tr("quant.calibration_upload_help", n=MAX_CALIBRATION_UPLOADS))
-    if uploads:
-        room = max(0, MAX_CALIBRATION_UPLOADS - len(kept))
-        if len(uploads) > room:
-            problems.append(ExplainerError("limits.calibration_too_many", n=len(kept) + len(uploads),
-                                           limit=MAX_CALIBRATION_UPLOADS))
-        for upload in uploads[:room]:
-            try:
-                kept.append((upload.name, calibration_copy(upload.getvalue(), upload.name, loaded)))
-            except ImageError as err:
-                problems.append(err)
-        release("quant_cal_upload", uploads)  # every original leaves the server's memory now
-    for problem in problems:
-        show_error(problem)
-    if kept or problems:
-        count_col, clear_col = st.columns([3, 1])
-        count_col.caption(tr("kept.calibration_count", n=len(kept), limit=MAX_CALIBRATION_UPLOADS))
-        if clear_col.button(tr("kept.calibration_clear"), key="quant_cal_clear"):
-            kept.clear()
-            problems.clear()
-            st.rerun()
-    files = tuple(kept)
+    files, problems = kept_copies("quant_cal_upload", tr("quant.calibration_upload"),
+                                  tr("quant.calibration_upload_help", n=MAX_CALIBRATION_UPLOADS),
+                                  MAX_CALIBRATION_UPLOADS, lambda data, name: calibration_copy(data, name, loaded))
     if not files:
         if problems:
             show_error(ExplainerError("quant.no_calibration"))

@@ -8,10 +8,11 @@ store and the uploader starts empty again (a new widget key), so raw uploads nev
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 import streamlit as st
 
+from explainer.errors import ExplainerError, ImageError
 from pages.streamlit_private import remove_uploaded_files
 
 #: Most files one upload field takes at once (the rest are named in one line and not read).
@@ -35,3 +36,36 @@ def release(base: str, files: Sequence) -> None:
     old = uploader_key(base)
     st.session_state[f"_upload_gen_{base}"] = int(st.session_state.get(f"_upload_gen_{base}", 0)) + 1
     st.session_state.pop(old, None)
+
+
+def kept_copies(base: str, label: str, help: str, limit: int,
+                copy: Callable[[bytes, str], bytes]) -> tuple[tuple[tuple[str, bytes], ...], bool]:
+    """A multi-file upload field whose files are taken in once: each becomes ``copy(data, name)`` (kept in the
+    session, at most ``limit``), the originals are released at once (:func:`release`). Shows the one-line errors
+    (a file that is not a photo, more than ``limit`` files), the count kept and a button that clears them.
+    Returns ``(files, had_problems)``: the kept ``(name, copy)`` pairs, and whether any upload was refused."""
+    from pages.ui import show_error, tr
+
+    kept: list = st.session_state.setdefault(f"{base}_kept", [])
+    problems: list = st.session_state.setdefault(f"{base}_problems", [])  # shown until cleared
+    uploads = st.file_uploader(label, accept_multiple_files=True, key=uploader_key(base), help=help)
+    if uploads:
+        room = max(0, limit - len(kept))
+        if len(uploads) > room:
+            problems.append(ExplainerError("limits.calibration_too_many", n=len(kept) + len(uploads), limit=limit))
+        for upload in uploads[:room]:
+            try:
+                kept.append((upload.name, copy(upload.getvalue(), upload.name)))
+            except ImageError as err:
+                problems.append(err)
+        release(base, uploads)  # every original leaves the server's memory now
+    for problem in problems:
+        show_error(problem)
+    if kept or problems:
+        count_col, clear_col = st.columns([3, 1])
+        count_col.caption(tr("kept.calibration_count", n=len(kept), limit=limit))
+        if clear_col.button(tr("kept.calibration_clear"), key=f"{base}_clear"):
+            kept.clear()
+            problems.clear()
+            st.rerun()
+    return tuple(kept), bool(problems)

@@ -173,7 +173,7 @@ def test_compression_page_keeps_small_copies_of_32_large_uploads(photos_dir, wit
     print(f"\n32 uploads of {uploaded_bytes / 2**20:.1f} MB: the session holds {held / 2**20:.2f} MB "
           f"({held / 32 / 1024:.0f} KB per photo)")
     assert held < SESSION_LIMIT_BYTES
-    assert len(at.session_state["quant_cal_kept"]) == 32
+    assert len(at.session_state["quant_cal_upload_kept"]) == 32
     assert t("kept.calibration_count", "en", n=32, limit=32) in [c.value for c in at.caption]
     batch, kept, skipped = batches[-1]
     assert kept == tuple(range(32)) and not skipped
@@ -186,9 +186,9 @@ def test_compression_page_keeps_small_copies_of_32_large_uploads(photos_dir, wit
     at.file_uploader(key="quant_cal_upload_g1").set_value([("one_more.jpg", uploads[0], "image/jpeg")]).run()
     assert not at.exception
     assert t("errors.limits.calibration_too_many", "en", n=33, limit=32) in [e.value.replace("\\", "") for e in at.error]
-    assert len(at.session_state["quant_cal_kept"]) == 32
+    assert len(at.session_state["quant_cal_upload_kept"]) == 32
     at.button(key="quant_cal_clear").click().run()
-    assert not at.exception and at.session_state["quant_cal_kept"] == []
+    assert not at.exception and at.session_state["quant_cal_upload_kept"] == []
     assert t("quant.calibration_waiting", "en") in [i.value for i in at.info]
 
 
@@ -347,3 +347,55 @@ def test_trained_head_survives_a_worker_restart(database, datasets_dir, with_wei
         assert infos.count(t("kept.head_none", "zh", hours=kept.EXPIRY_HOURS)) == 1 and not other.success
         assert t("transfer.train_first", "zh") in [i.value for i in other.info]
 
+
+
+# --------------------------------------------------------------------------- the Export page's calibration uploads
+
+
+def test_working_copy_gives_the_originals_pixels_exactly(photos_dir) -> None:
+    files = _odd_photos(photos_dir)
+    for name, data in files:
+        original = images.load_image(data, name, min_side=images.WORKING_MIN_SIDE)
+        again = images.load_image(images.working_copy(data, name))
+        assert again.size == original.size and again.tobytes() == original.tobytes(), name
+
+
+@pytest.mark.slow
+def test_export_page_keeps_copies_that_calibrate_exactly_at_every_resolution(photos_dir, with_weights,
+                                                                                 monkeypatch) -> None:
+    """Uploaded calibration photos on the Export page: copies kept, uploads released, and the batch at two
+    resolutions is exactly the originals' (the copies are at working size, not one resolution's)."""
+    from explainer.deploy import pte
+
+    if not pte.executorch_available():
+        pytest.skip("ExecuTorch is not installed")
+    from pages.caches import export as cached
+
+    uploads = large_jpegs(photos_dir / "bird.jpg", 8)
+    calls = []
+    real = cached.uploaded_photos
+
+    def recording(digest, resolution, weights_id, _files, _network, copies=False):
+        result = real(digest, resolution, weights_id, _files, _network, copies)
+        calls.append((resolution, result[0], _network))
+        return result
+
+    monkeypatch.setattr(cached, "uploaded_photos", recording)
+    at = run_page("pages/export.py", "en", timeout=600, w=0.5, res=112, dtype="int8", cal="uploads")
+    assert not at.exception, at.exception
+    before = held_by_session(at)
+    at.file_uploader(key="export_cal_upload").set_value(
+        [(f"p{i}.jpg", data, "image/jpeg") for i, data in enumerate(uploads)]).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    at.run()
+    assert at.file_uploader(key="export_cal_upload_g1").value == []
+    held = held_by_session(at) - before
+    print(f"\n8 uploads of {sum(map(len, uploads)) / 2**20:.1f} MB: the Export session holds {held / 2**20:.2f} MB")
+    assert held < 8 * 600 * 1024
+    originals = [images.load_image(data, "x.jpg", min_side=images.WORKING_MIN_SIDE) for data in uploads]
+    resolution, batch, network = calls[-1]
+    assert resolution == 112 and torch.equal(batch, network.batch(originals))
+    at.select_slider(key="res").set_value(160).run()
+    assert not at.exception
+    resolution, batch, network = calls[-1]
+    assert resolution == 160 and torch.equal(batch, network.batch(originals))

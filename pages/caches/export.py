@@ -20,14 +20,15 @@ def sample_photos(resolution: int, weights_id: str, _network):
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def uploaded_photos(digest: str, resolution: int, weights_id: str, _files, _network):
-    """(batch or None, skipped errors) of uploaded calibration photos, once per set of files and preprocessing."""
+def uploaded_photos(digest: str, resolution: int, weights_id: str, _files, _network, copies: bool = False):
+    """(batch or None, skipped errors) of uploaded calibration photos, once per set of files and preprocessing.
+    ``copies``: the files are :func:`explainer.images.working_copy` PNGs, decoded as they are."""
     from explainer.errors import ImageError
 
     decoded, skipped = [], []
     for name, data in _files:
         try:
-            decoded.append(images.load_image(data, name, min_side=images.WORKING_MIN_SIDE))
+            decoded.append(images.load_image(data, name, min_side=None if copies else images.WORKING_MIN_SIDE))
         except ImageError as err:
             skipped.append(err)
     return (_network.batch(decoded) if decoded else None), skipped
