@@ -15,7 +15,8 @@ classification and segmentation), ``bench/quant.py`` (int8 vs float32),
 ``bench/prune.py`` (structured pruning vs the original and the masked twin),
 ``bench/startup.py`` (cold start), ``bench/zoo.py`` (the lightweight family: roofs, latency, ms per GMAC),
 ``bench/hall.py`` (a lecture room: 120 phones vote through 2 workers),
-``bench/memory.py`` (a worker's memory across every page: deploy/'s sizing) and ``bench/loadtest.py`` (the
+``bench/memory.py`` (a worker's memory across every page: deploy/'s sizing), ``bench/kept.py`` (calibration
+copies instead of uploads, a kept head's round trip) and ``bench/loadtest.py`` (the
 lecture hall: 20 and 60 concurrent sessions on one server).
 """
 
@@ -44,7 +45,7 @@ BLOCK_START = "<!-- bench/run.py --update-readme: start (generated, do not edit)
 BLOCK_END = "<!-- bench/run.py --update-readme: end -->"
 
 MODULES = ("cost", "classify", "features", "trace", "transfer", "segment", "detect", "quant", "prune", "export",
-           "startup", "zoo", "lecture", "memory", "hall")
+           "startup", "zoo", "lecture", "memory", "hall", "kept")
 
 
 def machine() -> dict[str, str]:

@@ -187,7 +187,7 @@ def test_compression_page_keeps_small_copies_of_32_large_uploads(photos_dir, wit
     assert not at.exception
     assert t("errors.limits.calibration_too_many", "en", n=33, limit=32) in [e.value.replace("\\", "") for e in at.error]
     assert len(at.session_state["quant_cal_upload_kept"]) == 32
-    at.button(key="quant_cal_clear").click().run()
+    at.button(key="quant_cal_upload_clear").click().run()
     assert not at.exception and at.session_state["quant_cal_upload_kept"] == []
     assert t("quant.calibration_waiting", "en") in [i.value for i in at.info]
 
