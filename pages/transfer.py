@@ -60,8 +60,8 @@ state.setdefault("tl_n", 2)
 # A trained head is kept in the shared store under a random token in the URL (?kept=…): a browser that
 # reconnects into a fresh session after its worker died gets it back (explainer/lecture/kept.py).
 link_token = st.query_params.get(KEPT_PARAM)
-if link_token is not None and "tl_run" not in state and state.get("tl_kept_tried") != link_token:
-    state["tl_kept_tried"] = link_token
+if link_token is not None and "tl_run" not in state and state.get("tl_kept_tried") != link_token[:64]:
+    state["tl_kept_tried"] = link_token[:64]  # a real token is 32 characters; a crafted long one is not kept
     restored_head = kept_head(link_token)  # None for an unknown, expired or crafted token: one line below
     state["tl_restored"] = restored_head
     state["tl_kept_status"] = "none" if restored_head is None else "restored"
