@@ -399,3 +399,24 @@ def test_export_page_keeps_copies_that_calibrate_exactly_at_every_resolution(pho
     assert not at.exception
     resolution, batch, network = calls[-1]
     assert resolution == 160 and torch.equal(batch, network.batch(originals))
+
+
+def test_the_token_stays_out_of_shared_links(monkeypatch) -> None:
+    """The share panel's link carries the page's settings, never this browser's ``kept`` token."""
+    from streamlit.testing.v1 import AppTest
+
+    from pages import url_state
+
+    monkeypatch.setenv(url_state.PUBLIC_URL_ENV, "http://hall.example:8501")
+    script = """
+import streamlit as st
+from pages.url_state import share_url
+st.query_params["kept"] = "A" * 32
+st.query_params["res"] = "160"
+st.text(share_url("export"))
+"""
+    at = AppTest.from_string(script, default_timeout=60)
+    at.session_state["lang"] = "en"
+    at.run()
+    assert not at.exception, at.exception
+    assert at.text[0].value == "http://hall.example:8501/export?res=160"
