@@ -9,6 +9,8 @@ the demo set's photos stay in the server's folder and only their names are
 kept. Features are cached per process by photo hash (:mod:`explainer.transfer.embed`),
 so a training run reads the network only for new photos, and a rerun of the
 page after training never trains again (the result is kept in the session).
+The trained head is also kept in the shared store (:mod:`explainer.lecture.kept`, 12 hours) under a random
+token in the URL (``?kept=…``): a browser that reconnects after its worker died gets the head back.
 """
 
 from __future__ import annotations

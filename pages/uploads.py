@@ -4,6 +4,8 @@ Streamlit keeps every uploaded file's bytes in the server's memory for as long a
 whole session, even after the user left the page). A page that keeps its own small copies (the transfer
 page's ~30 KB JPEGs) calls :func:`release` after taking files in: their bytes leave the server's upload
 store and the uploader starts empty again (a new widget key), so raw uploads never stay in a session.
+:func:`kept_copies` is the whole pattern for a calibration upload field (Compression, Export): copy, count,
+one-line errors, a "clear" button.
 """
 
 from __future__ import annotations
