@@ -370,7 +370,8 @@
     if (fig.kind === 'plotly') parts = plotlySvg(fig.root);
     else if (fig.kind === 'graphviz') parts = graphvizSvg(fig.root);
     else parts = await htmlSvg(fig.kind, fig.root);
-    const drawn = fig.kind === 'formula' ? [...fig.root.querySelectorAll('.katex-html')] : [fig.root];
+    const drawn = fig.kind === 'formula' ? [...fig.root.querySelectorAll('.katex-html')]
+      : fig.kind === 'plotly' || fig.kind === 'graphviz' ? [...fig.root.querySelectorAll('svg text')] : [fig.root];
     const fonts = await embeddedFonts(drawn);
     await inlineImages(parts.root);
     const title = figureTitle(fig.kind, fig);
