@@ -205,7 +205,12 @@
   function graphvizSvg(chart) {
     const svg = chart.querySelector('svg');
     const box = svg.getBoundingClientRect();
-    return {root: svg.cloneNode(true), width: box.width, height: box.height, background: '#ffffff'};
+    const root = svg.cloneNode(true);
+    // the page's styles may draw the labels in another font than the diagram's attribute says: keep what is shown
+    const shown = [...svg.querySelectorAll('text')], copies = [...root.querySelectorAll('text')];
+    shown.forEach((text, i) => { const s = getComputedStyle(text);
+      copies[i].setAttribute('style', `font-family:${s.fontFamily};font-size:${s.fontSize};font-weight:${s.fontWeight}`); });
+    return {root, width: box.width, height: box.height, background: '#ffffff'};
   }
 
   function finishSvg({root, width, height, background}, title, fonts) {

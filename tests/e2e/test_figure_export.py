@@ -52,9 +52,10 @@ _FIGURE_FACTS = """
   const host = bar.parentElement, kind = bar.dataset.fxKind;
   const first = sel => [...host.querySelectorAll(sel)].map(e => e.textContent.trim()).find(s => s.length > 1) || '';
   let fig, text;
-  if (kind === 'plotly') { fig = host.querySelector('.main-svg'); text = first('.gtitle, .g-xtitle, .g-ytitle, .xtick text'); }
+  if (kind === 'plotly') { fig = host.querySelector('.main-svg'); text = first('.gtitle, .g-xtitle, .g-ytitle') || first('.main-svg text'); }
   else if (kind === 'graphviz') { fig = host.querySelector('[data-testid="stGraphVizChart"] svg'); text = first('.node text'); }
-  else if (kind === 'formula') { fig = host.querySelector('.katex-html'); text = (host.querySelector('.katex-html').textContent.match(/[0-9][0-9,.]+/) || [''])[0]; }
+  else if (kind === 'formula') { fig = host.querySelector('.katex-html'); text = [...fig.querySelectorAll('span')].filter(e => !e.children.length)
+      .map(e => e.textContent.trim()).sort((a, b) => /[0-9]/.test(b) - /[0-9]/.test(a) || b.length - a.length)[0] || ''; }
   else if (kind === 'metrics') { fig = host.firstElementChild; text = first('[data-testid="stMetricLabel"]'); }
   else { fig = host.querySelector('img'); text = ''; }
   const r = fig.getBoundingClientRect();
