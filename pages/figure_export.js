@@ -354,7 +354,7 @@
     .replace(/^-+|-+$/g, '').slice(0, 48).replace(/-+$/, '');
   function figureTitle(kind, fig) {
     const text = sel => { const e = fig.root.querySelector(sel); return e ? e.textContent.trim() : ''; };
-    if (kind === 'plotly') return text('.gtitle') || text('.g-gtitle') || text('.annotation-text') || text('.g-ytitle') || 'chart';
+    if (kind === 'plotly') return text('.gtitle') || text('.annotation-text') || text('.g-ytitle') || text('.g-xtitle') || 'chart';
     if (kind === 'graphviz') return text('svg > g > title') || 'diagram';
     if (kind === 'metrics') return text('[data-testid="stMetricLabel"]') || 'metrics';
     if (kind === 'image') return text('[data-testid="stImageCaption"]') || text('[data-testid="caption"]') || 'image';

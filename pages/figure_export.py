@@ -75,6 +75,8 @@ PRINT_CSS = f"""
   [data-testid="stElementContainer"], [data-testid="stHorizontalBlock"], .katex-display, [data-testid="stMetric"],
   [data-testid="stExpander"] {{ break-inside: avoid; }}
   h1, h2, h3, h4 {{ break-after: avoid; }}
+  .katex-display > .katex {{ font-size: min(1.1em, 2.4cqi) !important; }}  /* a long formula fits the sheet */
+  .katex-display {{ overflow: visible !important; }}
   .js-plotly-plot, [data-testid="stGraphVizChart"] svg, [data-testid="stImage"] img {{ max-width: 100% !important; }}
   * {{ -webkit-print-color-adjust: exact; print-color-adjust: exact; }}
 }}
@@ -92,6 +94,7 @@ header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecor
 [data-testid="stMainBlockContainer"] {{ max-width: calc({HANDOUT_WIDTH_PX}px + 2rem) !important;
   padding: 1.5rem 1rem 2rem !important; margin: 0 auto; }}
 [data-testid="stSliderTickBar"] {{ display: none !important; }}
+.katex-display > .katex {{ font-size: min(1.1em, 2.4cqi) !important; }}
 .st-key-fx_handout_bar {{ border-bottom: 1px solid rgba(49, 51, 63, 0.2); padding-bottom: 0.5rem; }}
 .fx-print {{ font: inherit; font-size: 1rem; padding: 0.45rem 0.9rem; border-radius: 0.5rem; cursor: pointer;
   border: 1px solid rgb(255, 75, 75); background: rgb(255, 75, 75); color: white; width: 100%; min-height: 2.5rem; }}
