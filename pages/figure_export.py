@@ -49,6 +49,11 @@ def export_script() -> str:
     return _SCRIPT.read_text(encoding="utf-8")
 
 
+#: The element that carries these styles and the script takes no room (an empty element still gets the page's gap).
+HIDE_OWN_CONTAINER = """
+[data-testid="stElementContainer"]:has(> [data-testid="stHtml"] > style[data-fx-export]) { display: none; }
+"""
+
 #: The export line under a figure: small, right-aligned, below the figure (never over a title or a legend).
 EXPORT_CSS = """
 .fx-bar { position: relative; z-index: 2; display: flex; justify-content: flex-end; align-items: center; gap: 0.2rem; flex-wrap: wrap;
@@ -84,7 +89,7 @@ PRINT_CSS = f"""
 
 #: The handout view on screen (and so in print): one sheet wide, no controls that only work on screen.
 HANDOUT_CSS = f"""
-<style>
+<style data-fx-export>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"],
 header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"], .modebar-container, .fx-bar,
 [data-testid="stElementToolbar"] {{ display: none !important; }}
@@ -115,7 +120,7 @@ def export_config(lang: str | None = None) -> dict[str, str]:
 def export_html(lang: str) -> str:
     """The ``st.html`` body: the export line's and print styles, the texts, and the script."""
     config = json.dumps(export_config(lang), ensure_ascii=False).replace("</", "<\\/")
-    return (f"<style>{EXPORT_CSS}{PRINT_CSS}</style>\n"
+    return (f"<style data-fx-export>{HIDE_OWN_CONTAINER}{EXPORT_CSS}{PRINT_CSS}</style>\n"
             f"<script>window.__fxConfigNext = {config};\n{export_script()}</script>")
 
 
