@@ -90,7 +90,10 @@
     for (const [host, fig] of wanted) {
       let bar = [...host.children].find(e => e.classList.contains('fx-bar'));
       if (!bar) { bar = makeBar(fig.kind); host.appendChild(bar); }
-      else label(bar);
+      else {
+        label(bar);
+        if (host.lastElementChild !== bar) host.appendChild(bar);  // React added the figure after it: below again
+      }
     }
   }
   window.__fxScan = scan;

@@ -156,7 +156,7 @@ def test_every_figure_exports_as_png_and_svg(tab: Tab, page: str, query: str, ki
         _wait_for_figures(tab, minimum + 1)
     sizes = _check_exports(tab, "home" if page == "home" else page, kinds)
     print(page, sizes)
-    assert tab.exceptions() == []
+    assert tab.exceptions() == [] and tab.real_console_errors() == []
 
 
 def test_export_works_in_presenter_mode_without_plotly_toolbar(projector: Tab) -> None:
