@@ -98,7 +98,8 @@ header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecor
   > [data-testid="stLinkButton"]):not(.st-key-fx_handout_exit) {{ display: none !important; }}
 [data-testid="stMainBlockContainer"] {{ max-width: calc({HANDOUT_WIDTH_PX}px + 2rem) !important;
   padding: 1.5rem 1rem 2rem !important; margin: 0 auto; }}
-[data-testid="stSliderTickBar"] {{ display: none !important; }}
+[data-testid="stSliderTickBar"], [data-testid="stNumberInputStepUp"], [data-testid="stNumberInputStepDown"],
+[data-testid="InputInstructions"] {{ display: none !important; }}
 .katex-display > .katex {{ font-size: min(1.1em, 2.4cqi) !important; }}
 .st-key-fx_handout_bar {{ border-bottom: 1px solid rgba(49, 51, 63, 0.2); padding-bottom: 0.5rem; }}
 .fx-print {{ font: inherit; font-size: 1rem; padding: 0.45rem 0.9rem; border-radius: 0.5rem; cursor: pointer;
