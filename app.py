@@ -15,6 +15,7 @@ from pages.legacy_folder import show_menu
 from pages.resources import freeze_when_heap_grew, tune_static_files
 from pages.readable import readable_styles
 from pages.reconnect import check_reconnect, show_reconnect_notice
+from pages.figure_export import figure_export, handout_bar, handout_toggle
 from pages.share import presenter_toggle, share_panel
 from pages.ui import current_language, language_selector, tr
 
@@ -25,7 +26,9 @@ tune_static_files()
 check_reconnect()  # first: before any widget of this run registers
 language_selector()
 presenter_toggle()
+handout = handout_toggle()  # ?handout=true: the page laid out for print (pages/figure_export.py)
 readable_styles()  # metrics, formulas and toolbars readable on a projector and a phone
+figure_export()  # PNG · SVG under every figure, print styles (pages/figure_export.py)
 
 
 def page(slug: str, icon: str, default: bool = False) -> tuple[str, str, bool]:
@@ -86,6 +89,8 @@ current = st.navigation(menu(), expanded=True)  # every page listed (Streamlit f
 url_state.page_opened(current.url_path)  # the link this page was opened with (settings in the URL)
 if show_reconnect_notice(current.url_path):  # a worker died: this session is new and the earlier work is gone
     st.warning(tr("limits.reconnected"), icon="🔌")
+if handout:
+    handout_bar()  # "Print / save as PDF" and the way back, above the page
 link_notice = st.empty()  # one line at the top if the link held settings that no control could take
 current.run()
 url_state.finish(link_notice)

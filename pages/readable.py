@@ -22,7 +22,7 @@ What they do (each one is checked in Chromium by ``tests/e2e/test_screens.py``):
   from the old page's entry just before it pushes the new page: one navigation, one entry, and Back returns
   to the previous page's link with its settings (Streamlit reopens it from that URL).
 * **Plotly's toolbar** is hidden on narrow screens and in presenter mode (it covered chart titles and
-  legends); the figure-export buttons on each page do not depend on it.
+  legends); the "PNG · SVG" export line under every figure does not depend on it (``pages/figure_export.py``).
 """
 
 from __future__ import annotations
