@@ -148,7 +148,8 @@ if google_model is not None:
     sizes.append(google_model.size_bytes / 2**20)
     times.append(google_ms)
     colors.append(COLORS["google"])
-m1, m2, m3 = st.columns(3)
+with result_bar("quantize"):  # on a phone: sticky while the settings above are on screen (pages/readable.py)
+    m1, m2, m3 = st.columns(3)
 m1.metric(tr("quant.size_ratio"), f"{int8_bytes / fp32_bytes:.2f}×", help=tr("quant.size_help"))
 m2.metric(tr("quant.speedup"), f"{latency.fp32_ms / latency.int8_ms:.1f}×", help=tr("quant.speed_help"))
 left, right = st.columns(2)
@@ -250,5 +251,6 @@ if st.session_state.get("quant_sens_on"):
 
 # --- pruning: channels really removed (its own module, pages/prune_section.py)
 from pages.prune_section import pruning_section  # noqa: E402
+from pages.readable import result_bar
 
 pruning_section(loaded, batch, digest, calibrate_on, choice)
