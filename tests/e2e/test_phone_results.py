@@ -63,7 +63,7 @@ def _shot(tab: Tab, name: str) -> None:
 def _open(tab: Tab, path: str) -> None:
     tab.page.goto(f"{tab.base_url}/{path}")
     tab.wait_idle()
-    tab.page.wait_for_function(f"b => {_FIRST_RESULT}(b) !== null", arg=BAR, timeout=RENDER_TIMEOUT_MS)
+    tab.page.wait_for_function(f"b => ({_FIRST_RESULT})(b) !== null", arg=BAR, timeout=RENDER_TIMEOUT_MS)
 
 
 def _first_result(tab: Tab) -> dict:
@@ -82,11 +82,11 @@ def test_the_cost_result_is_on_a_phones_screen_while_its_slider_moves(phone: Tab
     last.scroll_into_view_if_needed()
     assert _first_result(phone)["inside"]
     # move the D_F slider (112 → 113) where it is: the visible value follows
-    slider = page.locator('[data-testid="stSlider"]').filter(has_text=t("cost.d_f", "zh")).locator('[role="slider"]')
-    slider.scroll_into_view_if_needed()
+    slider = page.locator('[data-testid="stSlider"]').filter(has_text=t("cost.d_f", "zh")).locator('input[type="range"]')
+    slider.evaluate("e => e.closest('[data-testid=\"stSlider\"]').scrollIntoView({block: 'center'})")
     slider.focus()
     page.keyboard.press("ArrowRight")
-    page.wait_for_function(f"b => {{ const r = {_FIRST_RESULT}(b); return r && r.inside && "
+    page.wait_for_function(f"b => {{ const r = ({_FIRST_RESULT})(b); return r && r.inside && "
                            "!r.text.includes('231,211,008'); }", arg=BAR, timeout=RENDER_TIMEOUT_MS)
     phone.wait_idle()
     moved = _first_result(phone)
@@ -130,14 +130,23 @@ def test_one_tap_selects_the_tapped_cell(phone: Tab) -> None:
                            " return g && g._fullLayout && g._fullData && g._fullData.length >= 2; }",
                            timeout=RENDER_TIMEOUT_MS)
     drag = page.locator('[data-testid="stPlotlyChart"]').first.locator(".nsewdrag").first
-    drag.scroll_into_view_if_needed()
+    drag.evaluate("e => e.scrollIntoView({block: 'center'})")  # the whole map on screen, above the result bar
     inputs = page.locator('[data-testid="stNumberInput"] input')
     for cell_y, cell_x in ((7, 20), (21, 4)):
+        # the map drawn for the current position and standing still (two animation frames alike)
+        page.wait_for_function(
+            "([y, x]) => { const g = document.querySelector('.js-plotly-plot'); const s = g && g._fullLayout"
+            " && g._fullLayout.shapes && g._fullLayout.shapes[0]; return s && s.x0 === x - 0.5 && s.y0 === y - 0.5; }",
+            arg=[int(inputs.nth(1).input_value()), int(inputs.nth(2).input_value())], timeout=RENDER_TIMEOUT_MS)
+        drag.evaluate("e => new Promise(done => { let last = '', frames = 0; const check = () => {"
+                      " const r = e.getBoundingClientRect(); const now = [r.x, r.y, r.width, r.height].join();"
+                      " if ((now === last && r.top >= 0 && r.bottom <= innerHeight) || ++frames > 600) done();"
+                      " else { last = now; requestAnimationFrame(check); } }; requestAnimationFrame(check); })")
         # the centre of cell (y, x) on the page, from the map's own axes
         point = page.evaluate(
             "([y, x]) => { const g = document.querySelector('.js-plotly-plot'); const L = g._fullLayout;"
-            " const r = g.getBoundingClientRect();"
-            " return [r.left + L.xaxis._offset + L.xaxis.c2p(x), r.top + L.yaxis._offset + L.yaxis.c2p(y)]; }",
+            " const r = g.querySelector('.nsewdrag').getBoundingClientRect();  // the plot area"
+            " return [r.left + L.xaxis.c2p(x), r.top + L.yaxis.c2p(y)]; }",
             [cell_y, cell_x])
         page.touchscreen.tap(point[0], point[1])  # one tap, nothing before it
         page.wait_for_function(
