@@ -145,7 +145,7 @@ def test_one_tap_selects_the_tapped_cell(phone: Tab) -> None:
         # the centre of cell (y, x) on the page, from the map's own axes
         point = page.evaluate(
             "([y, x]) => { const g = document.querySelector('.js-plotly-plot'); const L = g._fullLayout;"
-            " const r = g.querySelector('.nsewdrag').getBoundingClientRect();  // the plot area"
+            " const r = g.querySelector('.nsewdrag').getBoundingClientRect();"  # the plot area
             " return [r.left + L.xaxis.c2p(x), r.top + L.yaxis.c2p(y)]; }",
             [cell_y, cell_x])
         page.touchscreen.tap(point[0], point[1])  # one tap, nothing before it
