@@ -17,6 +17,7 @@ from explainer.quant.ptq import OBSERVERS
 from explainer.samples import available_samples, sample_bytes
 from pages.caches import quantize as cached
 from pages.image_input import image_source
+from pages.readable import result_bar
 from pages.resources import get_model, untrained_banner
 from pages.uploads import kept_copies
 from pages.ui import current_language, show_error, tr
@@ -251,6 +252,5 @@ if st.session_state.get("quant_sens_on"):
 
 # --- pruning: channels really removed (its own module, pages/prune_section.py)
 from pages.prune_section import pruning_section  # noqa: E402
-from pages.readable import result_bar
 
 pruning_section(loaded, batch, digest, calibrate_on, choice)
