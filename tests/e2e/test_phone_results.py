@@ -181,3 +181,38 @@ def test_per_layer_charts_label_a_few_blocks_upright(browser, app_server) -> Non
             assert len(chart) <= 8 and all("rotate" not in transform for _, transform in chart), chart
     finally:
         tab.page.context.close()
+
+
+# every table's box inside its column; what is wider than the column is clipped by a scrolling box inside the table
+# (it scrolls there), never drawn past the column's edge; no header cell of an HTML table is cut
+_TABLES = """
+() => [...document.querySelectorAll('[data-testid="stDataFrame"], [data-testid="stTable"]')].map(e => {
+  const column = e.closest('[data-testid="stColumn"], [data-testid="stMainBlockContainer"]').getBoundingClientRect();
+  const box = e.getBoundingClientRect();
+  const clipped = x => { for (let a = x.parentElement; a && a !== e.parentElement; a = a.parentElement)
+                           if (getComputedStyle(a).overflowX !== 'visible') return true; return false; };
+  const escaped = [...e.querySelectorAll('*')].filter(x => { const r = x.getBoundingClientRect();
+                    return r.width > 0 && r.right > column.right + 1 && !clipped(x); });
+  const cut = [...e.querySelectorAll('th')].filter(x => x.scrollWidth > x.clientWidth + 1).map(x => x.innerText);
+  return {inside: box.left >= column.left - 1 && box.right <= column.right + 1 && box.width > 0,
+          escaped: escaped.length, cut};
+})
+"""
+
+
+@pytest.mark.parametrize("viewport, query", [({"width": 1440, "height": 900}, "lang=en"),
+                                             (PROJECTOR, "lang=en&presenter=true")])
+@pytest.mark.parametrize("path", ["architectures", "zoo"])
+def test_tables_fit_or_scroll_in_their_own_box(browser, app_server, viewport: dict, query: str, path: str) -> None:
+    tab = _context(browser, app_server, viewport, locale="en-US")
+    try:
+        tab.page.goto(f"{tab.base_url}/{path}?{query}")
+        tab.wait_idle()
+        tab.page.wait_for_function("() => document.querySelectorAll('[data-testid=\"stDataFrame\"] canvas').length >= 2",
+                                   timeout=RENDER_TIMEOUT_MS)
+        tables = tab.page.evaluate(_TABLES)
+        assert len(tables) >= 2
+        for table in tables:
+            assert table["inside"] and table["escaped"] == 0 and table["cut"] == [], table
+    finally:
+        tab.page.context.close()
