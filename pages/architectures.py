@@ -9,6 +9,7 @@ from explainer.figures import architecture as figs
 from pages.charts import shared_chart
 from pages.ui import fmt_int, fmt_millions, show_error, tr
 from pages.url_state import coded
+from pages.readable import result_bar
 
 WIDTHS = [0.25, 0.35, 0.5, 0.75, 1.0, 1.25, 1.3, 1.4, 1.5, 2.0]
 RESOLUTIONS = [96, 112, 128, 160, 192, 224, 256, 288, 320]
@@ -47,11 +48,12 @@ except ExplainerError as error:
 # --- totals beside the paper ---------------------------------------------------
 paper = next((p for p in published.PUBLISHED
               if p.model == model and p.width == width and p.resolution == resolution and not p.twin), None)
-m = st.columns(4)
-m[0].metric(tr("common.macs"), fmt_millions(network.macs), help=fmt_int(network.macs))
-m[1].metric(tr("common.params"), fmt_millions(network.params, 2), help=fmt_int(network.params))
-m[2].metric(tr("arch.bn_params"), fmt_int(network.bn_params), help=tr("arch.bn_params_help"))
-m[3].metric(tr("arch.layers"), str(len(network.layers)), help=tr("arch.blocks", n=network.num_blocks))
+with result_bar("architectures"):  # on a phone: sticky while the choice above is on screen (pages/readable.py)
+    m = st.columns(4)
+    m[0].metric(tr("common.macs"), fmt_millions(network.macs), help=fmt_int(network.macs))
+    m[1].metric(tr("common.params"), fmt_millions(network.params, 2), help=fmt_int(network.params))
+    m[2].metric(tr("arch.bn_params"), fmt_int(network.bn_params), help=tr("arch.bn_params_help"))
+    m[3].metric(tr("arch.layers"), str(len(network.layers)), help=tr("arch.blocks", n=network.num_blocks))
 if paper is not None:
     st.info(tr("arch.paper_line", macs=f"{paper.macs_m:g}", params=f"{paper.params_m:g}", top1=f"{paper.top1:g}",
                source=published.CITATIONS[paper.paper], tables=paper.tables,

@@ -20,6 +20,7 @@ from explainer.i18n import t
 from explainer.models import DISPLAY_NAMES
 from pages.caches.conv_trace import capture
 from pages.image_input import image_source
+from pages.readable import result_bar
 from pages.resources import get_model, pretrained_available, source_text, untrained_banner
 from pages.ui import current_language, fmt_int, show_error, tr
 
@@ -196,7 +197,9 @@ def position_view(maps: FeatureMaps, model, stage: str, lang: str) -> None:
 
     act = tr(f"conv_trace.act_{result.activation}")
     # two rows of three: a row of six cut values such as "none (linear)" at presenter size
-    cells = st.columns(3) + st.columns(3)
+    cells = st.columns(3)
+    with result_bar("conv_trace"):  # on a phone: sticky while the map above is on screen (pages/readable.py)
+        cells += st.columns(3)
     cells[0].metric(tr("conv_trace.m_sum"), _short(result.sum_of_products))
     cells[1].metric(tr("conv_trace.m_bias"), _short(result.bias))
     cells[2].metric(tr("conv_trace.m_pre"), _short(result.pre_activation))

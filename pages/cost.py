@@ -7,6 +7,7 @@ from explainer.errors import ExplainerError
 from explainer.figures import cost as cost_figures
 from explainer.timing import time_convolutions
 from pages.charts import shared_chart
+from pages.readable import result_bar
 from pages.ui import fmt_int, show_error, tr
 
 KEYS = ("d_k", "m", "n", "d_f", "t", "stride", "alpha", "rho")
@@ -31,19 +32,20 @@ def apply_preset(values: dict[str, float]) -> None:
         st.session_state[widget_key(name)] = typed(name, value)
 
 
+def presets() -> None:
+    """A row of known layers (a preset sets the controls above)."""
+    st.markdown(f"**{tr('cost.presets')}**")
+    for row in PRESET_ROWS:
+        for column, preset in zip(st.columns(3), row):
+            column.button(tr(f"cost.preset_{preset}"), key=f"preset_{preset}", on_click=apply_preset,
+                          args=(costs.PRESETS[preset],), width="stretch")
+
+
 default = {name: typed(name, value) for name, value in costs.DEFAULT_INPUTS.items()}
 bound = {"bind": "query-params"}  # each input's value lives in the URL (pages/url_state.py)
 
 st.title(tr("cost.title"))
 st.markdown(tr("cost.intro"))
-st.caption(tr("cost.conventions"))
-
-# --- presets -----------------------------------------------------------------
-st.markdown(f"**{tr('cost.presets')}**")
-for row in PRESET_ROWS:
-    for column, preset in zip(st.columns(3), row):
-        column.button(tr(f"cost.preset_{preset}"), key=f"preset_{preset}", on_click=apply_preset,
-                      args=(costs.PRESETS[preset],), width="stretch")
 
 # --- inputs ------------------------------------------------------------------
 lim = costs.LIMITS
@@ -70,11 +72,11 @@ try:
     inputs = costs.CostInputs.checked(*(st.session_state[widget_key(name)] for name in KEYS))
 except ExplainerError as error:
     show_error(error)
+    presets()  # a way back to a known layer
     st.stop()
 
 result = costs.compare(inputs)
 m, n, d_f, d_g = inputs.effective_m, inputs.effective_n, inputs.effective_d_f, inputs.output_d_f
-st.info(tr("cost.effective", alpha=f"{inputs.alpha:g}", rho=f"{inputs.rho:g}", m=m, n=n, d_f=d_f, d_g=d_g))
 
 # --- headline numbers --------------------------------------------------------
 
@@ -89,9 +91,13 @@ designs = [
     ("separable", result.separable.macs, result.separable.params, reduction_text(result.separable.macs)),
     ("inverted", result.inverted.macs, result.inverted.params, reduction_text(result.inverted.macs)),
 ]
+# right after the controls (on the projector's first screen; on a phone sticky at the bottom while the controls are
+# on screen: pages/readable.py)
+with result_bar("cost"):
+    for column, (design, macs, params, delta) in zip(st.columns(3), designs):
+        column.metric(f"{tr('cost.' + design)} · {tr('common.macs')}", fmt_int(macs), delta=delta,
+                      delta_color="normal" if delta is None or macs <= result.standard.macs else "inverse")
 for column, (design, macs, params, delta) in zip(st.columns(3), designs):
-    column.metric(f"{tr('cost.' + design)} · {tr('common.macs')}", fmt_int(macs), delta=delta,
-                  delta_color="normal" if delta is None or macs <= result.standard.macs else "inverse")
     column.caption(tr("cost.params_line", params=fmt_int(params)))
 
 inv = result.inverted
@@ -101,6 +107,12 @@ else:
     st.caption(tr("cost.residual_no"))
 if inv.expand is None:
     st.caption(tr("cost.t_one"))
+st.info(tr("cost.effective", alpha=f"{inputs.alpha:g}", rho=f"{inputs.rho:g}", m=m, n=n, d_f=d_f, d_g=d_g))
+
+# --- presets (below the result, so the result is on the projector's first screen) --------------------------------
+presets()
+
+st.caption(tr("cost.conventions"))
 
 # --- chart -------------------------------------------------------------------
 st.subheader(tr("cost.chart_title"))

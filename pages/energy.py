@@ -8,6 +8,7 @@ from explainer.errors import ExplainerError
 from explainer.figures.energy import ladder_bars, split_bars, table_bars
 from explainer import registry
 from pages.ui import fmt_int, show_error, tr
+from pages.readable import result_bar
 
 DISPLAY = {name: spec.display for name, spec in registry.MODELS.items()}
 RESOLUTIONS = (96, 128, 160, 192, 224, 256, 320)
@@ -54,11 +55,12 @@ except ExplainerError as error:
     show_error(error)
     st.stop()
 chosen = results[dtype]
-m1, m2, m3, m4 = st.columns(4)
-m1.metric(tr("energy.total"), f"{chosen.total_mj:.3f} mJ")
-m2.metric(tr("energy.compute"), f"{chosen.compute_mj:.3f} mJ")
-m3.metric(tr("energy.memory"), f"{chosen.memory_mj:.3f} mJ")
-m4.metric(tr("energy.memory_share"), f"{chosen.memory_share:.0%}")
+with result_bar("energy"):  # on a phone: sticky while the controls above are on screen (pages/readable.py)
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric(tr("energy.total"), f"{chosen.total_mj:.3f} mJ")
+    m2.metric(tr("energy.compute"), f"{chosen.compute_mj:.3f} mJ")
+    m3.metric(tr("energy.memory"), f"{chosen.memory_mj:.3f} mJ")
+    m4.metric(tr("energy.memory_share"), f"{chosen.memory_share:.0%}")
 st.caption(tr("energy.counts", macs=fmt_int(chosen.macs), mac_pj=f"{float(chosen.mac_pj):g}",
               weight_bytes=fmt_int(chosen.weight_bytes), weight_pj=f"{float(chosen.weight_byte_pj):g}",
               activation_bytes=fmt_int(chosen.activation_bytes), activation_pj=f"{float(chosen.activation_byte_pj):g}"))

@@ -17,6 +17,7 @@ from explainer.quant.ptq import OBSERVERS
 from explainer.samples import available_samples, sample_bytes
 from pages.caches import quantize as cached
 from pages.image_input import image_source
+from pages.readable import result_bar
 from pages.resources import get_model, untrained_banner
 from pages.uploads import kept_copies
 from pages.ui import current_language, show_error, tr
@@ -148,7 +149,8 @@ if google_model is not None:
     sizes.append(google_model.size_bytes / 2**20)
     times.append(google_ms)
     colors.append(COLORS["google"])
-m1, m2, m3 = st.columns(3)
+with result_bar("quantize"):  # on a phone: sticky while the settings above are on screen (pages/readable.py)
+    m1, m2, m3 = st.columns(3)
 m1.metric(tr("quant.size_ratio"), f"{int8_bytes / fp32_bytes:.2f}×", help=tr("quant.size_help"))
 m2.metric(tr("quant.speedup"), f"{latency.fp32_ms / latency.int8_ms:.1f}×", help=tr("quant.speed_help"))
 left, right = st.columns(2)

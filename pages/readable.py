@@ -23,6 +23,11 @@ What they do (each one is checked in Chromium by ``tests/e2e/test_screens.py``):
   to the previous page's link with its settings (Streamlit reopens it from that URL).
 * **Plotly's toolbar** is hidden on narrow screens and in presenter mode (it covered chart titles and
   legends); the "PNG · SVG" export line under every figure does not depend on it (``pages/figure_export.py``).
+* **The result stays beside its controls on a phone** (:func:`result_bar`): a page puts its key numbers (the row
+  of metrics a slider moves) in a result bar right after the controls. Below 640 px the bar is sticky at the
+  bottom of the screen while its place is further down, in one compact line of metrics, so the number a
+  student moves is on screen while they move it; scrolled to its place it sits there like any row. On wider
+  screens (the projector, presenter mode) it is an ordinary row: those pages put it on the first screen.
 """
 
 from __future__ import annotations
@@ -86,6 +91,41 @@ PRESENTER_CSS = """
 .modebar-container { display: none !important; }
 </style>
 """
+
+
+# --- the result bar (issue 25: "show the result next to the control that moves it") -------------------------------
+#: Key prefix of a result bar's container (Streamlit gives a keyed container the class ``st-key-<key>``).
+RESULT_BAR_PREFIX = "result_bar_"
+
+RESULT_BAR_CSS = f"""
+<style>
+@media (max-width: {PHONE_MAX_PX}px) {{
+  [data-testid="stVerticalBlock"] > :is([class*="st-key-{RESULT_BAR_PREFIX}"],
+                                         :has(> [class*="st-key-{RESULT_BAR_PREFIX}"])) {{
+    position: sticky; bottom: 0; z-index: 50; background: #ffffff; padding: 0.3rem 0 0.2rem;
+    box-shadow: 0 -0.4rem 0.6rem -0.4rem rgb(0 0 0 / 0.35); }}
+  [class*="st-key-{RESULT_BAR_PREFIX}"] [data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] [data-testid="stMetric"]) {{
+    flex-flow: row nowrap !important; gap: 0.4rem !important; }}
+  [class*="st-key-{RESULT_BAR_PREFIX}"] [data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] [data-testid="stMetric"])
+    > [data-testid="stColumn"] {{ flex: 1 1 0 !important; min-width: 0 !important; width: auto !important; }}
+  [class*="st-key-{RESULT_BAR_PREFIX}"] [data-testid="stMetricValue"] {{ font-size: min(1.15rem, 15cqi) !important; }}
+  [class*="st-key-{RESULT_BAR_PREFIX}"] [data-testid="stMetricLabel"],
+  [class*="st-key-{RESULT_BAR_PREFIX}"] [data-testid="stMetricLabel"] p {{ font-size: 0.7rem !important;
+    min-height: 0 !important; line-height: 1.2; }}
+  [class*="st-key-{RESULT_BAR_PREFIX}"] [data-testid="stMetricDelta"],
+  [class*="st-key-{RESULT_BAR_PREFIX}"] [data-testid="stMetricDelta"] * {{ font-size: 0.7rem !important;
+    white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }}
+  [class*="st-key-{RESULT_BAR_PREFIX}"] [data-testid="stMetricDelta"] {{ height: auto !important; }}
+  [class*="st-key-{RESULT_BAR_PREFIX}"] [data-testid="stMetricDelta"] svg {{ width: 0.8rem; height: 0.8rem; }}
+}}
+</style>
+"""
+
+
+def result_bar(name: str):
+    """The container of a page's key result (``with result_bar("cost"): ...metrics...``): sticky and compact at the
+    bottom of a phone's screen while its place is further down (see :data:`RESULT_BAR_CSS`)."""
+    return st.container(key=f"{RESULT_BAR_PREFIX}{name}")
 
 
 def _css_string(text: str) -> str:
@@ -158,12 +198,37 @@ HISTORY_SCRIPT = """
 """
 
 
+# --- a tap on a chart (issue 25: "tapping a cell registers one tap late with touch input") ----------------------
+#: Plotly computes which point a click hit from its last *hover*. A mouse hovers before it clicks; a finger does not:
+#: plotly's tap handler runs on the touch events (which carry no clientX/clientY), finds no point there and so
+#: reports the point of the previous hover, which a touch browser only sends (as a compatibility mousemove) after
+#: the tap. The result: every tap selected the cell of the tap before. This script gives plotly the hover first: on
+#: touchstart on a chart's drag area it sends that element a mousemove at the finger's position (installed once
+#: per tab; a mouse is not affected).
+TOUCH_SCRIPT = """
+<script>
+(() => {
+  if (window.__explainerTouch) return;
+  window.__explainerTouch = true;
+  document.addEventListener('touchstart', event => {
+    if (event.touches.length !== 1) return;
+    const target = event.target;
+    if (!(target instanceof Element) || !target.closest('.js-plotly-plot') || !target.closest('.draglayer')) return;
+    const touch = event.touches[0];
+    target.dispatchEvent(new MouseEvent('mousemove', {bubbles: true, cancelable: true, view: window,
+      clientX: touch.clientX, clientY: touch.clientY, screenX: touch.screenX, screenY: touch.screenY}));
+  }, {capture: true, passive: true});
+})();
+</script>
+"""
+
+
 def readable_styles() -> None:
     """The styles for every page (one ``st.html`` call, no element in the page's layout); in a language
     other than English, Streamlit's own widget texts in that language as well."""
     lang = current_language()
-    css = READABLE_CSS
+    css = READABLE_CSS + RESULT_BAR_CSS
     if lang != "en":
         mb = int(st.get_option("server.maxUploadSize"))
         css += widget_text_css({key: t(f"screens.st_{key}", lang, mb=mb) for key in WIDGET_TEXTS})
-    st.html(css + HISTORY_SCRIPT, unsafe_allow_javascript=True)
+    st.html(css + HISTORY_SCRIPT + TOUCH_SCRIPT, unsafe_allow_javascript=True)

@@ -11,6 +11,7 @@ from explainer.zoo.latency import DEFAULT_REPEATS
 from explainer.zoo.network import count_network
 from explainer.zoo.roofline import roofline_points, summarise, time_layers
 from pages.caches.zoo import LATENCY_ENV, latency_runner, layer_time_store, live_rows, machine_now, static_rows
+from pages.tables import placeholder_table
 from pages.ui import fmt_int, show_error, tr
 
 POLL_SECONDS = 3
@@ -59,10 +60,11 @@ def table_and_scatters(was_measuring: bool) -> None:
         cols["ms_per_gmac"]: None if row.ms_per_gmac is None else round(row.ms_per_gmac),
         cols["source"]: row.top1_source,
     } for row in rows]
-    st.dataframe(table, hide_index=True, width="stretch", height=420, column_config={
-        cols["top1"]: st.column_config.NumberColumn(format="%.1f"),
-        cols["latency"]: st.column_config.NumberColumn(format="%.1f"),
-    })
+    # a latency not measured yet reads "measuring…" (or "—" when it will not be), never "None"
+    missing = tr("tables.measuring") if still else tr("tables.missing")
+    st.dataframe(placeholder_table(table, {cols["top1"]: "{:.1f}", cols["latency"]: "{:.1f}",
+                                           cols["ms_per_gmac"]: "{:.0f}"}, missing),
+                 hide_index=True, width="stretch", height=420)
     threads = next((row.threads for row in rows if row.threads), None)
     st.caption(tr("zoo.table_notes", threads=threads or "—", runs=DEFAULT_REPEATS))
     pick = st.session_state.get("pick")
@@ -232,5 +234,6 @@ summary_rows = [{
     tr("zoo.col_macs_share"): round(100 * s.macs / max(1, sum(p.macs for p in points)), 1),
     tr("zoo.col_rate"): None if s.median_gmacs is None else round(s.median_gmacs, 2),
 } for s in summarise(points)]
-st.dataframe(summary_rows, hide_index=True, width="stretch")
+st.dataframe(placeholder_table(summary_rows, {tr("zoo.col_rate"): "{:.2f}", tr("zoo.col_macs_share"): "{:.1f}"},
+                               tr("tables.missing")), hide_index=True, width="stretch")
 st.markdown(tr("zoo.roof_explain"))

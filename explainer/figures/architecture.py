@@ -15,7 +15,7 @@ from plotly.subplots import make_subplots
 
 from explainer import registry
 from explainer.architectures import LAYER_TYPES, MemoryStep, Network
-from explainer.figures.axes import LOG_AXIS, label_positions
+from explainer.figures.axes import LOG_AXIS, label_positions, layer_axis
 from explainer.published import Published
 
 #: One colour per layer type (depthwise / pointwise as on the cost page).
@@ -67,7 +67,7 @@ def layer_costs(network: Network, labels: Mapping[str, str], selected: str | Non
     if selected in names:
         for row in (1, 2):
             fig.add_vline(x=names.index(selected), line=dict(color="#000000", dash="dot", width=1), row=row, col=1)
-    fig.update_xaxes(categoryorder="array", categoryarray=names, tickangle=-60, tickfont=dict(size=9))
+    fig.update_xaxes(**layer_axis(names, [layer.block for layer in network.layers]))
     # the legend above the "MACs" subplot title, growing upwards when it wraps on a phone (never over it)
     fig.update_layout(barmode="overlay", height=560, margin=dict(l=10, r=10, t=40, b=10),
                       legend=dict(orientation="h", yanchor="bottom", y=1.07, x=0), bargap=0.15)
@@ -93,7 +93,7 @@ def shape_strip(network: Network, labels: Mapping[str, str]) -> go.Figure:
     channel_ticks = [2 ** k for k in range(0, 13)]
     fig.update_yaxes(title_text=labels["channels"], type="log", tickvals=channel_ticks, secondary_y=False)
     fig.update_yaxes(title_text=labels["size"], type="log", tickvals=sizes, secondary_y=True, showgrid=False)
-    fig.update_xaxes(categoryorder="array", categoryarray=names, tickangle=-60, tickfont=dict(size=9))
+    fig.update_xaxes(**layer_axis(names, [layer.block for layer in network.layers]))
     fig.update_layout(height=330, margin=dict(l=10, r=10, t=20, b=10), legend=dict(orientation="h", y=1.12))
     return fig
 

@@ -10,7 +10,7 @@ from typing import Sequence
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from explainer.figures.axes import LOG_AXIS
+from explainer.figures.axes import LOG_AXIS, layer_axis
 from explainer.quant.int8 import WeightStats
 from explainer.quant.layers import Sensitivity
 
@@ -62,6 +62,10 @@ def sensitivity_bars(results: dict[str, list[Sensitivity]], scheme_labels: dict[
                      axis_label: str, height: int = 380) -> go.Figure:
     """Output SQNR (dB, higher is better) with one layer quantized at a time, per scheme; low bars hurt."""
     figure = go.Figure()
+    first = next(iter(results.values()), [])
+    names = [r.info.label for r in first]
+    # upright block numbers at most every few blocks (the label's first part: "2 · depthwise 3×3 · 96 ch" → "2")
+    axis = layer_axis(names, [r.info.block for r in first], [name.split(" · ")[0] for name in names])
     for scheme, rows in results.items():
         figure.add_trace(go.Bar(
             x=[r.info.label for r in rows], y=[max(r.logits_sqnr_db, -10.0) for r in rows], name=scheme_labels[scheme],
@@ -69,7 +73,7 @@ def sensitivity_bars(results: dict[str, list[Sensitivity]], scheme_labels: dict[
             customdata=[[r.logits_sqnr_db, 100 * r.top1_changed] for r in rows],
             hovertemplate="%{x}<br>%{customdata[0]:.1f} dB · top-1 changed %{customdata[1]:.0f} %<extra></extra>",
         ))
-    figure.update_layout(title=title, height=height, barmode="group", margin=dict(l=10, r=10, t=40, b=120),
-                         yaxis=dict(title=axis_label), xaxis=dict(tickangle=-60, tickfont=dict(size=9)),
+    figure.update_layout(title=title, height=height, barmode="group", margin=dict(l=10, r=10, t=40, b=30),
+                         yaxis=dict(title=axis_label), xaxis=axis,
                          legend=dict(orientation="h", y=1.08))
     return figure

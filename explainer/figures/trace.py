@@ -231,14 +231,24 @@ def running_sum(tr: ConvTrace, labels: dict[str, str]) -> go.Figure:
     return _figure(data, layout)
 
 
+#: Size of the output map's invisible click markers (see :func:`output_map`).
+CLICK_MARKER_PX = 6
+
+
 def output_map(plane: np.ndarray, y: int, x: int, title: str, hover: str) -> go.Figure:
     """One output channel as a heatmap, a near-transparent marker per cell (so a click returns the cell)
-    and a square around the chosen position."""
+    and a square around the chosen position.
+
+    A click (or tap) picks the marker plotly finds closest to the pointer. Plotly counts every marker whose
+    centre lies within its radius (less 1 px) as equally close and then takes the last one: markers larger than
+    a cell (they were 18 px, a cell of a 28×28 map is 8 px wide on a phone) made a click select the cell below
+    or to the right. The markers are 6 px (radius 3: plotly's minimum, where no two cells tie) and the
+    hover distance is unlimited, so the closest centre always wins: a click selects exactly the cell under it."""
     h, w = plane.shape
     limit = float(np.abs(plane).max()) or 1.0
     linear = bool((plane < 0).any())
     ys, xs = np.mgrid[0:h, 0:w]
-    size = max(3, min(18, int(520 / max(h, w))))
+    size = CLICK_MARKER_PX
     data = [
         {"type": "heatmap", "z": _f32(plane), "zmin": -limit if linear else 0.0, "zmax": limit,
          "colorscale": "RdBu" if linear else "Viridis", "reversescale": linear, "hoverinfo": "skip",
@@ -249,7 +259,7 @@ def output_map(plane: np.ndarray, y: int, x: int, title: str, hover: str) -> go.
          "marker": {"symbol": "square", "size": size, "color": "white"}},
     ]
     layout = {"title": {"text": title, "font": {"size": 14}}, "height": 460, "dragmode": False,
-              "clickmode": "event+select", "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
+              "clickmode": "event+select", "hovermode": "closest", "hoverdistance": -1, "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
               "xaxis": {"constrain": "domain", "showgrid": False, "zeroline": False},
               "yaxis": {"autorange": "reversed", "scaleanchor": "x", "constrain": "domain", "showgrid": False,
                         "zeroline": False},
