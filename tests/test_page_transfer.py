@@ -103,3 +103,38 @@ def test_untrained_backbone_cannot_train(with_weights, monkeypatch: pytest.Monke
     assert not at.exception
     assert at.button(key="tl_train").disabled
     assert t("transfer.needs_pretrained", "en", model=DISPLAY_NAMES["mobilenet_v3_small"]) in [i.value for i in at.info]
+
+
+@pytest.mark.slow
+def test_fine_tune_result_stays_visible(with_weights, datasets_dir) -> None:
+    """Issue 25: the Fine-tune button used to close its own expander, hiding its result. After pressing it the
+    expander is open and holds the comparison table (frozen head vs fine-tuned) with the fine-tune's numbers."""
+    folder = datasets_dir / "ants_bees" / "train"
+    at = run_page(PAGE, "en", timeout=600)
+    for i, cls in enumerate(("ants", "bees")):  # a tiny set: 5 photos per class (4 train + 1 held out)
+        files = [(p.name, p.read_bytes(), "image/jpeg") for p in sorted((folder / cls).glob("*.jpg"))[:5]]
+        at.file_uploader(key=f"tl_up_{i}").set_value(files).run()
+        assert not at.exception and not at.error, [e.value for e in at.error]
+    at.button(key="tl_train").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    title = t("transfer.ft_title", "en")
+
+    def expander():
+        return next(e for e in at.expander if e.label == title)
+
+    assert not expander().proto.expanded  # closed until used
+    assert not expander().dataframe
+    at.slider(key="tl_ft_epochs").set_value(1).run()
+    at.button(key="tl_ft_run").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    opened = expander()
+    assert opened.proto.expanded  # the result is not folded away
+    table = opened.dataframe[0].value
+    methods = list(table[t("transfer.col_method", "en")])
+    assert methods == [t("transfer.frozen", "en"), t("transfer.tuned", "en", k=1, e=1)]
+    tuned = table.iloc[1]
+    assert 0.0 <= tuned[t("transfer.col_acc", "en")] <= 1.0 and tuned[t("transfer.col_time", "en")] > 0
+    assert tuned[t("transfer.col_params", "en")] > table.iloc[0][t("transfer.col_params", "en")]  # a block + head
+    assert t("transfer.ft_honest", "en") in [c.value for c in opened.caption]
+    at.run()  # a rerun (any other widget) keeps it open with its result
+    assert expander().proto.expanded and expander().dataframe
