@@ -97,7 +97,7 @@ else:
                 not_installed(len(SEGMENTER_NAMES) - len(names))
                 for_lecturer(list(problems.values()))
             else:
-                missing_file("setup.segment_missing", next(iter(problems.values())))
+                missing_file("setup.segment_missing", list(problems.values()))
         if names:
             models = {name: loaded[name][0] for name in names}
             data = cached.segmented(choice, names, models)

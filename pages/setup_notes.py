@@ -83,10 +83,10 @@ def for_lecturer(problems: Sequence[ExplainerError]) -> None:
         st.caption(tr("setup.lecturer_hint"))
 
 
-def missing_file(student_key: str, problem: ExplainerError, **params) -> None:
+def missing_file(student_key: str, problem: ExplainerError | Sequence[ExplainerError], **params) -> None:
     """A file the page needs is not here: one full-width line for students, the details for the lecturer."""
     st.info(tr(student_key, **params), icon="ℹ️")
-    for_lecturer([problem])
+    for_lecturer([problem] if isinstance(problem, ExplainerError) else list(problem))
 
 
 def _source_label(kind: str) -> str:
