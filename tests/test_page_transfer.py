@@ -95,14 +95,40 @@ def test_classify_page_cam_toggle(with_weights) -> None:
                for im in at.image)
 
 
-def test_untrained_backbone_cannot_train(with_weights, monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+def test_only_backbones_with_weights_are_offered(with_weights, monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))  # no V3 weights anywhere
     at = run_page(PAGE, "en", timeout=300)
+    assert not at.exception
+    assert at.selectbox(key="tl_model").options == [DISPLAY_NAMES["mobilenet_v2"]]
+    assert t("setup.not_installed_many", "en", n=2) in [c.value for c in at.caption]
     assert not at.button(key="tl_train").disabled
-    at.selectbox(key="tl_model").set_value("mobilenet_v3_small").run()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_offline_nothing_installed(lang: str, offline, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No weights and no demo set: the untrained backbone cannot train; the demo button says so in one
+    full-width line (not in its narrow column); the set-up steps only in presenter mode."""
+    from pages import downloads
+
+    monkeypatch.delenv("EXPLAINER_DATA_DIR", raising=False)
+    monkeypatch.setattr(downloads, "failed", {})
+    at = run_page(PAGE, lang, timeout=300)
     assert not at.exception
     assert at.button(key="tl_train").disabled
-    assert t("transfer.needs_pretrained", "en", model=DISPLAY_NAMES["mobilenet_v3_small"]) in [i.value for i in at.info]
+    assert t("transfer.needs_pretrained", lang, model="MobileNetV2") in [i.value for i in at.info]
+    at.button(key="tl_demo").click().run()
+    assert not at.exception and not at.error
+    assert t("setup.demo_missing", lang) in [i.value for i in at.info]
+    assert not any(column.info for column in at.columns)  # full width, below the row of buttons
+    shown = " ".join(e.value for kind in ("info", "caption", "warning", "markdown") for e in getattr(at, kind))
+    assert "python -m explainer" not in shown.replace("\\", "") and not any(
+        t("setup.lecturer_title", lang) in e.label for e in at.expander)
+    lecturer = run_page(PAGE, lang, timeout=300, presenter=True)
+    lecturer.button(key="tl_demo").click().run()
+    notes = " ".join(m.value for e in lecturer.expander if t("setup.lecturer_title", lang) in e.label
+                     for m in e.markdown).replace("\\", "")
+    assert "python -m explainer fetch hymenoptera_data" in notes and "EXPLAINER_DATA_DIR" in notes
+    assert "python -m explainer fetch mobilenet_v2" in notes
 
 
 @pytest.mark.slow
