@@ -23,10 +23,9 @@ from explainer import catalogue
 from explainer.errors import AssetError, ExplainerError, WeightsError
 from explainer.weights import WEIGHTS_DIR_ENV, resolve
 from pages.downloads import network_down, recently_failed
+from pages.share import PRESENTER_KEY  # the sidebar's presenter switch, bound to ``?presenter=``
 from pages.ui import current_language, tr
 
-#: The session-state key of the sidebar's presenter switch (pages/share.py binds it to ``?presenter=``).
-PRESENTER_KEY = "presenter"
 
 
 def lecturer_view() -> bool:
