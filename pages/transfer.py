@@ -35,7 +35,7 @@ from explainer.safe_text import markdown_text, plotly_text
 from pages.caches.transfer import class_map, thumb
 from pages.downloads import download
 from pages.image_input import image_source
-from pages.uploads import MAX_FILES_PER_UPLOAD, release, uploader_key
+from pages.uploads import MAX_FILES_PER_UPLOAD, PHOTO_UPLOAD_MB, ZIP_UPLOAD_MB, release, uploader_key
 from pages.resources import get_model, model_choice, untrained_banner
 from pages.setup_notes import missing_file
 from pages.ui import current_language, show_error, tr
@@ -167,7 +167,7 @@ with demo_col:
                 show_error(err)
 with zip_col:
     zipped = st.file_uploader(tr("transfer.zip_upload"), type=["zip"], key=uploader_key("tl_zip"),
-                              help=tr("transfer.zip_help"))
+                              help=tr("transfer.zip_help", mb=ZIP_UPLOAD_MB), max_upload_size=ZIP_UPLOAD_MB)
     if zipped is not None and zipped.file_id not in state["tl_seen"]:
         state["tl_seen"].add(zipped.file_id)
         try:
@@ -203,7 +203,7 @@ for i in range(n_classes):
             state[f"tl_name_{i}"] = tr("transfer.default_class", k=i + 1)
         st.text_input(tr("transfer.class_name", k=i + 1), key=f"tl_name_{i}", max_chars=ds.MAX_CLASS_NAME)
         files = st.file_uploader(tr("transfer.upload"), accept_multiple_files=True, key=uploader_key(f"tl_up_{i}"),
-                                 help=tr("transfer.upload_help"))
+                                 help=tr("transfer.upload_help"), max_upload_size=PHOTO_UPLOAD_MB)
         if files:
             if len(files) > MAX_FILES_PER_UPLOAD:
                 show_error(ExplainerError("limits.too_many_files", n=len(files), limit=MAX_FILES_PER_UPLOAD))
@@ -367,7 +367,8 @@ if run is not None:
 
 # ---------------------------------------------------------------- try it
 st.subheader(tr("transfer.try_title"))
-imported = st.file_uploader(tr("transfer.import"), type=None, key="tl_import", help=tr("transfer.import_help"))
+imported = st.file_uploader(tr("transfer.import"), type=None, key="tl_import", help=tr("transfer.import_help"),
+                            max_upload_size=PHOTO_UPLOAD_MB)
 active: Head | None = run.trained.head if run is not None else restored
 if imported is not None:
     # Parsed once per uploaded file (a rerun reuses the result, or the error), never on every rerun.

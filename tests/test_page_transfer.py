@@ -164,3 +164,76 @@ def test_fine_tune_result_stays_visible(with_weights, datasets_dir) -> None:
     assert t("transfer.ft_honest", "en") in [c.value for c in opened.caption]
     at.run()  # a rerun (any other widget) keeps it open with its result
     assert expander().proto.expanded and expander().dataframe
+
+
+@pytest.fixture(scope="session")
+def demo_zip(datasets_dir, tmp_path_factory) -> bytes:
+    """The demo set's own folder (ants/, bees/) zipped as a student would: 245 JPEGs, about 27 MB."""
+    import zipfile
+
+    folder = datasets_dir / "ants_bees" / "train"
+    path = tmp_path_factory.mktemp("zip") / "train.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for file in sorted(folder.rglob("*")):
+            if file.is_file():
+                archive.write(file, f"train/{file.relative_to(folder)}")
+    return path.read_bytes()
+
+
+def test_uploaders_ask_for_their_own_limits(with_weights) -> None:
+    """Streamlit's upload endpoint checks only server.maxUploadSize, so it is the zip's 64 MB; every other
+    uploader asks the browser for at most 20 MB (st.file_uploader(max_upload_size=)); and nginx follows."""
+    import re
+    import tomllib
+
+    from explainer import serving
+    from pages.uploads import PHOTO_UPLOAD_MB, ZIP_UPLOAD_MB
+    from tests.conftest import ROOT
+
+    with open(ROOT / ".streamlit" / "config.toml", "rb") as handle:
+        assert tomllib.load(handle)["server"]["maxUploadSize"] == ZIP_UPLOAD_MB == serving.upload_limit_mb()
+    at = run_page(PAGE, "en", timeout=300)
+    assert at.file_uploader(key="tl_zip").proto.max_upload_size_mb == ZIP_UPLOAD_MB
+    assert at.file_uploader(key="tl_up_0").proto.max_upload_size_mb == PHOTO_UPLOAD_MB
+    assert at.file_uploader(key="tl_import").proto.max_upload_size_mb == PHOTO_UPLOAD_MB
+    assert "27 MB" in at.file_uploader(key="tl_zip").help and f"{ZIP_UPLOAD_MB} MB" in at.file_uploader(key="tl_zip").help
+    # every uploader in the app sets its own limit (none silently gets the server's 64 MB)
+    calls = [m for p in (ROOT / "pages").glob("*.py") for m in re.findall(r"st\.file_uploader\((.*?)\)\n", p.read_text(), re.S)]
+    assert len(calls) >= 6 and all("max_upload_size=" in call for call in calls), calls
+
+
+@pytest.mark.slow
+def test_zip_of_the_demo_folder_is_accepted(demo_zip: bytes, with_weights) -> None:
+    """Issue 25: the demo set's own folder zipped (27 MB) was refused by the 20 MB limit."""
+    from pages.uploads import PHOTO_UPLOAD_MB, ZIP_UPLOAD_MB
+
+    assert PHOTO_UPLOAD_MB * 2**20 < len(demo_zip) < ZIP_UPLOAD_MB * 2**20
+    at = run_page(PAGE, "en", timeout=600)
+    at.file_uploader(key="tl_zip").set_value(("train.zip", demo_zip, "application/zip")).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert [at.text_input(key=f"tl_name_{i}").value for i in range(2)] == ["ants", "bees"]
+    counts = [c.value for c in at.caption if c.value in (t("transfer.count", "en", n=n) for n in range(1, 400))]
+    assert counts == [t("transfer.count", "en", n=123), t("transfer.count", "en", n=121)]  # 1 unreadable ant skipped
+    photos = at.session_state["tl_photos"]
+    assert sum(len(p.data) for p in photos) < 244 * 60_000  # small copies kept, not the 27 MB
+    assert at.session_state["_upload_gen_tl_zip"] == 1  # the zip's bytes were released (the next run: a new key)
+    at.run()
+    assert "tl_zip" not in [u.key for u in at.file_uploader] and "tl_zip_g1" in [u.key for u in at.file_uploader]
+
+
+@pytest.mark.slow
+def test_zip_of_the_demo_folder_stays_within_the_memory_limit(demo_zip: bytes, tmp_path) -> None:
+    """Peak RSS growth of reading the 27 MB zip and making the page's small copies (tests/test_hostile.py's probe:
+    a fresh process, VmHWM over the RSS before the step), against the same limit as every other upload."""
+    from tests.test_hostile import LIMIT_MB, probe
+
+    path = tmp_path / "train.zip"
+    path.write_bytes(demo_zip)
+    result = probe(
+        f"from explainer.transfer import datasets as ds\ndata = open({str(path)!r}, 'rb').read()",
+        "zipped = ds.read_zip(data, 'train.zip')\n"
+        "small = [ds.compact_photo(p.data, p.name) for p in zipped.photos]\n"
+        "assert len(small) == 244, len(small)")
+    assert result["outcome"] == "ok", result
+    print(f"{len(demo_zip) / 2**20:.1f} MB zip: peak RSS growth {result['growth_mb']:.0f} MB")
+    assert result["growth_mb"] < LIMIT_MB
