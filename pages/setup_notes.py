@@ -66,8 +66,9 @@ def not_installed(n: int) -> None:
         st.caption(tr("setup.not_installed_one" if n == 1 else "setup.not_installed_many", n=n))
 
 
-def for_lecturer(problems: Sequence[ExplainerError]) -> None:
-    """The set-up instructions of ``problems``, for the lecturer only (presenter mode), in a collapsed expander."""
+def for_lecturer(problems: Sequence[ExplainerError | str]) -> None:
+    """The set-up instructions of ``problems`` (errors, or sentences already in the user's language), for the
+    lecturer only (presenter mode), in a collapsed expander."""
     problems = [p for p in problems if p is not None]
     if not problems or not lecturer_view():
         return
@@ -75,7 +76,7 @@ def for_lecturer(problems: Sequence[ExplainerError]) -> None:
     with st.expander(f"🔧 {tr('setup.lecturer_title')}", expanded=False):
         seen: set[str] = set()
         for problem in problems:
-            text = problem.markdown_message(lang)
+            text = problem.markdown_message(lang) if isinstance(problem, ExplainerError) else problem
             if text not in seen:
                 seen.add(text)
                 st.markdown(f"- {text}")
