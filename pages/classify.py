@@ -7,10 +7,11 @@ import streamlit as st
 from explainer.safe_text import markdown_text
 from explainer.classify import REFERENCE_RUNS, Classification
 from explainer.labels import imagenet_label
-from explainer.models import DISPLAY_NAMES, MODEL_NAMES
+from explainer.models import MODEL_NAMES
 from pages.caches.classify import classified, cost_of, top_chart
 from pages.image_input import image_source
-from pages.resources import get_model, model_selector, pretrained_available, source_text, untrained_banner
+from pages.resources import get_model, model_choice, source_text, untrained_banner
+from pages.setup_notes import for_lecturer, not_installed, runnable_models
 from explainer.i18n import t
 from pages.ui import current_language, fmt_millions, tr
 from pages.url_state import coded
@@ -34,7 +35,7 @@ with left:
         format_func=lambda v: t(f"classify.view_{v}", lang), **coded("view", ("single", "compare"), key="classify_view"),
     )
     if view == "single":
-        name = model_selector(tr("classify.model"), key="classify_model")
+        name, not_offered = model_choice(tr("classify.model"), key="classify_model")
     if choice is not None:
         st.image(choice.preview_uri(), caption=tr("classify.photo_caption", name=markdown_text(choice.name), width=choice.image.width,
                                           height=choice.image.height), width="stretch")
@@ -42,7 +43,7 @@ with left:
 if choice is not None and view == "single":
     loaded = get_model(name)
     with right:
-        untrained_banner(loaded)
+        untrained_banner(loaded, not_offered)
         result, fed_uri, crop = classified(choice, loaded, TOP)
         macs, params, cost_source = cost_of(loaded)
         resize = int(loaded.transform.resize_size[0])
@@ -73,14 +74,16 @@ if choice is not None and view == "single":
                      caption=tr("classify_cam.caption", label=imagenet_label(result.predictions[0].index, lang)))
 
 elif choice is not None:
-    available = pretrained_available()
-    skipped = [DISPLAY_NAMES[n] for n in MODEL_NAMES if n not in available]
+    # Only the models this server can run with ImageNet weights (a download, when allowed, happens once).
+    available, problems = runnable_models(MODEL_NAMES)
     compared = []  # (loaded model, result, macs, params)
     for model_name in available:
         loaded = get_model(model_name)
         if loaded.pretrained:
             macs, params, _ = cost_of(loaded)
             compared.append((loaded, classified(choice, loaded, TOP)[0], macs, params))
+        elif loaded.problem is not None:
+            problems[model_name] = loaded.problem
     with right:
         st.markdown(tr("classify.compare_intro"))
         if not compared:
@@ -103,8 +106,8 @@ elif choice is not None:
                     help=tr("classify.col_time_help", runs=REFERENCE_RUNS)),
             })
             st.caption(tr("classify.tradeoff"))
-        if skipped:
-            st.caption(tr("classify.compare_skipped", models=", ".join(skipped)))
+        not_installed(len(MODEL_NAMES) - len(compared) if compared else 0)
+        for_lecturer(list(problems.values()))
     if compared:
         for column, (loaded, result, _, _) in zip(st.columns(len(compared)), compared):
             with column:

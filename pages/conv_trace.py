@@ -21,10 +21,11 @@ from explainer.models import DISPLAY_NAMES
 from pages.caches.conv_trace import capture
 from pages.image_input import image_source
 from pages.readable import result_bar
-from pages.resources import get_model, pretrained_available, source_text, untrained_banner
+from pages.resources import get_model, source_text, untrained_banner
+from pages.setup_notes import not_installed, runnable_models
 from pages.ui import current_language, fmt_int, show_error, tr
 
-#: The models of this page: V2 always, V1 when its real weights are on this machine.
+#: The models of this page, those with ImageNet weights on this server offered (V2 with random weights if none).
 MODELS = ("mobilenet_v2", "mobilenet_v1")
 #: How the layer list is grouped, in this order.
 GROUPS = ("standard", "expand", "depthwise", "pointwise", "project", "head")
@@ -97,13 +98,14 @@ st.title(tr("conv_trace.title"))
 st.markdown(tr("conv_trace.intro"))
 lang = current_language()
 
-available = pretrained_available()
-models = [m for m in MODELS if m == "mobilenet_v2" or m in available]
+available, missing = runnable_models(MODELS)
+models = available or ["mobilenet_v2"]
 left, right = st.columns([1, 2], gap="large")
 with left:
     choice = image_source("trace")
     _valid("model", models, models[0])
     name = st.selectbox(tr("conv_trace.model"), models, key="model", format_func=DISPLAY_NAMES.__getitem__)
+    not_installed(len(MODELS) - len(available) if available else 0)
     if choice is not None:
         st.image(choice.preview_uri(), caption=markdown_text(choice.name), width="stretch")
 
@@ -121,7 +123,7 @@ layers = sorted(T.conv_layers(network), key=lambda layer: GROUPS.index(_group(la
 by_name = {layer.name: layer for layer in layers}
 
 with right:
-    untrained_banner(loaded)
+    untrained_banner(loaded, [problem for m, problem in missing.items() if m not in models])
     st.caption(tr("conv_trace.forward_note", ms=f"{maps.forward_ms:.0f}", source=source_text(loaded)))
     _valid("stage", list(by_name), DEFAULT_STAGE[name])
 

@@ -8,14 +8,15 @@ import os
 
 import streamlit as st
 
-from explainer.catalogue import WEIGHTS_DIR_ENV
+from explainer.catalogue import WEIGHTS_DIR_ENV, missing
 from explainer.detect.detector import DEFAULT_THRESHOLD, load_detector, where_is
 from explainer.detect.labels import coco_names
-from explainer.errors import ExplainerError
+from explainer.errors import AssetError, ExplainerError
 from explainer.figures.detect import draw_boxes, feature_maps_figure, funnel_figure
 from explainer.images import data_uri, jpeg_bytes
 from pages.caches import detect as cached
 from pages.downloads import download
+from pages.setup_notes import missing_file
 from pages.ui import fmt_millions, show_error, tr
 
 #: What the progress bar names: the zip TensorFlow publishes the model and its label map in.
@@ -32,8 +33,15 @@ def detector():
             if problem is not None:
                 raise problem
             places = where_is(weights_dir or None)
+        absent = [p for p in places if p.kind == "missing"]
+        if absent:  # not on this server: one line for students, every missing file for the lecturer
+            missing_file("setup.detector_missing", [missing(p.asset) for p in absent])
+            return None
         with st.spinner(tr("segment.loading", model="SSD-MobileNetV1")):
             return cached.load(weights_dir, "+".join(p.kind for p in places))
+    except AssetError as err:  # not on this server: one line for students, the set-up for the lecturer
+        missing_file("setup.detector_missing", err)
+        return None
     except ExplainerError as err:
         show_error(err)
         return None

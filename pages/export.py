@@ -15,6 +15,7 @@ from explainer.labels import imagenet_label
 from pages import url_state
 from pages.caches import export as cached
 from pages.image_input import image_source
+from pages.setup_notes import for_lecturer
 from pages.uploads import kept_copies
 from pages.ui import current_language, show_error, tr
 
@@ -65,6 +66,7 @@ if network.pretrained:
     st.caption(tr("export.weights_pretrained", weights=network.weights_id))
 elif settings.pretrained_possible:
     st.warning(tr("export.weights_missing"), icon="⚠️")
+    for_lecturer([loaded.problem] if loaded is not None and loaded.problem is not None else [])
 else:
     st.warning(tr("export.weights_untrained"), icon="⚠️")
 

@@ -19,7 +19,7 @@ from explainer.figures import features as figs
 from explainer.i18n import t
 from pages.caches.feature_maps import capture, channel_figure, channel_grid, journey, path_strip
 from pages.image_input import image_source
-from pages.resources import get_model, model_selector, source_text, untrained_banner
+from pages.resources import get_model, model_choice, source_text, untrained_banner
 from pages.ui import current_language, fmt_int, show_error, tr
 from pages.url_state import coded
 
@@ -49,7 +49,7 @@ lang = current_language()
 left, right = st.columns([1, 2], gap="large")
 with left:
     choice = image_source("features")
-    name = model_selector(tr("features.model"), key="features_model")
+    name, not_offered = model_choice(tr("features.model"), key="features_model")
     if choice is not None:
         st.image(choice.preview_uri(), caption=markdown_text(choice.name), width="stretch")
 
@@ -61,7 +61,7 @@ if choice is not None:
         show_error(err)
         st.stop()
     with right:
-        untrained_banner(loaded)
+        untrained_banner(loaded, not_offered)
         st.caption(tr("features.forward_note", ms=f"{maps.forward_ms:.0f}", n=len(maps.records),
                       mb=f"{maps.nbytes / 2**20:.1f}") + " · " + source_text(loaded))
         blocks = maps.blocks

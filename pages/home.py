@@ -3,6 +3,7 @@
 import streamlit as st
 
 from explainer import diagrams
+from pages.setup_notes import server_status
 from pages.ui import tr
 
 st.title(tr("app.title"))
@@ -34,3 +35,6 @@ st.markdown(tr("home.v3_text"))
 st.subheader(tr("home.next_steps"))
 for key in ("next_cost", "next_arch", "next_classify", "next_features"):
     st.markdown(f"- {tr('home.' + key)}")
+
+# For the lecturer: which files this server has, and what to set up before the lecture (pages/setup_notes.py).
+server_status()

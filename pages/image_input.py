@@ -40,6 +40,7 @@ from explainer.samples import available_samples, sample_bytes
 from explainer.i18n import t
 from pages.ui import current_language, show_error, tr
 from pages.url_state import coded
+from pages.uploads import PHOTO_UPLOAD_MB
 
 SOURCES = ("sample", "upload", "camera")
 
@@ -91,7 +92,8 @@ def image_source(key_prefix: str, *, default_sample: str = "chelsea") -> ImageCh
     if source == "upload":
         # No `type=` filter: Streamlit would refuse other extensions with its own English message (or an
         # exception for a client that bypasses the browser's filter); our loader says it in the user's language.
-        uploaded = st.file_uploader(tr("images.upload"), key=f"{key_prefix}_upload", help=tr("images.upload_help"))
+        uploaded = st.file_uploader(tr("images.upload"), key=f"{key_prefix}_upload", help=tr("images.upload_help"),
+                                    max_upload_size=PHOTO_UPLOAD_MB)
         if uploaded is not None:
             data, name = uploaded.getvalue(), uploaded.name
     elif source == "camera":

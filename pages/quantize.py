@@ -19,6 +19,7 @@ from pages.caches import quantize as cached
 from pages.image_input import image_source
 from pages.readable import result_bar
 from pages.resources import get_model, untrained_banner
+from pages.setup_notes import missing_file
 from pages.uploads import kept_copies
 from pages.ui import current_language, show_error, tr
 
@@ -158,8 +159,8 @@ left.plotly_chart(bars(names, sizes, colors, title=tr("quant.size_title"), unit=
                   key="quant_sizes")
 right.plotly_chart(bars(names, times, colors, title=tr("quant.time_title", runs=latency.runs), unit="ms"), width="stretch",
                    key="quant_times")
-if google_error is not None:
-    st.info(tr("quant.google_missing") + " " + google_error.message(lang))
+if google_error is not None:  # one line for students; what to set up for the lecturer (presenter mode)
+    missing_file("setup.google_missing", google_error)
 # Honest about the times: on this x86 server int8 may well be slower than float32.
 slower = latency.int8_ms >= latency.fp32_ms or (google_model is not None and google_ms >= latency.fp32_ms)
 st.markdown(tr("quant.time_note_slower", engine=quantized.engine) if slower else tr("quant.time_note"))

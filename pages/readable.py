@@ -36,6 +36,7 @@ import streamlit as st
 
 from explainer.i18n import t
 from pages.ui import current_language
+from pages.uploads import PHOTO_UPLOAD_MB, ZIP_UPLOAD_MB
 
 #: Below this width Streamlit stacks columns (its own breakpoint).
 PHONE_MAX_PX = 640
@@ -134,13 +135,18 @@ def _css_string(text: str) -> str:
     return f'"{escaped}"'
 
 
-def widget_text_css(texts: dict[str, str]) -> str:
+def widget_text_css(texts: dict[str, str], per_file: dict[str, str] | None = None) -> str:
     """CSS that hides Streamlit's fixed English widget texts and shows ``texts`` in their place.
 
     ``texts``: ``upload`` (the uploader's button), ``per_file`` (its size line), ``refused`` (a refused
     file), ``camera_prompt``, ``take_photo``, ``clear_photo``, ``enter`` ("Press Enter to apply").
+    ``per_file``: the size line of the uploaders whose key starts with a given key (a larger limit than the
+    photos'), e.g. ``{"tl_zip": "每个文件不超过 64 MB"}``.
     """
     c = {key: _css_string(value) for key, value in texts.items()}
+    # An uploader with a larger limit (its key, or a key starting with it: pages/uploads.py renames released ones)
+    larger = "".join(f'[class*="st-key-{key}"] [data-testid="stFileUploaderDropzoneInstructions"] > div::after '
+                     f'{{ content: {_css_string(text)}; }}\n' for key, text in (per_file or {}).items())
     return f"""
 <style>
 [data-testid="stFileUploaderDropzone"] [data-testid="stBaseButton-secondary"] [data-testid="stMarkdownContainer"] p {{
@@ -149,7 +155,7 @@ def widget_text_css(texts: dict[str, str]) -> str:
   content: {c["upload"]}; }}
 [data-testid="stFileUploaderDropzoneInstructions"] span {{ display: none; }}
 [data-testid="stFileUploaderDropzoneInstructions"] > div::after {{ content: {c["per_file"]}; font-size: 0.875rem; }}
-[data-testid="stFileChip"] [role="alert"] {{ display: none; }}
+{larger}[data-testid="stFileChip"] [role="alert"] {{ display: none; }}
 [data-testid="stFileChip"][aria-invalid="true"]::after {{ content: {c["refused"]}; color: #bd4043;
   font-size: 0.8rem; padding-left: 0.5rem; }}
 [data-testid="stCameraInputWebcamComponent"] p {{ display: none; }}
@@ -229,6 +235,6 @@ def readable_styles() -> None:
     lang = current_language()
     css = READABLE_CSS + RESULT_BAR_CSS
     if lang != "en":
-        mb = int(st.get_option("server.maxUploadSize"))
-        css += widget_text_css({key: t(f"screens.st_{key}", lang, mb=mb) for key in WIDGET_TEXTS})
+        css += widget_text_css({key: t(f"screens.st_{key}", lang, mb=PHOTO_UPLOAD_MB) for key in WIDGET_TEXTS},
+                               {"tl_zip": t("screens.st_per_file", lang, mb=ZIP_UPLOAD_MB)})
     st.html(css + HISTORY_SCRIPT + TOUCH_SCRIPT, unsafe_allow_javascript=True)

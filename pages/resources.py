@@ -18,15 +18,17 @@ import sys
 import threading
 from dataclasses import replace
 from pathlib import Path
+from typing import Sequence
 
 import streamlit as st
 
 from explainer.classify import reference_latency_ms
-from explainer.errors import AssetError, WeightsError
+from explainer.errors import AssetError, ExplainerError, WeightsError
 from explainer.models import DISPLAY_NAMES, MODEL_NAMES
 from explainer.weights import WEIGHTS_DIR_ENV, LoadedModel, fetch, load_pretrained, resolve, untrained
 from pages.downloads import download
-from pages.ui import current_language, show_error, tr
+from pages.setup_notes import for_lecturer, not_installed, runnable_models
+from pages.ui import tr
 from pages.url_state import coded
 
 
@@ -130,18 +132,43 @@ def _untrained(name: str) -> LoadedModel:
 DEFAULT_MODEL = "mobilenet_v2"
 
 
-def model_selector(label: str, key: str) -> str:
-    """The model choice shared by the Classify and Feature-maps pages (MobileNetV2 first chosen; ``?model=``)."""
-    return st.selectbox(label, MODEL_NAMES, index=MODEL_NAMES.index(DEFAULT_MODEL),
-                        format_func=DISPLAY_NAMES.__getitem__, **coded("model", MODEL_NAMES, DEFAULT_MODEL, key=key))
+def model_choice(label: str, key: str, names: Sequence[str] = MODEL_NAMES, *, coded_as: str | None = "model",
+                 help: str | None = None) -> tuple[str, list[ExplainerError]]:
+    """The model choice of the Classify, Feature-maps and Teach pages (MobileNetV2 first chosen; ``?model=``), and
+    why the models not offered are not (for the lecturer: pass them to :func:`untrained_banner`).
+
+    Offers only the models of ``names`` this server can run with ImageNet weights (:mod:`pages.setup_notes`),
+    with one neutral line for students about the others. With none at all it offers MobileNetV2, which then
+    runs with random weights under :func:`untrained_banner`. ``coded_as``: the URL parameter that keeps the
+    choice (``None``: not in the URL)."""
+    usable, problems = runnable_models(names)
+    options = usable or [DEFAULT_MODEL]
+    default = DEFAULT_MODEL if DEFAULT_MODEL in options else options[0]
+    if key in st.session_state and st.session_state[key] not in options:  # e.g. its weights' download failed
+        del st.session_state[key]
+    in_url = coded(coded_as, options, default, key=key) if coded_as else {"key": key}
+    name = st.selectbox(label, options, index=options.index(default), format_func=DISPLAY_NAMES.__getitem__,
+                        help=help, **in_url)
+    if usable:
+        not_installed(len(names) - len(usable))
+    else:
+        st.caption(tr("setup.none_trained"))
+    return name, [problem for n, problem in problems.items() if n not in options]
+
+
+def model_selector(label: str, key: str, names: Sequence[str] = MODEL_NAMES, **options) -> str:
+    """:func:`model_choice` with the lecturer's set-up notes shown right below it."""
+    name, problems = model_choice(label, key, names, **options)
+    for_lecturer(problems)
+    return name
 
 
 def get_model(name: str) -> LoadedModel:
     """``name`` with the best weights available (pretrained if at all possible), shared by all sessions.
 
     Never raises for missing weights: the result is then untrained and carries the
-    reason in ``.problem``. A broken weights file or folder is shown with
-    :func:`pages.ui.show_error` and the untrained model is returned.
+    reason in ``.problem`` (also for a broken weights file or folder), which
+    :func:`untrained_banner` shows the lecturer.
     """
     weights_dir = os.environ.get(WEIGHTS_DIR_ENV, "").strip()
     try:
@@ -159,35 +186,20 @@ def get_model(name: str) -> LoadedModel:
             loaded = _load(*key)
         _loaded_once.add(key)
         return loaded
-    except (WeightsError, AssetError) as err:
-        show_error(err)
+    except (WeightsError, AssetError) as err:  # a broken file or folder: untrained_banner tells the lecturer
         loaded = _untrained(name)
         return replace(loaded, problem=err)
 
 
-def pretrained_available() -> list[str]:
-    """The models whose pretrained weights are on this machine (weights folder or torchvision's cache)."""
-    weights_dir = os.environ.get(WEIGHTS_DIR_ENV, "").strip() or None
-    names = []
-    for name in MODEL_NAMES:
-        try:
-            if resolve(name, weights_dir).kind in ("file", "cache"):
-                names.append(name)
-        except (WeightsError, AssetError) as err:
-            show_error(err)
-            return []
-    return names
-
-
-def untrained_banner(loaded: LoadedModel) -> None:
-    """The prominent warning for a model running with random weights, and what to do about it."""
-    if loaded.pretrained:
-        return
-    st.warning(tr("weights.untrained_banner", model=DISPLAY_NAMES[loaded.name]), icon="⚠️")
-    if loaded.problem is not None and loaded.problem.key != "weights.v1_untrained":
-        st.info(loaded.problem.public_message(current_language()))
-    elif loaded.name == "mobilenet_v1":
-        st.info(tr("weights.v1_note"))
+def untrained_banner(loaded: LoadedModel, also: Sequence[ExplainerError] = ()) -> None:
+    """The prominent warning for a model running with random weights; what to do about it (and about ``also``,
+    e.g. the models :func:`model_choice` did not offer) is for the lecturer (presenter mode,
+    :func:`pages.setup_notes.for_lecturer`), never set-up instructions for students."""
+    if not loaded.pretrained:
+        st.warning(tr("weights.untrained_banner", model=DISPLAY_NAMES[loaded.name]), icon="⚠️")
+        if loaded.name == "mobilenet_v1" and (loaded.problem is None or loaded.problem.key == "weights.v1_untrained"):
+            st.caption(tr("setup.v1_note"))
+    for_lecturer(([loaded.problem] if loaded.problem is not None and not loaded.pretrained else []) + list(also))
 
 
 def source_text(loaded: LoadedModel) -> str:

@@ -8,7 +8,7 @@ import os
 
 import streamlit as st
 
-from explainer.catalogue import WEIGHTS_DIR_ENV
+from explainer.catalogue import WEIGHTS_DIR_ENV, missing
 from explainer.errors import AssetError
 from explainer.figures.segment import backbone_bar, shares_bar
 from explainer.images import data_uri, jpeg_bytes
@@ -21,13 +21,15 @@ from pages.caches import segment as cached
 from pages.detection import backbone_note, detect_section, ssd_section, tasks_section
 from pages.downloads import download
 from pages.image_input import image_source
-from pages.ui import current_language, fmt_millions, show_error, tr
+from pages.setup_notes import for_lecturer, missing_file, not_installed
+from pages.ui import current_language, fmt_millions, tr
 
 UNTINTED = (215, 215, 215)  # background is not tinted in the overlay: a light grey in the legend, not VOC's black
 
 
-def _segmenter(name: str):
-    """(model, reference ms) or ``None`` with the reason shown; downloads once with a progress bar."""
+def _segmenter(name: str, problems: dict):
+    """(model, reference ms), or ``None`` with the reason kept in ``problems`` (for the lecturer); downloads
+    once with a progress bar when downloads are allowed."""
     weights_dir = os.environ.get(WEIGHTS_DIR_ENV, "").strip()
     try:
         where = where_is(name, weights_dir or None)
@@ -37,10 +39,12 @@ def _segmenter(name: str):
             if problem is not None:
                 raise problem
             where = where_is(name, weights_dir or None)
+        if where.kind == "missing":
+            raise missing(where.asset)
         with st.spinner(tr("segment.loading", model=SEGMENTERS[name].display)):
             return cached.load(name, weights_dir, where.kind)
     except AssetError as err:
-        show_error(err)
+        problems[name] = err
         return None
 
 
@@ -78,15 +82,22 @@ st.header(tr("segment.try_header"))
 choice = None
 models: dict = {}
 if not litert_available():
-    st.warning(AssetError("assets.no_litert").message(lang), icon="⚠️")
+    missing_file("setup.litert_missing", AssetError("assets.no_litert"))
 else:
     left, right = st.columns([1, 3], gap="large")
     with left:
         choice = image_source("segment")
         st.caption(tr("segment.how"))
     if choice is not None:
-        loaded = {name: _segmenter(name) for name in SEGMENTER_NAMES}
+        problems: dict = {}
+        loaded = {name: _segmenter(name, problems) for name in SEGMENTER_NAMES}
         names = tuple(name for name in SEGMENTER_NAMES if loaded[name] is not None)
+        with right:  # students: one line about what is not here; the lecturer: what to set up
+            if names:
+                not_installed(len(SEGMENTER_NAMES) - len(names))
+                for_lecturer(list(problems.values()))
+            else:
+                missing_file("setup.segment_missing", list(problems.values()))
         if names:
             models = {name: loaded[name][0] for name in names}
             data = cached.segmented(choice, names, models)

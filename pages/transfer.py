@@ -20,7 +20,7 @@ import streamlit as st
 
 from explainer import registry
 from explainer.classify import Prediction
-from explainer.errors import ExplainerError, ImageError
+from explainer.errors import AssetError, ExplainerError, ImageError
 from explainer.figures.classify import top_k_bar
 from explainer.figures.transfer import confusion_matrix, pca_map, training_curve
 from explainer.images import data_uri, jpeg_bytes
@@ -35,8 +35,9 @@ from explainer.safe_text import markdown_text, plotly_text
 from pages.caches.transfer import class_map, thumb
 from pages.downloads import download
 from pages.image_input import image_source
-from pages.uploads import MAX_FILES_PER_UPLOAD, release, uploader_key
-from pages.resources import get_model, untrained_banner
+from pages.uploads import MAX_FILES_PER_UPLOAD, PHOTO_UPLOAD_MB, ZIP_UPLOAD_MB, release, uploader_key
+from pages.resources import get_model, model_choice, untrained_banner
+from pages.setup_notes import missing_file
 from pages.ui import current_language, show_error, tr
 
 #: Most photos one session keeps (uploads, snapshots, zip, demo set together).
@@ -44,7 +45,7 @@ MAX_SESSION_PHOTOS = 400
 #: Pixels one session may have the server decode for its photos (uploads and zips together; JPEGs count at
 #: their draft scale): about 2,000 phone photos, or 10 of the largest PNGs accepted.
 MAX_SESSION_DECODE_PIXELS = 400_000_000
-#: Models offered (those with published ImageNet weights).
+#: Models offered (those with published ImageNet weights; of them, those this server can run).
 MODELS = registry.PRETRAINED
 THUMBS = 12
 #: The URL parameter holding this browser's token for its kept head.
@@ -130,10 +131,10 @@ def _replace_all(data: ds.LabelledSet, names: list[str]) -> None:
 
 
 # ---------------------------------------------------------------- model
-model_name = st.selectbox(tr("transfer.model"), MODELS, key="tl_model", format_func=DISPLAY_NAMES.__getitem__,
-                          help=tr("transfer.model_help"))
+model_name, not_offered = model_choice(tr("transfer.model"), "tl_model", MODELS, coded_as=None,
+                                       help=tr("transfer.model_help"))
 loaded = get_model(model_name)
-untrained_banner(loaded)
+untrained_banner(loaded, not_offered)
 
 restored: Head | None = None
 if "tl_run" not in state and state.get("tl_kept_status") == "restored" and state.get("tl_restored") is not None:
@@ -149,11 +150,14 @@ elif "tl_run" not in state and state.get("tl_kept_status") == "none":
 st.subheader(tr("transfer.data_title"))
 st.caption(tr("transfer.memory_note", limit=MAX_SESSION_PHOTOS, side=ds.COMPACT_SIDE))
 demo_col, zip_col, clear_col = st.columns([1, 2, 1])
+demo_missing = None  # shown below the row, full width (not squeezed into the button's column)
 with demo_col:
     if st.button(tr("transfer.demo_button"), key="tl_demo", help=tr("transfer.demo_help")):
         found: list = []
         problem = download(ds.ANTS_BEES.filename, lambda progress: found.append(ds.demo_folder(progress)))
-        if problem is not None:
+        if isinstance(problem, AssetError):  # not on this server (offline, or the download failed)
+            demo_missing = problem
+        elif problem is not None:
             show_error(problem)
         else:
             try:
@@ -163,7 +167,7 @@ with demo_col:
                 show_error(err)
 with zip_col:
     zipped = st.file_uploader(tr("transfer.zip_upload"), type=["zip"], key=uploader_key("tl_zip"),
-                              help=tr("transfer.zip_help"))
+                              help=tr("transfer.zip_help", mb=ZIP_UPLOAD_MB), max_upload_size=ZIP_UPLOAD_MB)
     if zipped is not None and zipped.file_id not in state["tl_seen"]:
         state["tl_seen"].add(zipped.file_id)
         try:
@@ -186,6 +190,9 @@ with clear_col:
         for key in ("tl_run", "tl_ft"):
             state.pop(key, None)
 
+if demo_missing is not None:  # one line for students; what to set up for the lecturer (presenter mode)
+    missing_file("setup.demo_missing", demo_missing)
+
 st.number_input(tr("transfer.n_classes"), min_value=ds.MIN_CLASSES, max_value=ds.MAX_CLASSES, step=1, key="tl_n")
 n_classes = int(state["tl_n"])
 state["tl_photos"] = [p for p in state["tl_photos"] if p.label < n_classes]
@@ -196,7 +203,7 @@ for i in range(n_classes):
             state[f"tl_name_{i}"] = tr("transfer.default_class", k=i + 1)
         st.text_input(tr("transfer.class_name", k=i + 1), key=f"tl_name_{i}", max_chars=ds.MAX_CLASS_NAME)
         files = st.file_uploader(tr("transfer.upload"), accept_multiple_files=True, key=uploader_key(f"tl_up_{i}"),
-                                 help=tr("transfer.upload_help"))
+                                 help=tr("transfer.upload_help"), max_upload_size=PHOTO_UPLOAD_MB)
         if files:
             if len(files) > MAX_FILES_PER_UPLOAD:
                 show_error(ExplainerError("limits.too_many_files", n=len(files), limit=MAX_FILES_PER_UPLOAD))
@@ -360,7 +367,8 @@ if run is not None:
 
 # ---------------------------------------------------------------- try it
 st.subheader(tr("transfer.try_title"))
-imported = st.file_uploader(tr("transfer.import"), type=None, key="tl_import", help=tr("transfer.import_help"))
+imported = st.file_uploader(tr("transfer.import"), type=None, key="tl_import", help=tr("transfer.import_help"),
+                            max_upload_size=PHOTO_UPLOAD_MB)
 active: Head | None = run.trained.head if run is not None else restored
 if imported is not None:
     # Parsed once per uploaded file (a rerun reuses the result, or the error), never on every rerun.

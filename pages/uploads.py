@@ -19,6 +19,14 @@ from pages.streamlit_private import remove_uploaded_files
 
 #: Most files one upload field takes at once (the rest are named in one line and not read).
 MAX_FILES_PER_UPLOAD = 50
+#: Largest file (MB) a photo, calibration or head-file uploader takes (``st.file_uploader(max_upload_size=)``,
+#: checked by the browser; Streamlit's own message when it is bigger).
+PHOTO_UPLOAD_MB = 20
+#: Largest zip (MB) of photos "Teach it new classes" takes: the demo set's own folder zipped is 27 MB. The
+#: server's hard cap for every upload request is ``server.maxUploadSize`` in ``.streamlit/config.toml``, which
+#: must be at least this (Streamlit's upload endpoint checks only that global value; a per-widget limit can
+#: only lower it). What a zip may hold is bounded separately (:mod:`explainer.transfer.datasets`).
+ZIP_UPLOAD_MB = 64
 
 
 def uploader_key(base: str) -> str:
@@ -50,7 +58,8 @@ def kept_copies(base: str, label: str, help: str, limit: int,
 
     kept: list = st.session_state.setdefault(f"{base}_kept", [])
     problems: list = st.session_state.setdefault(f"{base}_problems", [])  # shown until cleared
-    uploads = st.file_uploader(label, accept_multiple_files=True, key=uploader_key(base), help=help)
+    uploads = st.file_uploader(label, accept_multiple_files=True, key=uploader_key(base), help=help,
+                               max_upload_size=PHOTO_UPLOAD_MB)
     if uploads:
         room = max(0, limit - len(kept))
         if len(uploads) > room:

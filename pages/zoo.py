@@ -11,6 +11,7 @@ from explainer.zoo.latency import DEFAULT_REPEATS
 from explainer.zoo.network import count_network
 from explainer.zoo.roofline import roofline_points, summarise, time_layers
 from pages.caches.zoo import LATENCY_ENV, latency_runner, layer_time_store, live_rows, machine_now, static_rows
+from pages.setup_notes import for_lecturer
 from pages.tables import placeholder_table
 from pages.ui import fmt_int, show_error, tr
 
@@ -44,7 +45,8 @@ def table_and_scatters(was_measuring: bool) -> None:
     rows, done, total, still = live_rows()
     runner = latency_runner()
     if runner is None:
-        st.info(tr("zoo.latency_off", env=LATENCY_ENV))
+        st.info(tr("setup.latency_off"))  # students: one line; the switch is for the lecturer (presenter mode)
+        for_lecturer([tr("zoo.latency_off", env=LATENCY_ENV)])
     elif runner.error:
         st.warning(tr("zoo.latency_failed", detail=runner.error))
     elif still:

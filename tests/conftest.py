@@ -44,7 +44,7 @@ SHARED_REASON = re.compile(
 #: Fixtures that hand out shared data, by kind (a passed test that requested one "used" that kind).
 SHARED_FIXTURES: dict[str, str] = {
     "weights_dir": "weights", "with_weights": "weights", "v1_npz": "weights", "real_weights": "weights",
-    "shared_images": "photos", "photos_dir": "photos", "datasets_dir": "datasets",
+    "shared_images": "photos", "photos_dir": "photos", "datasets_dir": "datasets", "with_all_models": "weights",
 }
 V1_NPZ = "mobilenet_v1_0.75_192_imagenet.npz"
 
@@ -182,6 +182,34 @@ def with_weights(weights_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("EXPLAINER_WEIGHTS_DIR", str(weights_dir))
     monkeypatch.setenv("EXPLAINER_OFFLINE", "1")
     return weights_dir
+
+
+@pytest.fixture(scope="session")
+def all_models_folder(weights_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A weights folder with a file for every taught MobileNet: the shared files (MobileNetV2, the released V1
+    ``.npz``, the ``.tflite`` files) plus seeded random ``mobilenet_v3_{large,small}.pth`` in torchvision's
+    layout (a user's own file), for pages that offer only the models whose weights are installed."""
+    import torch
+
+    from explainer.models import build_model
+
+    folder = tmp_path_factory.mktemp("all_models")
+    for file in weights_dir.iterdir():
+        (folder / file.name).symlink_to(file)
+    for name in ("mobilenet_v3_large", "mobilenet_v3_small"):
+        torch.manual_seed(0)
+        torch.save(build_model(name).state_dict(), folder / f"{name}.pth")
+    return folder
+
+
+@pytest.fixture
+def with_all_models(all_models_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """:func:`all_models_folder` in EXPLAINER_WEIGHTS_DIR, downloads switched off, empty caches."""
+    monkeypatch.setenv("EXPLAINER_WEIGHTS_DIR", str(all_models_folder))
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
+    monkeypatch.setenv("EXPLAINER_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("EXPLAINER_OFFLINE", "1")
+    return all_models_folder
 
 
 @pytest.fixture

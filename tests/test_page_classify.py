@@ -49,25 +49,102 @@ def test_sample_with_real_weights(lang: str, with_weights) -> None:
     assert t("classify.fed_caption", lang, crop=224, resize=256) in captions
 
 
+def _all_text(at) -> str:
+    """Every text a visitor can read on the page (messages, captions, Markdown, expander labels, options)."""
+    parts = [e.value for kind in ("markdown", "caption", "info", "warning", "error", "success") for e in getattr(at, kind)]
+    parts += [e.label for e in at.expander] + [o for box in at.selectbox for o in box.options]
+    return "\n".join(parts).replace("\\", "")  # page texts are Markdown-escaped
+
+
+#: What set-up instructions contain (a command or an environment variable): never shown to students.
+SETUP_WORDS = ("python -m explainer", "EXPLAINER_", "fetch --")
+
+
+def _no_setup_text(at) -> None:
+    text = _all_text(at)
+    assert not any(word in text for word in SETUP_WORDS), text
+
+
+def _lecturer_text(at, lang: str) -> str:
+    (setup,) = [e for e in at.expander if t("setup.lecturer_title", lang) in e.label]
+    assert not setup.proto.expanded  # collapsed: the projector shows one line until the lecturer opens it
+    return " ".join(m.value for m in setup.markdown).replace("\\", "")
+
+
 @pytest.mark.parametrize("lang", LANGS)
-def test_offline_without_weights_shows_banner_and_instructions(lang: str, offline) -> None:
+def test_offline_without_weights_students_see_no_setup_instructions(lang: str, offline) -> None:
+    """Nothing installed: MobileNetV2 runs with random weights under the banner, one neutral line, no commands."""
     at = run_page(PAGE, lang)
     assert not at.exception
-    banner = t("weights.untrained_banner", lang, model="MobileNetV2")
-    assert banner in _texts(at, "warning")
-    info = " ".join(_texts(at, "info"))
-    assert "python -m explainer fetch mobilenet_v2" in info
-    assert catalog(lang)["errors.assets.offline"].split("{")[1].split("}")[1] in info
+    assert at.selectbox(key="classify_model").options == ["MobileNetV2"]  # only what can run
+    assert t("weights.untrained_banner", lang, model="MobileNetV2") in _texts(at, "warning")
+    assert t("setup.none_trained", lang) in _texts(at, "caption")
+    assert not at.info and not at.expander
+    _no_setup_text(at)
     assert len(at.get("plotly_chart")) == 1  # still works, with random weights
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_v1_is_labelled_untrained(lang: str, offline) -> None:
-    at = run_page(PAGE, lang)
-    at.selectbox(key="classify_model").set_value("mobilenet_v1").run()
+def test_offline_without_weights_lecturer_sees_what_to_set_up(lang: str, offline) -> None:
+    """Presenter mode (the lecturer's view): the same page, plus a collapsed expander with the set-up steps."""
+    at = run_page(PAGE, lang, presenter=True)
     assert not at.exception
-    assert t("weights.untrained_banner", lang, model="MobileNetV1") in _texts(at, "warning")
-    assert t("weights.v1_note", lang) in _texts(at, "info")
+    text = _lecturer_text(at, lang)
+    for name in ("mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small"):
+        assert f"python -m explainer fetch {name}" in text
+    assert catalog(lang)["errors.assets.offline"].split("{")[1].split("}")[1] in text
+    assert "mobilenet_v1.pth" in text  # V1: nobody publishes it, the folder is the way
+
+
+@pytest.fixture
+def partial_weights(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, weights_dir: Path) -> Path:
+    """A weights folder holding only MobileNetV2 (the other MobileNets missing), downloads off, empty caches."""
+    folder = tmp_path / "weights"
+    folder.mkdir()
+    (folder / "mobilenet_v2.pth").symlink_to(weights_dir / "mobilenet_v2.pth")
+    monkeypatch.setenv("EXPLAINER_WEIGHTS_DIR", str(folder))
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
+    monkeypatch.setenv("EXPLAINER_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("EXPLAINER_OFFLINE", "1")
+    return folder
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_only_installed_models_are_offered(lang: str, partial_weights) -> None:
+    at = run_page(PAGE, lang)
+    assert not at.exception
+    assert at.selectbox(key="classify_model").options == ["MobileNetV2"]
+    assert not at.warning  # pretrained: no banner
+    assert t("setup.not_installed_many", lang, n=3) in _texts(at, "caption")
+    _no_setup_text(at)
+    at.radio(key="classify_view").set_value("compare").run()
+    assert not at.exception
+    assert list(at.dataframe[0].value[t("classify.col_model", lang)]) == ["MobileNetV2"]
+    assert t("setup.not_installed_many", lang, n=3) in _texts(at, "caption")
+    _no_setup_text(at)
+    text = _lecturer_text(run_page(PAGE, lang, presenter=True), lang)
+    assert "python -m explainer fetch mobilenet_v3_large" in text and "fetch mobilenet_v2" not in text
+
+
+def test_a_link_to_a_model_that_is_not_installed_opens_an_installed_one(partial_weights) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / PAGE), default_timeout=60)
+    at.session_state["lang"] = "en"
+    at.query_params["model"] = "mobilenet_v3_large"
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="classify_model").value == "mobilenet_v2"
+
+
+def test_v1_is_offered_only_with_its_weights(offline, v1_npz: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nobody publishes V1's weights: it is offered exactly when a V1 file is in the weights folder."""
+    assert "MobileNetV1" not in run_page(PAGE, "en").selectbox(key="classify_model").options
+    monkeypatch.setenv("EXPLAINER_WEIGHTS_DIR", str(v1_npz.parent))
+    at = run_page(PAGE, "en")
+    assert "MobileNetV1" in at.selectbox(key="classify_model").options
+    at.selectbox(key="classify_model").set_value("mobilenet_v1").run()
+    assert not at.exception and not at.warning  # pretrained (the released 0.75/192 weights)
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -231,7 +308,13 @@ def test_failed_download_is_not_retried_on_every_rerun(tmp_path: Path, monkeypat
         at = run_page(PAGE, lang)
         assert not at.exception
         assert t("weights.untrained_banner", lang, model="MobileNetV2") in _texts(at, "warning")
-        info = " ".join(_texts(at, "info"))
-        assert "127.0.0.1:9" in info and "python -m explainer fetch mobilenet_v2" in info
+        _no_setup_text(at)  # students: no URL, no command
         at.run()
+        assert not at.exception
+        # the server is unreachable: no other download is offered either (each would wait for it again)
+        assert at.selectbox(key="classify_model").options == ["MobileNetV2"]
+    lecturer = run_page(PAGE, "en", presenter=True)
+    (setup,) = [e for e in lecturer.expander if t("setup.lecturer_title", "en") in e.label]
+    text = " ".join(m.value for m in setup.markdown).replace("\\", "")
+    assert "127.0.0.1:9" in text and "python -m explainer fetch mobilenet_v2" in text
     assert len(attempts) == 1

@@ -81,7 +81,7 @@ def test_real_weights_block_3(lang: str, with_weights, forward_passes) -> None:
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_sliders_never_rerun_the_network(lang: str, with_weights, forward_passes) -> None:
+def test_sliders_never_rerun_the_network(lang: str, with_all_models, forward_passes) -> None:
     at = run_page(PAGE, lang)
     assert forward_passes == ["mobilenet_v2"]
     for block in (0, 1, 7, 17, 18, 2):
@@ -152,15 +152,29 @@ def test_shared_figures_follow_each_sessions_view_and_language(with_weights, for
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_untrained_models_show_the_banner(lang: str, offline) -> None:
+def test_offline_without_weights_only_v2_with_the_banner(lang: str, offline) -> None:
+    """Nothing installed: MobileNetV2 with random weights under the banner; no other model, no set-up text."""
     at = run_page(PAGE, lang)
-    assert t("weights.untrained_banner", lang, model="MobileNetV2") in _texts(at, "warning")
-    at.selectbox(key="features_model").set_value("mobilenet_v1").run()
     assert not at.exception
-    assert t("weights.untrained_banner", lang, model="MobileNetV1") in _texts(at, "warning")
-    assert t("features.counts_v1", lang, m=128, n=128) in " ".join(_texts(at, "markdown"))  # V1 block 3
+    assert at.selectbox(key="features_model").options == ["MobileNetV2"]
+    assert t("weights.untrained_banner", lang, model="MobileNetV2") in _texts(at, "warning")
+    assert t("setup.none_trained", lang) in _texts(at, "caption")
+    text = " ".join(_texts(at, "info") + _texts(at, "caption") + _texts(at, "warning")).replace("\\", "")
+    assert "python -m explainer" not in text and "EXPLAINER_" not in text
+    assert len(_charts(at)) == 4
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_installed_model_is_offered(lang: str, with_all_models) -> None:
+    at = run_page(PAGE, lang)
+    assert at.selectbox(key="features_model").options == ["MobileNetV1", "MobileNetV2", "MobileNetV3-Large",
+                                                          "MobileNetV3-Small"]
+    at.selectbox(key="features_model").set_value("mobilenet_v1").run()
+    assert not at.exception and not at.warning  # the released V1 0.75/192: pretrained
+    # V1 at width 0.75: the paper's 128 → 128 of block 3 and 64 → 128 of block 2, times 0.75
+    assert t("features.counts_v1", lang, m=96, n=96) in " ".join(_texts(at, "markdown"))
     at.select_slider(key="features_block_mobilenet_v1").set_value(2).run()
-    assert t("features.counts_v1", lang, m=64, n=128) in " ".join(_texts(at, "markdown"))  # V1 block 2: 64 → 128
+    assert t("features.counts_v1", lang, m=48, n=96) in " ".join(_texts(at, "markdown"))
     at.selectbox(key="features_model").set_value("mobilenet_v3_large").run()
     assert not at.exception and len(_charts(at)) == 4
 

@@ -94,9 +94,13 @@ def test_without_litert_only_this_page_says_so(lang: str, with_weights, monkeypa
     monkeypatch.setitem(sys.modules, "ai_edge_litert", None)
     monkeypatch.setitem(sys.modules, "ai_edge_litert.interpreter", None)
     at = run_page(PAGE, lang, timeout=180)
-    assert not at.exception
-    assert [w.value for w in at.warning] == [AssetError("assets.no_litert").message(lang)]
+    assert not at.exception and not at.warning
+    assert [i.value for i in at.info] == [t("setup.litert_missing", lang)]  # students: one line, no pip command
+    assert not at.expander or all(t("setup.lecturer_title", lang) not in e.label for e in at.expander)
     assert len(at.dataframe) == 2  # counting needs no LiteRT
+    lecturer = run_page(PAGE, lang, timeout=180, presenter=True)  # presenter mode: what to install
+    (setup,) = [e for e in lecturer.expander if t("setup.lecturer_title", lang) in e.label]
+    assert AssetError("assets.no_litert").markdown_message(lang) in [m.value for m in setup.markdown][0]
     other = run_page("pages/cost.py", lang)
     assert not other.exception and not other.warning
 
@@ -106,7 +110,13 @@ def test_offline_without_model_files(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.delenv("EXPLAINER_WEIGHTS_DIR", raising=False)
     monkeypatch.setenv("EXPLAINER_OFFLINE", "1")
     at = run_page(PAGE, "en", timeout=180)
-    assert not at.exception and len(at.error) == 3 and invokes == []
-    assert "deeplabv3_mnv2_pascal_quant.tflite" in at.error[0].value.replace("\\", "")  # shown as text: Markdown-escaped
-    assert "coco_labelmap.txt" in at.error[2].value.replace("\\", "")  # the detector's files (the label map is looked up first)
+    assert not at.exception and not at.error and invokes == []
+    # students: one full-width line per missing part, no file names or commands
+    assert [i.value for i in at.info] == [t("setup.segment_missing", "en"), t("setup.detector_missing", "en")]
     assert len(at.dataframe) == 2
+    lecturer = run_page(PAGE, "en", timeout=180, presenter=True)
+    notes = " ".join(m.value for e in lecturer.expander if t("setup.lecturer_title", "en") in e.label
+                     for m in e.markdown).replace("\\", "")  # shown as text: Markdown-escaped
+    assert "deeplabv3_mnv2_pascal_quant.tflite" in notes
+    assert "coco_labelmap.txt" in notes  # the detector's files (the label map is looked up first)
+    assert "python -m explainer fetch" in notes
