@@ -157,11 +157,13 @@ def test_share_panel_shows_the_link_and_its_qr_code(monkeypatch) -> None:
 
 def test_presenter_mode_enlarges_the_page() -> None:
     from pages.figure_export import export_html
-    from pages.readable import HISTORY_SCRIPT, PRESENTER_CSS, READABLE_CSS
+    from pages.readable import HISTORY_SCRIPT, PRESENTER_CSS, READABLE_CSS, RESULT_BAR_CSS, TOUCH_SCRIPT
 
     at = open_link("cost")
-    # every page's: the readable styles and the figure-export script (pages/figure_export.py)
-    assert [h.proto.body for h in at.get("html")] == [(READABLE_CSS + HISTORY_SCRIPT).strip(), export_html("en").strip()]
+    # every page's: the readable styles with the phone's result bar and the history and touch scripts, and the
+    # figure-export script (pages/figure_export.py)
+    assert [h.proto.body for h in at.get("html")] == [(READABLE_CSS + RESULT_BAR_CSS + HISTORY_SCRIPT + TOUCH_SCRIPT).strip(),
+                                                      export_html("en").strip()]
     at.toggle(key="presenter").set_value(True).run()
     styles = [h.proto.body for h in at.get("html")]
     assert PRESENTER_CSS.strip() in styles and "stMetricValue" in PRESENTER_CSS and "font-size" in PRESENTER_CSS

@@ -17,7 +17,16 @@ import pytest
 
 from bench.server import StreamlitServer, weights_dir
 from bench.stclient import StreamlitSession
-from tests.e2e.helpers import ARTIFACTS, ACTION_TIMEOUT_MS, CHROMIUM_ARGS, VIEWPORT, Tab, chromium_path, unavailable
+from tests.e2e.helpers import (
+    ACTION_TIMEOUT_MS,
+    ARTIFACTS,
+    CHROMIUM_ARGS,
+    VIEWPORT,
+    Tab,
+    chromium_path,
+    patience,
+    unavailable,
+)
 
 
 @pytest.fixture(scope="session")
@@ -36,6 +45,15 @@ def browser():
     except Exception as error:  # noqa: BLE001 - any launch failure means no browser
         playwright.stop()
         unavailable(f"Chromium at {executable} did not start: {error}")
+    new_context = chromium.new_context
+
+    def patient_context(*args, **kwargs):
+        """Every test's browser context waits by default as long as the machine's load asks (helpers.patience)."""
+        context = new_context(*args, **kwargs)
+        context.set_default_timeout(patience(ACTION_TIMEOUT_MS))
+        return context
+
+    chromium.new_context = patient_context
     yield chromium
     chromium.close()
     playwright.stop()
@@ -71,6 +89,6 @@ def tab(browser, app_server):
     """A fresh browser context (so a fresh Streamlit session) per test; console errors are collected."""
     context = browser.new_context(viewport=VIEWPORT, locale="en-US")
     page = context.new_page()
-    page.set_default_timeout(ACTION_TIMEOUT_MS)
+    page.set_default_timeout(patience(ACTION_TIMEOUT_MS))
     yield Tab(page=page, base_url=app_server.base_url).watch_console()
     context.close()

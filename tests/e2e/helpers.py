@@ -21,6 +21,20 @@ CHROMIUM_ARGS = [
 VIEWPORT = {"width": 1400, "height": 1000}
 RENDER_TIMEOUT_MS = 90_000  # a page's first run (Classify loads the model); the machine may be busy
 ACTION_TIMEOUT_MS = 30_000  # finding an element that should already be there
+#: The most a busy machine stretches a timeout (see :func:`patience`).
+MAX_PATIENCE = 8.0
+
+
+def patience(ms: float) -> int:
+    """``ms`` stretched by how busy the machine is right now: × (1-minute load average / cores), between 1 and
+    :data:`MAX_PATIENCE`. A browser test waits for a condition; its timeout only catches a hang, so on a loaded
+    machine (a CI run beside other work: load 14-23 on 2 cores measured) it must not fire while the page is merely
+    slow. On a quiet machine the timeouts are the ones written in the tests."""
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        load = 0.0
+    return int(ms * min(MAX_PATIENCE, max(1.0, load / (os.cpu_count() or 1))))
 
 # The pages of the app: url path -> page script.
 PAGES = {
@@ -93,10 +107,10 @@ class Tab:
     def wait_idle(self, timeout_ms: int = RENDER_TIMEOUT_MS) -> None:
         """Wait until the script run finished and the main area shows something."""
         self.page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]',
-                                    timeout=timeout_ms)
+                                    timeout=patience(timeout_ms))
         # :visible — app.py keeps an empty placeholder at the top for the link notice (pages/url_state.py)
         self.page.wait_for_selector('[data-testid="stMainBlockContainer"] [data-testid="stElementContainer"]:visible',
-                                    timeout=timeout_ms)
+                                    timeout=patience(timeout_ms))
 
     def exceptions(self) -> list[str]:
         return [e.inner_text() for e in self.page.query_selector_all('[data-testid="stException"]')]
@@ -118,7 +132,7 @@ class Tab:
             "() => [...document.querySelectorAll('[data-testid=\"stPlotlyChart\"]')]"
             ".every(c => { const s = c.querySelector('.main-svg'); if (!s) return false;"
             " const w = s.getBoundingClientRect().width; return w > 0 && Math.abs(w - c.getBoundingClientRect().width) < 3; })",
-            timeout=ACTION_TIMEOUT_MS)
+            timeout=patience(ACTION_TIMEOUT_MS))
         path = SCREENSHOTS / f"{name}.png"
         self.page.screenshot(path=str(path))
         self.page.set_viewport_size(VIEWPORT)

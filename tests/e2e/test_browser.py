@@ -16,7 +16,7 @@ import pytest
 from bench.server import StreamlitServer
 from bench.stclient import StreamlitSession
 from explainer.i18n import LANGUAGES, t
-from tests.e2e.helpers import ARTIFACTS, LANGS, PAGES, RENDER_TIMEOUT_MS, Tab, require_page
+from tests.e2e.helpers import ARTIFACTS, LANGS, PAGES, RENDER_TIMEOUT_MS, Tab, patience, require_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -109,7 +109,7 @@ def test_deep_link_on_fresh_server_runs_the_app(browser) -> None:
 
             # The first run may be the legacy one that reruns itself through app.py: wait for that rerun.
             try:
-                sidebar.locator('[data-testid="stSelectbox"]').first.wait_for(timeout=RENDER_TIMEOUT_MS)
+                sidebar.locator('[data-testid="stSelectbox"]').first.wait_for(timeout=patience(RENDER_TIMEOUT_MS))
             except PlaywrightTimeoutError:
                 pytest.fail("deep link on a fresh server: app.py did not run (no language switch in the sidebar)")
             tab.wait_idle()
@@ -168,12 +168,12 @@ def test_cost_slider_changes_the_macs(tab: Tab, lang: str) -> None:
         tab.page.keyboard.press("ArrowRight")
     thumb = slider.locator('[data-testid="stSliderThumbValue"]')
     tab.page.wait_for_function("([el, want]) => el.innerText.trim() === want",
-                               arg=[thumb.element_handle(), str(before["d_f"] + 8)], timeout=10_000)
+                               arg=[thumb.element_handle(), str(before["d_f"] + 8)], timeout=patience(10_000))
     expected = standard_macs({**before, "d_f": before["d_f"] + 8})
     # The keys may arrive over several reruns: wait for the value of the last one.
     tab.page.wait_for_function(
         "want => { const m = document.querySelector('[data-testid=\"stMetricValue\"]');"
-        " return m && m.innerText.replace(/,/g, '') === String(want); }", arg=expected, timeout=30_000)
+        " return m && m.innerText.replace(/,/g, '') === String(want); }", arg=expected, timeout=patience(30_000))
     tab.wait_idle()
     after = _cost_widgets(tab, lang)
     assert after["d_f"] == before["d_f"] + 8
@@ -202,7 +202,7 @@ def test_architectures_choosing_v1_shows_the_papers_totals(tab: Tab, lang: str) 
     tab.page.get_by_role("option", name="MobileNetV1", exact=True).click()
     tab.page.wait_for_function(
         "old => { const m = document.querySelector('[data-testid=\"stMetricValue\"]');"
-        " return m && m.innerText !== old; }", arg=before, timeout=30_000)
+        " return m && m.innerText !== old; }", arg=before, timeout=patience(30_000))
     tab.wait_idle()
     assert abs(_metric_millions(tab, 0) - 569) < 1.0
     assert abs(_metric_millions(tab, 1) - 4.2) < 0.05
@@ -239,7 +239,7 @@ def test_classify_uploaded_cat(tab: Tab, lang: str, real_weights: Path, photos_d
     pattern = "|".join(re.escape(label) for label in accepted)
     tab.page.wait_for_function(
         "re => new RegExp(re).test(document.querySelector('[data-testid=\"stMainBlockContainer\"]').innerText)",
-        arg=pattern, timeout=120_000)
+        arg=pattern, timeout=patience(120_000))
     tab.wait_idle()
     tab.screenshot(f"classify_cat_{lang}")
     _assert_clean(tab, "classify after uploading cat.jpg")
@@ -261,7 +261,7 @@ def test_broken_upload_shows_the_friendly_message(tab: Tab, url_path: str, lang:
     _choose_upload(tab, lang)
     _upload(tab, BROKEN)
     alert = tab.page.locator('[data-testid="stAlert"]').filter(has_text=message).first
-    alert.wait_for(timeout=60_000)
+    alert.wait_for(timeout=patience(60_000))
     tab.wait_idle()
     tab.screenshot(f"{url_path}_broken_upload_{lang}")
     _assert_clean(tab, f"{url_path} after a broken upload")
@@ -284,7 +284,7 @@ def _grid_drawn(tab: Tab, title: str) -> None:
         " const img = c.querySelector('.main-svg image');"
         " return c.textContent.includes(title) && img && img.getBoundingClientRect().width > 100"
         " && (img.getAttribute('href') || img.getAttribute('xlink:href') || '').startsWith('data:image/png'); })",
-        arg=title, timeout=60_000)
+        arg=title, timeout=patience(60_000))
 
 
 @pytest.mark.parametrize("lang", LANGS)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from explainer.i18n import t
-from tests.e2e.helpers import LANGS, Tab
+from tests.e2e.helpers import LANGS, Tab, patience
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -34,7 +34,7 @@ def _numbers(tab: Tab) -> list[int]:
 def _wait_charts(tab: Tab) -> None:
     tab.page.wait_for_function(
         "() => { const p = document.querySelectorAll('.js-plotly-plot');"
-        " return p.length >= 4 && [...p].every(g => g._fullData && g._fullData.length); }", timeout=60_000)
+        " return p.length >= 4 && [...p].every(g => g._fullData && g._fullData.length); }", timeout=patience(60_000))
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -49,7 +49,7 @@ def test_depthwise_click_result_equals_the_map_and_animation_plays(tab: Tab, lan
     page.keyboard.press("Enter")
     page.wait_for_function(
         "stage => { const p = document.querySelectorAll('.js-plotly-plot');"
-        " return p.length && p[0].textContent.includes(stage + ' ·'); }", arg=STAGE, timeout=60_000)
+        " return p.length && p[0].textContent.includes(stage + ' ·'); }", arg=STAGE, timeout=patience(60_000))
     tab.wait_idle()
     _wait_charts(tab)
     channel, before_y, before_x = _numbers(tab)
@@ -68,7 +68,7 @@ def test_depthwise_click_result_equals_the_map_and_animation_plays(tab: Tab, lan
     page.mouse.click(area["x"] + area["width"] * 0.25, area["y"] + area["height"] * 0.30)
     page.wait_for_function("n => { const i = document.querySelectorAll('[data-testid=\"stNumberInput\"] input');"
                            " return i.length === 3 && i[1].value + ',' + i[2].value !== n; }",
-                           arg=f"{before_y},{before_x}", timeout=30_000)
+                           arg=f"{before_y},{before_x}", timeout=patience(30_000))
     tab.wait_idle()
     _wait_charts(tab)
     channel_after, y, x = _numbers(tab)
@@ -85,7 +85,7 @@ def test_depthwise_click_result_equals_the_map_and_animation_plays(tab: Tab, lan
     before = page.evaluate(f"() => {_LAST}.data[2].x.slice()")
     page.locator('[data-testid="stPlotlyChart"]').last.locator(".updatemenu-button").first.click()
     page.wait_for_function(f"b => JSON.stringify({_LAST}.data[2].x) !== JSON.stringify(b)", arg=before,
-                           timeout=15_000)
+                           timeout=patience(15_000))
     assert page.evaluate(f"() => {_LAST}._fullData.filter(d => d.type === 'heatmap').length") == 2
     tab.screenshot(f"conv_trace_{STAGE}_{lang}")
     assert tab.exceptions() == [] and tab.real_console_errors() == []

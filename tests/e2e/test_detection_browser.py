@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from explainer.i18n import t
-from tests.e2e.helpers import Tab
+from tests.e2e.helpers import Tab, patience
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -23,7 +23,7 @@ def _boxed_caption(tab: Tab, lang: str, threshold: str) -> str:
     tail = probe.split("§")[-1]
     locator = tab.page.locator('[data-testid="stImageCaption"], [data-testid="stCaptionContainer"]').filter(
         has_text=head).filter(has_text=tail)
-    locator.first.wait_for(timeout=180_000)
+    locator.first.wait_for(timeout=patience(180_000))
     return locator.first.inner_text().strip()
 
 
@@ -51,7 +51,7 @@ def test_upload_bird_boxes_and_threshold(tab: Tab, lang: str, real_weights: Path
     caption = _boxed_caption(tab, lang, "0.40")
     tab.wait_idle()
     # A lecturer's link keeps the threshold (the bound slider writes it into the URL).
-    tab.page.wait_for_function("() => /[?&]score=0\\.(4|39)/.test(window.location.search)", timeout=30_000)
+    tab.page.wait_for_function("() => /[?&]score=0\\.(4|39)/.test(window.location.search)", timeout=patience(30_000))
     assert re.search(r"[?&]score=0\.(4|39)", tab.page.url), tab.page.url
     assert caption == t("detect.boxed_caption", lang, w=512, h=343, n=4, kept=10, threshold="0.40"), caption
     h2 = [h.inner_text().strip() for h in headers.all()]

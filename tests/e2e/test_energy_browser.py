@@ -12,7 +12,7 @@ import pytest
 
 from explainer import energy
 from explainer.i18n import t
-from tests.e2e.helpers import RENDER_TIMEOUT_MS, Tab
+from tests.e2e.helpers import RENDER_TIMEOUT_MS, Tab, patience
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -33,12 +33,12 @@ def test_energy_page(tab: Tab, lang: str) -> None:
     assert bool(CJK.search(title)) == (lang == "zh")
     page.wait_for_function(
         "() => document.querySelectorAll('[data-testid=\"stPlotlyChart\"] .main-svg').length >= 3",
-        timeout=RENDER_TIMEOUT_MS)
+        timeout=patience(RENDER_TIMEOUT_MS))
     # the table's chart is on a log axis and holds every operation
     # (waited for, not read at one moment: a rerun may still be replacing the charts)
     page.wait_for_function(
         "() => { const p = document.querySelector('.js-plotly-plot');"
-        " return !!(p && p.layout && p.layout.xaxis && p.layout.xaxis.type === 'log'); }", timeout=RENDER_TIMEOUT_MS)
+        " return !!(p && p.layout && p.layout.xaxis && p.layout.xaxis.type === 'log'); }", timeout=patience(RENDER_TIMEOUT_MS))
     fp32 = energy.estimate("mobilenet_v2", dtype="fp32")
     assert f"{fp32.total_mj:.3f} mJ" in _metrics(tab)
     text = page.locator('[data-testid="stMainBlockContainer"]').inner_text()
@@ -49,7 +49,7 @@ def test_energy_page(tab: Tab, lang: str) -> None:
     int8 = energy.estimate("mobilenet_v2", dtype="int8")
     page.wait_for_function(
         "(v) => [...document.querySelectorAll('[data-testid=\"stMetricValue\"]')].some(e => e.innerText.trim() === v)",
-        arg=f"{int8.total_mj:.3f} mJ", timeout=RENDER_TIMEOUT_MS)
+        arg=f"{int8.total_mj:.3f} mJ", timeout=patience(RENDER_TIMEOUT_MS))
     tab.wait_idle()
     assert tab.exceptions() == []
     assert tab.real_console_errors() == []
@@ -60,10 +60,10 @@ def test_pruning_section(tab: Tab, lang: str, real_weights) -> None:
     tab.open("quantize", lang)
     tab.wait_idle(PRUNE_TIMEOUT_MS)
     page = tab.page
-    page.get_by_text(t("prune.h_section", lang)).first.wait_for(timeout=PRUNE_TIMEOUT_MS)
-    page.get_by_text(t("prune.waiting", lang)).wait_for(timeout=RENDER_TIMEOUT_MS)
+    page.get_by_text(t("prune.h_section", lang)).first.wait_for(timeout=patience(PRUNE_TIMEOUT_MS))
+    page.get_by_text(t("prune.waiting", lang)).wait_for(timeout=patience(RENDER_TIMEOUT_MS))
     page.get_by_role("button", name=t("prune.run", lang)).click()
-    page.get_by_text(t("prune.time_title", lang)).first.wait_for(timeout=PRUNE_TIMEOUT_MS)
+    page.get_by_text(t("prune.time_title", lang)).first.wait_for(timeout=patience(PRUNE_TIMEOUT_MS))
     tab.wait_idle(PRUNE_TIMEOUT_MS)
     text = page.locator('[data-testid="stMainBlockContainer"]').inner_text()
     assert "300,774,272" in text  # the original's MACs, beside the pruned network's

@@ -12,7 +12,7 @@ import pytest
 
 from explainer.deploy.pte import executorch_available
 from explainer.i18n import t
-from tests.e2e.helpers import RENDER_TIMEOUT_MS, Tab
+from tests.e2e.helpers import RENDER_TIMEOUT_MS, Tab, patience
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow,
               pytest.mark.skipif(not executorch_available(), reason="executorch is not installed")]
@@ -38,7 +38,7 @@ def test_export_page(tab: Tab, lang: str) -> None:
     page.get_by_role("button", name=t("export.button", lang)).click()
     page.wait_for_function(
         """() => [...document.querySelectorAll('[data-testid="stMetricValue"]')]
-                 .some(e => e.innerText.trim().endsWith('MB'))""", timeout=EXPORT_TIMEOUT_MS)
+                 .some(e => e.innerText.trim().endsWith('MB'))""", timeout=patience(EXPORT_TIMEOUT_MS))
     tab.wait_idle(EXPORT_TIMEOUT_MS)
     metrics = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
     size = next(float(m.split()[0]) for m in metrics if m.endswith("MB"))
@@ -49,7 +49,7 @@ def test_export_page(tab: Tab, lang: str) -> None:
     assert page.get_by_role("button", name=t("export.download", lang)).count() == 1
     assert page.get_by_text(t("export.h_why", lang)).count() == 1
     page.wait_for_function("() => document.querySelectorAll('[data-testid=\"stPlotlyChart\"] .main-svg').length >= 1",
-                           timeout=RENDER_TIMEOUT_MS)
+                           timeout=patience(RENDER_TIMEOUT_MS))
     assert tab.exceptions() == []
     assert tab.real_console_errors() == []
     assert "w=" in page.url and "res=96" in page.url  # the settings stay in the link

@@ -17,7 +17,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from explainer.i18n import t
-from tests.e2e.helpers import ARTIFACTS, RENDER_TIMEOUT_MS, Tab
+from tests.e2e.helpers import ARTIFACTS, RENDER_TIMEOUT_MS, Tab, patience
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -82,20 +82,20 @@ def _svg_text(data: bytes) -> str:
 def _wait_for_figures(tab: Tab, minimum: int, kinds: set[str] = frozenset()) -> None:
     tab.wait_idle()
     tab.page.wait_for_function(f"() => document.querySelectorAll('.fx-bar').length >= {minimum}",
-                               timeout=RENDER_TIMEOUT_MS)
+                               timeout=patience(RENDER_TIMEOUT_MS))
     # every kind the test needs is drawn and has its line (a loaded machine draws a page in several steps)
     tab.page.wait_for_function(
         f"kinds => {{ const f = ({_FIGURES.strip()})(); return kinds.every(k => f.some(x => x.kind === k))"
-        " && f.every(x => x.exported); }", arg=sorted(kinds), timeout=RENDER_TIMEOUT_MS)
+        " && f.every(x => x.exported); }", arg=sorted(kinds), timeout=patience(RENDER_TIMEOUT_MS))
     # a page may still add figures (Graphviz draws after the run): wait until the number of lines stays put
     tab.page.wait_for_function(
         "() => { const n = document.querySelectorAll('.fx-bar').length + ':' +"
         " document.querySelectorAll('[data-testid=\"stPlotlyChart\"] .main-svg, [data-testid=\"stGraphVizChart\"] svg').length;"
-        " const same = window.__fxTestN === n; window.__fxTestN = n; return same; }", polling=700, timeout=RENDER_TIMEOUT_MS)
+        " const same = window.__fxTestN === n; window.__fxTestN = n; return same; }", polling=700, timeout=patience(RENDER_TIMEOUT_MS))
 
 
 def _download(tab: Tab, n: int, fmt: str):
-    with tab.page.expect_download(timeout=RENDER_TIMEOUT_MS) as info:
+    with tab.page.expect_download(timeout=patience(RENDER_TIMEOUT_MS)) as info:
         tab.page.locator(".fx-bar").nth(n).locator(f'[data-fx="{fmt}"]').click()
     download = info.value
     OUT.mkdir(parents=True, exist_ok=True)
@@ -156,7 +156,7 @@ def test_every_figure_exports_as_png_and_svg(tab: Tab, page: str, query: str, ki
         images = tab.page.locator('[data-testid="stImage"]').count()
         tab.page.get_by_text(t("classify_cam.toggle", "en")).click()
         tab.page.wait_for_function(f"() => document.querySelectorAll('[data-testid=\"stImage\"]').length > {images}",
-                                   timeout=RENDER_TIMEOUT_MS)
+                                   timeout=patience(RENDER_TIMEOUT_MS))
         _wait_for_figures(tab, minimum + 1, kinds)
     sizes = _check_exports(tab, "home" if page == "home" else page, kinds)
     print(page, sizes)
@@ -200,9 +200,9 @@ def _visible(tab: Tab, selector: str) -> bool:
 def test_handout_view_prints_to_pdf_and_stays_in_the_link(tab: Tab) -> None:
     tab.page.goto(f"{tab.base_url}/cost?lang=en&handout=true&dk=5")
     tab.wait_idle()
-    tab.page.locator(".fx-print").wait_for(timeout=RENDER_TIMEOUT_MS)
+    tab.page.locator(".fx-print").wait_for(timeout=patience(RENDER_TIMEOUT_MS))
     tab.page.wait_for_function("() => document.querySelectorAll('[data-testid=\"stPlotlyChart\"] .main-svg').length >= 3",
-                               timeout=RENDER_TIMEOUT_MS)
+                               timeout=patience(RENDER_TIMEOUT_MS))
     assert tab.page.locator(".fx-print").inner_text().strip().endswith(t("figures_export.print", "en"))
     for chrome in ('[data-testid="stSidebar"]', 'header[data-testid="stHeader"]', '.fx-bar',
                    '[data-testid="stMain"] [data-testid="stButton"]:not(.st-key-fx_handout_exit *)'):
@@ -230,6 +230,6 @@ def test_handout_view_prints_to_pdf_and_stays_in_the_link(tab: Tab) -> None:
     assert "handout=true" in tab.page.url and "dk=5" in tab.page.url
     # and the way back: the normal view with its sidebar, the URL without the handout switch
     tab.page.locator(".st-key-fx_handout_exit button").click()
-    tab.page.locator('[data-testid="stSidebar"]').wait_for(state="visible", timeout=RENDER_TIMEOUT_MS)
-    tab.page.wait_for_function("() => !location.search.includes('handout')", timeout=RENDER_TIMEOUT_MS)
+    tab.page.locator('[data-testid="stSidebar"]').wait_for(state="visible", timeout=patience(RENDER_TIMEOUT_MS))
+    tab.page.wait_for_function("() => !location.search.includes('handout')", timeout=patience(RENDER_TIMEOUT_MS))
     assert "dk=5" in tab.page.url

@@ -16,7 +16,7 @@ import pytest
 from explainer.costs import depthwise_separable
 from explainer.i18n import t
 from explainer.lecture.rooms import Lecture
-from tests.e2e.helpers import SCREENSHOTS, Tab, require_page
+from tests.e2e.helpers import SCREENSHOTS, Tab, patience, require_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -106,15 +106,15 @@ def test_a_lecture_with_two_students(browser, app_server):
         # revealed: the histogram with the true value, on the projector and on the phones
         _click(lecturer, t("hall.reveal", "en"))
         label = f"{t('hall.true_value', 'en')}: {truth:,}"
-        lecturer.page.locator('[data-testid="stPlotlyChart"]').first.wait_for(timeout=FOLLOW_TIMEOUT_MS)
+        lecturer.page.locator('[data-testid="stPlotlyChart"]').first.wait_for(timeout=patience(FOLLOW_TIMEOUT_MS))
         lecturer.page.wait_for_function(
             "s => [...document.querySelectorAll('[data-testid=\"stPlotlyChart\"] .annotation-text')]"
-            ".some(e => e.textContent.includes(s))", arg=label, timeout=FOLLOW_TIMEOUT_MS)
+            ".some(e => e.textContent.includes(s))", arg=label, timeout=patience(FOLLOW_TIMEOUT_MS))
         for tab, lang in ((phone, "en"), (chinese, "zh")):
             tab.page.wait_for_function(
                 "s => [...document.querySelectorAll('[data-testid=\"stPlotlyChart\"] .annotation-text')]"
                 ".some(e => e.textContent.includes(s))", arg=f"{t('hall.true_value', lang)}: {truth:,}",
-                timeout=FOLLOW_TIMEOUT_MS)
+                timeout=patience(FOLLOW_TIMEOUT_MS))
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         phone.page.screenshot(path=str(SCREENSHOTS / "hall_phone_revealed.png"))
         chinese.page.screenshot(path=str(SCREENSHOTS / "hall_zh_revealed.png"))
@@ -130,7 +130,7 @@ def test_a_lecture_with_two_students(browser, app_server):
         lecturer.page.locator('[data-testid="stSidebar"]').get_by_text(t("share.presenter", "en")).click()
         lecturer.page.wait_for_function(
             "px => parseFloat(getComputedStyle(document.querySelector('[data-testid=\"stMetricValue\"] p')).fontSize)"
-            " > px", arg=max(40.0, normal * 1.3), timeout=FOLLOW_TIMEOUT_MS)
+            " > px", arg=max(40.0, normal * 1.3), timeout=patience(FOLLOW_TIMEOUT_MS))
         lecturer.wait_idle()
         lecturer.page.screenshot(path=str(SCREENSHOTS / "hall_projector.png"), full_page=True)
         assert lecturer.exceptions() == []

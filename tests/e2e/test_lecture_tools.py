@@ -15,7 +15,7 @@ from explainer import architectures as arch
 from explainer.i18n import t
 from explainer.labels import imagenet_labels
 from pages.ui import fmt_millions
-from tests.e2e.helpers import RENDER_TIMEOUT_MS, SCREENSHOTS, VIEWPORT, Tab, require_page
+from tests.e2e.helpers import RENDER_TIMEOUT_MS, SCREENSHOTS, VIEWPORT, Tab, patience, require_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -36,7 +36,7 @@ def _wait_query(tab: Tab, **wanted: str) -> None:
     """Wait until the browser's URL holds ``wanted`` (the page writes it after a control moved)."""
     tab.page.wait_for_function(
         "want => { const q = new URLSearchParams(location.search);"
-        " return Object.entries(want).every(([k, v]) => q.get(k) === v); }", arg=wanted, timeout=URL_TIMEOUT_MS)
+        " return Object.entries(want).every(([k, v]) => q.get(k) === v); }", arg=wanted, timeout=patience(URL_TIMEOUT_MS))
 
 
 def _metric_texts(tab: Tab) -> list[str]:
@@ -67,7 +67,7 @@ def test_deep_links_open_cost_and_architectures_in_their_state(tab: Tab) -> None
     _go(tab, "/cost?lang=zh&dk=5&m=64&n=128&df=56&t=6&s=2")
     tab.page.wait_for_function(
         "() => { const m = document.querySelector('[data-testid=\"stMetricValue\"]');"
-        " return m && m.innerText.replace(/,/g, '') === '160563200'; }", timeout=URL_TIMEOUT_MS)
+        " return m && m.innerText.replace(/,/g, '') === '160563200'; }", timeout=patience(URL_TIMEOUT_MS))
     assert _thumb(tab, t("cost.d_k", "zh")) == "5" and _thumb(tab, t("cost.d_f", "zh")) == "56"
     assert _metric_texts(tab)[0] == "160,563,200"  # 5²·64·128·28²
     assert tab.page.get_by_text(t("cost.title", "zh")).count() >= 1 and not _link_notice(tab)
@@ -94,7 +94,7 @@ def test_deep_links_open_cost_and_architectures_in_their_state(tab: Tab) -> None
     require_page("architectures")
     _go(tab, "/architectures?model=mobilenet_v1&w=0.75&res=160&layer=b3.dw")
     want = fmt_millions(arch.build_network("mobilenet_v1", 0.75, 160).macs)
-    tab.page.get_by_text(want).first.wait_for(timeout=URL_TIMEOUT_MS)
+    tab.page.get_by_text(want).first.wait_for(timeout=patience(URL_TIMEOUT_MS))
     assert _metric_texts(tab)[0] == want
     model_box = tab.page.locator('[data-testid="stMainBlockContainer"] [data-testid="stSelectbox"]').first
     assert model_box.locator("input").input_value() == "MobileNetV1"
@@ -102,7 +102,7 @@ def test_deep_links_open_cost_and_architectures_in_their_state(tab: Tab) -> None
 
     _go(tab, "/architectures?model=resnet50&w=0.5")  # a model the app does not have: one line, defaults
     want = fmt_millions(arch.build_network("mobilenet_v2", 0.5, 224).macs)
-    tab.page.locator('[data-testid="stMetricValue"]').filter(has_text=want).first.wait_for(timeout=URL_TIMEOUT_MS)
+    tab.page.locator('[data-testid="stMetricValue"]').filter(has_text=want).first.wait_for(timeout=patience(URL_TIMEOUT_MS))
     notices = _link_notice(tab)
     assert len(notices) == 1 and "model=resnet50" in notices[0] and "w=" not in notices[0]
     _assert_clean(tab, "architectures deep links")
@@ -129,7 +129,7 @@ def test_moving_controls_writes_the_url_and_the_link_reopens_the_view(tab: Tab) 
         student.wait_idle()
         fresh.wait_for_function(
             "want => [...document.querySelectorAll('[data-testid=\"stMetricValue\"]')].map(e => e.innerText)"
-            ".slice(0, 3).join('|') === want", arg="|".join(shown), timeout=URL_TIMEOUT_MS)
+            ".slice(0, 3).join('|') === want", arg="|".join(shown), timeout=patience(URL_TIMEOUT_MS))
     finally:
         fresh.close()
 
@@ -149,12 +149,12 @@ def test_share_panel_link_and_qr_code(tab: Tab) -> None:
     sidebar = tab.page.locator('[data-testid="stSidebar"]')
     sidebar.get_by_text(t("share.title", "zh")).click()
     code = sidebar.locator('[data-testid="stCode"]').first
-    code.wait_for(timeout=URL_TIMEOUT_MS)
+    code.wait_for(timeout=patience(URL_TIMEOUT_MS))
     link = code.inner_text().strip()
     assert link == f"{tab.base_url}/cost?lang=zh&dk=5&m=64"
     sidebar.get_by_text(t("share.qr", "zh"), exact=True).click()
     qr = sidebar.locator('img[alt="QR code"]').first
-    qr.wait_for(timeout=RENDER_TIMEOUT_MS)  # a rerun of the page: on a busy machine it took over 30 s once
+    qr.wait_for(timeout=patience(RENDER_TIMEOUT_MS))  # a rerun of the page: on a busy machine it took over 30 s once
     tab.page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=qr.element_handle())
     shot = Image.open(io.BytesIO(qr.screenshot())).convert("L")
     decoded = [r.text for r in zxingcpp.read_barcodes(shot)]
@@ -170,14 +170,14 @@ def test_share_panel_link_and_qr_code(tab: Tab) -> None:
     assert _query(tab) == {"lang": "zh", "df": "28", "s": "2"}
     tab.page.wait_for_function(
         "() => { const c = document.querySelector('[data-testid=\"stSidebar\"] [data-testid=\"stCode\"]');"
-        " return c && c.innerText.includes('s=2'); }", timeout=URL_TIMEOUT_MS)
+        " return c && c.innerText.includes('s=2'); }", timeout=patience(URL_TIMEOUT_MS))
     moved = sidebar.locator('[data-testid="stCode"]').first.inner_text().strip()
     assert parse_qs(urlsplit(moved).query) == parse_qs(urlsplit(tab.page.url).query)
 
     # the big QR code for the projector, and presenter mode
     sidebar.get_by_role("button", name=re.compile(t("share.project", "zh"))).click()
     dialog = tab.page.locator('[role="dialog"]')
-    dialog.locator('img[alt="QR code"]').first.wait_for(timeout=URL_TIMEOUT_MS)
+    dialog.locator('img[alt="QR code"]').first.wait_for(timeout=patience(URL_TIMEOUT_MS))
     # the dialog's opening animation has ended and the code is drawn at its full size (not a fixed pause)
     dialog.locator('img[alt="QR code"]').first.evaluate(
         "i => new Promise(done => { let last = -1, frames = 0; const check = () => {"
@@ -190,13 +190,13 @@ def test_share_panel_link_and_qr_code(tab: Tab) -> None:
     dark = big.point(lambda v: 255 if v < 128 else 0).getbbox()
     assert dark is not None and dark[2] - dark[0] >= 0.7 * big.width, (dark, big.size)
     tab.page.keyboard.press("Escape")
-    dialog.wait_for(state="detached", timeout=URL_TIMEOUT_MS)
+    dialog.wait_for(state="detached", timeout=patience(URL_TIMEOUT_MS))
     value = tab.page.locator('[data-testid="stMetricValue"]').first
     normal = float(value.locator("p").evaluate("e => parseFloat(getComputedStyle(e).fontSize)"))
     sidebar.get_by_text(t("share.presenter", "zh")).click()
     tab.page.wait_for_function(
         "px => parseFloat(getComputedStyle(document.querySelector('[data-testid=\"stMetricValue\"] p')).fontSize) > px",
-        arg=normal * 1.3, timeout=URL_TIMEOUT_MS)
+        arg=normal * 1.3, timeout=patience(URL_TIMEOUT_MS))
     tab.wait_idle()
     tab.screenshot("cost_presenter_zh")
     _assert_clean(tab, "share panel")
@@ -206,7 +206,7 @@ def test_classify_and_feature_maps_links_in_chinese(tab: Tab, real_weights: Path
     require_page("classify")
     _go(tab, "/classify?lang=zh&sample=chelsea&model=mobilenet_v2")
     chart = tab.page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot').first
-    chart.wait_for(timeout=90_000)
+    chart.wait_for(timeout=patience(90_000))
     bars = chart.evaluate("el => ({y: el.data[0].y, en: el.data[0].customdata})")
     english = [text.strip(" ()") for text in bars["en"]]
     names = imagenet_labels("en")
@@ -219,7 +219,7 @@ def test_classify_and_feature_maps_links_in_chinese(tab: Tab, real_weights: Path
 
     require_page("feature_maps")
     _go(tab, "/feature_maps?lang=zh&sample=coffee&block=5&stage=expand")
-    tab.page.get_by_text(t("features.grid_caption", "zh")).first.wait_for(timeout=90_000)
+    tab.page.get_by_text(t("features.grid_caption", "zh")).first.wait_for(timeout=patience(90_000))
     assert _thumb(tab, t("features.block", "zh")) == "5"
     stage = tab.page.locator('[data-testid="stRadio"]').filter(has_text=t("features.stage", "zh")).first
     selected = stage.locator('[data-testid="stRadioOption"][data-selected="true"]').inner_text()

@@ -14,9 +14,9 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from pathlib import Path
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import pytest
 
 from explainer.i18n import t
-from tests.e2e.helpers import ACTION_TIMEOUT_MS, RENDER_TIMEOUT_MS, SCREENSHOTS, Tab
+from tests.e2e.helpers import ACTION_TIMEOUT_MS, RENDER_TIMEOUT_MS, SCREENSHOTS, Tab, patience
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -63,7 +63,7 @@ def _shot(tab: Tab, name: str) -> None:
 def _open(tab: Tab, path: str) -> None:
     tab.page.goto(f"{tab.base_url}/{path}")
     tab.wait_idle()
-    tab.page.wait_for_function(f"b => ({_FIRST_RESULT})(b) !== null", arg=BAR, timeout=RENDER_TIMEOUT_MS)
+    tab.page.wait_for_function(f"b => ({_FIRST_RESULT})(b) !== null", arg=BAR, timeout=patience(RENDER_TIMEOUT_MS))
 
 
 def _first_result(tab: Tab) -> dict:
@@ -87,7 +87,7 @@ def test_the_cost_result_is_on_a_phones_screen_while_its_slider_moves(phone: Tab
     slider.focus()
     page.keyboard.press("ArrowRight")
     page.wait_for_function(f"b => {{ const r = ({_FIRST_RESULT})(b); return r && r.inside && "
-                           "!r.text.includes('231,211,008'); }", arg=BAR, timeout=RENDER_TIMEOUT_MS)
+                           "!r.text.includes('231,211,008'); }", arg=BAR, timeout=patience(RENDER_TIMEOUT_MS))
     phone.wait_idle()
     moved = _first_result(phone)
     # standard convolution, D_K = 3, M = 32, N = 64, D_F = 113 ("same" padding, stride 1): 3·3·32·64·113·113
@@ -128,7 +128,7 @@ def test_one_tap_selects_the_tapped_cell(phone: Tab) -> None:
     phone.wait_idle()
     page.wait_for_function("() => { const g = document.querySelector('.js-plotly-plot');"
                            " return g && g._fullLayout && g._fullData && g._fullData.length >= 2; }",
-                           timeout=RENDER_TIMEOUT_MS)
+                           timeout=patience(RENDER_TIMEOUT_MS))
     drag = page.locator('[data-testid="stPlotlyChart"]').first.locator(".nsewdrag").first
     drag.evaluate("e => e.scrollIntoView({block: 'center'})")  # the whole map on screen, above the result bar
     inputs = page.locator('[data-testid="stNumberInput"] input')
@@ -137,7 +137,7 @@ def test_one_tap_selects_the_tapped_cell(phone: Tab) -> None:
         page.wait_for_function(
             "([y, x]) => { const g = document.querySelector('.js-plotly-plot'); const s = g && g._fullLayout"
             " && g._fullLayout.shapes && g._fullLayout.shapes[0]; return s && s.x0 === x - 0.5 && s.y0 === y - 0.5; }",
-            arg=[int(inputs.nth(1).input_value()), int(inputs.nth(2).input_value())], timeout=RENDER_TIMEOUT_MS)
+            arg=[int(inputs.nth(1).input_value()), int(inputs.nth(2).input_value())], timeout=patience(RENDER_TIMEOUT_MS))
         drag.evaluate("e => new Promise(done => { let last = '', frames = 0; const check = () => {"
                       " const r = e.getBoundingClientRect(); const now = [r.x, r.y, r.width, r.height].join();"
                       " if ((now === last && r.top >= 0 && r.bottom <= innerHeight) || ++frames > 600) done();"
@@ -152,7 +152,7 @@ def test_one_tap_selects_the_tapped_cell(phone: Tab) -> None:
         page.wait_for_function(
             "([y, x]) => { const i = document.querySelectorAll('[data-testid=\"stNumberInput\"] input');"
             " return i.length === 3 && i[1].value === String(y) && i[2].value === String(x); }",
-            arg=[cell_y, cell_x], timeout=RENDER_TIMEOUT_MS)
+            arg=[cell_y, cell_x], timeout=patience(RENDER_TIMEOUT_MS))
         phone.wait_idle()
         assert [inputs.nth(1).input_value(), inputs.nth(2).input_value()] == [str(cell_y), str(cell_x)]
         assert f"y={cell_y}" in page.url and f"x={cell_x}" in page.url
@@ -160,7 +160,7 @@ def test_one_tap_selects_the_tapped_cell(phone: Tab) -> None:
         drawn = page.evaluate(f"() => Number(document.querySelector('.js-plotly-plot')._fullData[0].z[{cell_y}][{cell_x}])")
         page.wait_for_function(
             "([bar, v]) => [...document.querySelectorAll(bar + ' [data-testid=\"stMetricValue\"]')]"
-            ".some(e => e.innerText.trim() === v)", arg=[BAR, f"{drawn:.4f}"], timeout=RENDER_TIMEOUT_MS)
+            ".some(e => e.innerText.trim() === v)", arg=[BAR, f"{drawn:.4f}"], timeout=patience(RENDER_TIMEOUT_MS))
     _shot(phone, "conv_trace_tapped")
     assert phone.exceptions() == []
 
@@ -171,7 +171,7 @@ def test_per_layer_charts_label_a_few_blocks_upright(browser, app_server) -> Non
         tab.page.goto(f"{tab.base_url}/architectures")
         tab.wait_idle()
         tab.page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot .xtick text, "
-                                   ".js-plotly-plot .x2tick text').length > 0", timeout=RENDER_TIMEOUT_MS)
+                                   ".js-plotly-plot .x2tick text').length > 0", timeout=patience(RENDER_TIMEOUT_MS))
         ticks = tab.page.evaluate(
             "() => [...document.querySelectorAll('.js-plotly-plot')].map(g => [...g.querySelectorAll("
             "'.xtick text, .x2tick text')].map(e => [e.textContent, e.getAttribute('transform') || '']))")
@@ -209,7 +209,7 @@ def test_tables_fit_or_scroll_in_their_own_box(browser, app_server, viewport: di
         tab.page.goto(f"{tab.base_url}/{path}?{query}")
         tab.wait_idle()
         tab.page.wait_for_function("() => document.querySelectorAll('[data-testid=\"stDataFrame\"] canvas').length >= 2",
-                                   timeout=RENDER_TIMEOUT_MS)
+                                   timeout=patience(RENDER_TIMEOUT_MS))
         tables = tab.page.evaluate(_TABLES)
         assert len(tables) >= 2
         for table in tables:

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from explainer.i18n import t
-from tests.e2e.helpers import RENDER_TIMEOUT_MS, Tab
+from tests.e2e.helpers import RENDER_TIMEOUT_MS, Tab, patience
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -29,12 +29,12 @@ def test_compression_page(tab: Tab, lang: str, real_weights) -> None:
     # Sizes, times, the photo's top-5 (float, int8, Google's when LiteRT is there) and the layer view all drew.
     page.wait_for_function(
         "() => document.querySelectorAll('[data-testid=\"stPlotlyChart\"] .main-svg').length >= 5",
-        timeout=RENDER_TIMEOUT_MS)
+        timeout=patience(RENDER_TIMEOUT_MS))
     # The metrics arrive as the page's sections finish: wait for the size ratio and the layer's SQNR.
     page.wait_for_function(
         """() => { const m = [...document.querySelectorAll('[data-testid="stMetricValue"]')].map(e => e.innerText.trim());
                    return m.some(v => v.endsWith('dB')) && m.some(v => v.endsWith('×')); }""",
-        timeout=RENDER_TIMEOUT_MS)
+        timeout=patience(RENDER_TIMEOUT_MS))
     metrics = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
     ratio = next(float(m.rstrip("×")) for m in metrics if m.endswith("×") and float(m.rstrip("×")) < 1)
     assert 0.2 < ratio <= 0.30
@@ -47,7 +47,7 @@ def test_compression_page(tab: Tab, lang: str, real_weights) -> None:
         page.get_by_text(t("quant.scheme_per-tensor", lang), exact=True).click()
         # The rerun may not have started yet when the click returns: wait for its URL, then for the run's end.
         page.wait_for_function("() => /[?&]scheme=per-tensor\\b/.test(window.location.search)",
-                               timeout=QUANTIZE_TIMEOUT_MS)
+                               timeout=patience(QUANTIZE_TIMEOUT_MS))
         tab.wait_idle(QUANTIZE_TIMEOUT_MS)
         assert "scheme=per-tensor" in page.url
         assert tab.exceptions() == []

@@ -16,7 +16,7 @@ import pytest
 
 from explainer.i18n import t
 from tests.conftest import navigation
-from tests.e2e.helpers import RENDER_TIMEOUT_MS, SCREENSHOTS, Tab
+from tests.e2e.helpers import RENDER_TIMEOUT_MS, SCREENSHOTS, Tab, patience
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -118,7 +118,7 @@ def _settle(tab: Tab) -> None:
     tab.page.wait_for_function(
         "() => [...document.querySelectorAll('[data-testid=\"stPlotlyChart\"]')]"
         ".every(c => { const s = c.querySelector('.main-svg'); return s && s.getBoundingClientRect().width > 0; })",
-        timeout=RENDER_TIMEOUT_MS)
+        timeout=patience(RENDER_TIMEOUT_MS))
     # plotly lays a figure out again after its first draw (automargin): wait until the charts' sizes and texts
     # stay the same between two polls
     tab.page.wait_for_function(
@@ -126,7 +126,7 @@ def _settle(tab: Tab) -> None:
         ".map(s => { const b = s.getBoundingClientRect();"
         " return `${b.width}x${b.height}:${s.querySelectorAll('text').length}`; })"
         ".join(','); const same = window.__screensSig === sig; window.__screensSig = sig; return same; }",
-        polling=500, timeout=RENDER_TIMEOUT_MS)
+        polling=500, timeout=patience(RENDER_TIMEOUT_MS))
     tab.wait_idle()
 
 
@@ -186,7 +186,7 @@ def test_every_page_on_a_phone_in_chinese(phone: Tab) -> None:
     _settle(phone)
     phone.page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(
         files=[{"name": "big.jpg", "mimeType": "image/jpeg", "buffer": b"\xff" * (21 * 1024 * 1024)}])
-    phone.page.locator('[data-testid="stFileChip"][aria-invalid="true"]').first.wait_for(timeout=RENDER_TIMEOUT_MS)
+    phone.page.locator('[data-testid="stFileChip"][aria-invalid="true"]').first.wait_for(timeout=patience(RENDER_TIMEOUT_MS))
     seen = phone.page.evaluate(_VISIBLE_TEXT)
     assert t("screens.st_upload", "zh") in seen and t("screens.st_refused", "zh") in seen
     assert [s for s in seen if any(word in s for word in STREAMLIT_ENGLISH)] == []
@@ -231,16 +231,16 @@ def test_presenter_link_and_browser_back(projector: Tab) -> None:
     share.click()
     page.wait_for_function("() => [...document.querySelectorAll("
                            "'[data-testid=\"stSidebar\"] [data-testid=\"stCode\"]')]"
-                           ".some(c => c.innerText.includes('presenter=true'))", timeout=RENDER_TIMEOUT_MS)
+                           ".some(c => c.innerText.includes('presenter=true'))", timeout=patience(RENDER_TIMEOUT_MS))
     assert "df=56" in page.url and "m=64" in page.url, page.url
     before = page.evaluate("() => history.length")
     page.locator('[data-testid="stSidebarNav"] a[href$="/architectures"]').click()
-    page.wait_for_url(re.compile(r"/architectures"), timeout=RENDER_TIMEOUT_MS)
+    page.wait_for_url(re.compile(r"/architectures"), timeout=patience(RENDER_TIMEOUT_MS))
     _settle(projector)
     assert _presenter_on(projector)
     assert page.evaluate("() => history.length") == before + 1  # one navigation, one history entry
     page.go_back()
-    page.wait_for_url(re.compile(r"/cost\?"), timeout=RENDER_TIMEOUT_MS)
+    page.wait_for_url(re.compile(r"/cost\?"), timeout=patience(RENDER_TIMEOUT_MS))
     _settle(projector)
     assert "df=56" in page.url and "m=64" in page.url
     slider = page.locator('[data-testid="stSlider"]').filter(has_text=t("cost.d_f", "en")).first

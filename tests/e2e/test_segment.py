@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from explainer.i18n import t
-from tests.conftest import require_shared
 from explainer.segment.labels import VOC_CLASSES
-from tests.e2e.helpers import Tab
+from tests.conftest import require_shared
+from tests.e2e.helpers import Tab, patience
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -35,7 +35,7 @@ def test_upload_bird_both_models_and_opacity(tab: Tab, lang: str, real_weights: 
     tab.wait_idle()
     tab.page.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(photos_dir / "bird.jpg")
     caption = t("segment.overlay_caption", lang, w=512, h=343, fw=513, fh=344)
-    tab.page.get_by_text(caption).first.wait_for(timeout=120_000)
+    tab.page.get_by_text(caption).first.wait_for(timeout=patience(120_000))
     tab.wait_idle()
     bird = VOC_CLASSES[3].name(lang)
     legends = _plotly_labels(tab)
@@ -46,7 +46,7 @@ def test_upload_bird_both_models_and_opacity(tab: Tab, lang: str, real_weights: 
     slider.locator('input[type="range"]').focus()
     tab.page.keyboard.press("ArrowLeft")
     tab.page.keyboard.press("ArrowLeft")
-    tab.page.wait_for_function("() => /[?&]opacity=50\\b/.test(window.location.search)", timeout=30_000)
+    tab.page.wait_for_function("() => /[?&]opacity=50\\b/.test(window.location.search)", timeout=patience(30_000))
     tab.wait_idle()
     assert re.search(r"[?&]opacity=50\b", tab.page.url)
     tab.screenshot(f"segment_bird_{lang}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from explainer.i18n import t
-from tests.e2e.helpers import ROOT, Tab, require_page
+from tests.e2e.helpers import ROOT, Tab, patience, require_page
 
 DEMO = ROOT.parent / "shared" / "datasets" / "ants_bees" / "train"
 PER_CLASS = 6
@@ -34,11 +34,11 @@ def test_upload_two_classes_train_and_classify(tab: Tab, lang: str, real_weights
         page.wait_for_function(
             "([text, n]) => [...document.querySelectorAll('[data-testid=\"stCaptionContainer\"]')]"
             ".filter(e => e.innerText.trim() === text).length >= n",
-            arg=[t("transfer.count", lang, n=PER_CLASS), i + 1], timeout=120_000)
+            arg=[t("transfer.count", lang, n=PER_CLASS), i + 1], timeout=patience(120_000))
         tab.wait_idle()
     page.get_by_role("button", name=t("transfer.train_button", lang), exact=True).click()
     metric = page.locator('[data-testid="stMetricValue"]').first
-    metric.wait_for(timeout=180_000)
+    metric.wait_for(timeout=patience(180_000))
     tab.wait_idle(180_000)
     accuracy = float(metric.inner_text().split()[0])
     assert 0.0 <= accuracy <= 100.0
@@ -59,7 +59,7 @@ def test_upload_two_classes_train_and_classify(tab: Tab, lang: str, real_weights
     page.locator('[data-testid="stFileUploader"]').last.locator('input[type="file"]').set_input_files(str(unseen))
     expected = t("transfer.cam_caption", lang, name=names[1], p="")
     page.wait_for_function("text => document.querySelector('[data-testid=\"stMainBlockContainer\"]').innerText"
-                           ".includes(text)", arg=expected.split("(")[0].split("（")[0].strip(), timeout=120_000)
+                           ".includes(text)", arg=expected.split("(")[0].split("（")[0].strip(), timeout=patience(120_000))
     tab.wait_idle()
     tab.screenshot(f"transfer_trained_{lang}")
     assert tab.exceptions() == [] and tab.real_console_errors() == []
@@ -109,7 +109,7 @@ def test_zip_of_the_demo_folder_through_the_server(tab: Tab, app_server, real_we
     counts = [t("transfer.count", "zh", n=123), t("transfer.count", "zh", n=121)]  # one unreadable ant skipped
     page.wait_for_function(
         "texts => texts.every(t => [...document.querySelectorAll('[data-testid=\"stCaptionContainer\"]')]"
-        ".some(e => e.innerText.trim() === t))", arg=counts, timeout=300_000)
+        ".some(e => e.innerText.trim() === t))", arg=counts, timeout=patience(300_000))
     tab.wait_idle(300_000)
     growth = _status_mb(pid, "VmHWM") - before
     print(f"server peak RSS growth for the {archive.stat().st_size / 2**20:.1f} MB zip: {growth:.0f} MB")

@@ -16,7 +16,7 @@ import pytest
 
 from bench.server import free_port
 from explainer.i18n import t
-from tests.e2e.helpers import ARTIFACTS, RENDER_TIMEOUT_MS, VIEWPORT, Tab, unavailable
+from tests.e2e.helpers import ARTIFACTS, RENDER_TIMEOUT_MS, VIEWPORT, Tab, patience, unavailable
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -55,7 +55,7 @@ def test_classify_through_nginx_with_two_workers(browser, balanced, lang: str, p
         pattern = "|".join(re.escape(label) for label in accepted)
         page.wait_for_function(
             "re => new RegExp(re).test(document.querySelector('[data-testid=\"stMainBlockContainer\"]').innerText)",
-            arg=pattern, timeout=120_000)
+            arg=pattern, timeout=patience(120_000))
         tab.wait_idle()
         tab.screenshot(f"classify_two_workers_{lang}")
         assert tab.exceptions() == []

@@ -11,7 +11,7 @@ import re
 import pytest
 
 from explainer.i18n import t
-from tests.e2e.helpers import LANGS, Tab
+from tests.e2e.helpers import LANGS, Tab, patience
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -39,7 +39,7 @@ def test_zoo_page_renders(tab: Tab, lang: str) -> None:
     # Wait for the conditions, never count at a moment: the blocks and the second chart may still be drawing.
     page.wait_for_function("() => document.querySelectorAll('[data-testid=\"stGraphVizChart\"] svg').length >= 4"
                            " && document.querySelectorAll('[data-testid=\"stPlotlyChart\"]').length >= 2",
-                           timeout=MEASURE_TIMEOUT_MS)
+                           timeout=patience(MEASURE_TIMEOUT_MS))
     assert page.locator('[data-testid="stGraphVizChart"] svg').count() == 4
     charts = page.locator('[data-testid="stPlotlyChart"]')
     assert charts.count() >= 2  # accuracy vs MACs and the roofline (the latency plot follows the measurement)
@@ -57,13 +57,13 @@ def test_latency_is_measured_and_the_roofline_filled(tab: Tab) -> None:
     page.get_by_text(t("zoo.scatter_latency", "en")).first.wait_for()
     page.wait_for_function(
         "() => document.querySelectorAll('[data-testid=\"stPlotlyChart\"] .main-svg').length >= 3"
-        " && !document.querySelector('[data-testid=\"stProgress\"]')", timeout=MEASURE_TIMEOUT_MS)
+        " && !document.querySelector('[data-testid=\"stProgress\"]')", timeout=patience(MEASURE_TIMEOUT_MS))
     tab.wait_idle()
     text = page.locator('[data-testid="stMainBlockContainer"]').inner_text()
     assert "MACs are not time." in text  # the ms-per-GMAC comparison needs measured latencies
     # the roofline: measure every layer of MobileNetV2 (the default network)
     page.get_by_role("button", name=t("zoo.roof_measure", "en", model="MobileNetV2")).click()
-    page.get_by_text(t("zoo.roof_unmeasured", "en")).wait_for(state="detached", timeout=MEASURE_TIMEOUT_MS)
+    page.get_by_text(t("zoo.roof_unmeasured", "en")).wait_for(state="detached", timeout=patience(MEASURE_TIMEOUT_MS))
     tab.wait_idle()
     tab.screenshot("zoo_measured")
     _clean(tab, "zoo measured")
