@@ -118,6 +118,9 @@ def stop(process: subprocess.Popen) -> None:
 def result(process: subprocess.Popen, folder: Path, name: str, timeout_s: float = 3600) -> dict:
     """The worker's ``name`` result, waiting for it (a condition, polled); raises if the worker gave none."""
     path = folder / name
+    if not path.exists():  # the tests wait for it now: back to normal priority (allowed to root only; else as is)
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PGRP, process.pid, 0)
     deadline = time.monotonic() + timeout_s
     while not path.exists():
         if process.poll() is not None and not path.exists():
