@@ -321,3 +321,49 @@ def postgres_url():
 
         forget_engine(cluster.url)
         cluster.stop()
+
+
+# --------------------------------------------------------------------------
+# ExecuTorch exports made beside the tests (tests/background_exports.py)
+# --------------------------------------------------------------------------
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start the export worker as soon as the tests that need its results are collected, so that its minutes
+    of lowering overlap the tests before them."""
+    from tests import background_exports
+
+    wanted = {name for item in session.items for name in getattr(item, "fixturenames", ())}
+    tasks = [task for task, fixture in background_exports.FIXTURES.items() if fixture in wanted]
+    if not tasks or session.config.option.collectonly:
+        return
+    from explainer.deploy.pte import executorch_available
+
+    if not executorch_available():
+        return  # the tests skip themselves
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="explainer-exports-"))
+    # Kept in tests.background_exports: pytest loads this file as `conftest`, the tests import `tests.conftest`.
+    background_exports.WORKER.update(folder=folder, process=background_exports.start(
+        folder, weights_folder(), SHARED / "images", tasks))
+
+
+def background_export(name: str) -> dict:
+    """The export worker's result ``name`` (``fp32.pkl``, ``int8.pkl``, ``cli.pkl``), waiting until it is there."""
+    from tests import background_exports
+
+    worker = background_exports.WORKER
+    if "process" not in worker:
+        pytest.fail("the export worker was not started (tests/conftest.py, pytest_collection_finish)", pytrace=False)
+    return background_exports.result(worker["process"], worker["folder"], name)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    from tests import background_exports
+
+    process = background_exports.WORKER.pop("process", None)
+    if process is not None:
+        import shutil
+
+        background_exports.stop(process)  # still running only when the run ended early (-x, Ctrl-C)
+        shutil.rmtree(background_exports.WORKER.pop("folder"), ignore_errors=True)

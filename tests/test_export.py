@@ -1,7 +1,9 @@
 """Export to ExecuTorch (``explainer.deploy``): real weights, real photos, real .pte files run by the runtime.
 
 Lowering takes 10–60 s on the shared 2-core machine: the three exported programs (float32 and int8 of
-α = 1.0 at 224, float32 of α = 0.5 at 160 through the command line) are made once per session.
+α = 1.0 at 224, float32 of α = 0.5 at 160 through the real command line) are made once per session, by a
+second process that starts when these tests are collected and runs while the tests before them do
+(``tests/background_exports.py``); the fixtures wait for its results.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from torch import nn
 from explainer.deploy import once
 from explainer.deploy import pte as deploy
 from explainer.images import load_image
-from tests.conftest import run_cli
+from tests.conftest import background_export, run_cli
 
 pytestmark = pytest.mark.skipif(not deploy.executorch_available(), reason="executorch is not installed")
 
@@ -37,18 +39,38 @@ def v2_network(weights_dir):
     return network
 
 
+def _worker_result(stem: str) -> deploy.ExportResult:
+    """``deploy.export_and_measure(network, settings, batch of the shared photos, names, runs=3)`` of MobileNetV2
+    α = 1.0 at 224 with the shared weights, made by the export worker (tests/background_exports.py) while the
+    tests before this file ran; the ``.pte`` is loaded here by this process's runtime."""
+    made = background_export(f"{stem}.pkl")
+    exported = made["exported"]
+    return deploy.ExportResult(exported, deploy.PteRunner(exported.pte, exported.settings.resolution),
+                               made["measurement"], made["pretrained"], made["weights"], made["weights_id"])
+
+
 @pytest.fixture(scope="session")
 def fp32_result(v2_network, photos):
-    names, images = photos
-    settings = deploy.check_settings(width=1.0, resolution=224, dtype="float32")
-    return deploy.export_and_measure(v2_network, settings, v2_network.batch(images), names, runs=3)
+    result = _worker_result("fp32")
+    assert result.settings == deploy.check_settings(width=1.0, resolution=224, dtype="float32")
+    assert result.weights_id == v2_network.weights_id
+    return result
 
 
 @pytest.fixture(scope="session")
 def int8_result(v2_network, photos):
-    names, images = photos
-    settings = deploy.check_settings(width=1.0, resolution=224, dtype="int8")
-    return deploy.export_and_measure(v2_network, settings, v2_network.batch(images), names, runs=3)
+    result = _worker_result("int8")
+    assert result.settings == deploy.check_settings(width=1.0, resolution=224, dtype="int8")
+    assert result.weights_id == v2_network.weights_id
+    return result
+
+
+@pytest.fixture(scope="session")
+def cli_export_run() -> dict:
+    """``python -m explainer export --width 0.5 --resolution 160 --runs 3 --out FILE --json`` run for real, with
+    the ``offline`` fixture's environment (no weights folder, empty caches, downloads off), by the export worker:
+    ``{"returncode", "stdout", "stderr", "out"}``."""
+    return background_export("cli.pkl")
 
 
 def _eager_top1(network, images) -> list[int]:
@@ -116,11 +138,10 @@ def test_int8_keeps_top1_and_stores_per_channel_int8(int8_result, fp32_result, v
 
 
 @pytest.mark.slow
-def test_cli_exports_untrained_alpha_half_at_160(capsys, tmp_path: Path, offline) -> None:
-    out = tmp_path / "v2_0.5_160.pte"
-    status, stdout, _ = run_cli(capsys, "export", "--width", "0.5", "--resolution", "160", "--runs", "3",
-                                "--out", out, "--json")
-    assert status == 0
+def test_cli_exports_untrained_alpha_half_at_160(cli_export_run) -> None:
+    out = Path(cli_export_run["out"])
+    status, stdout = cli_export_run["returncode"], cli_export_run["stdout"]
+    assert status == 0, cli_export_run["stderr"]
     data = json.loads(stdout)
     assert data["file"] == str(out) and out.stat().st_size == data["bytes"]
     assert data["pretrained"] is False and data["weights"] == "untrained"

@@ -11,6 +11,8 @@ from tests.e2e.helpers import ROOT, Tab, patience, require_page
 DEMO = ROOT.parent / "shared" / "datasets" / "ants_bees" / "train"
 PER_CLASS = 6
 
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]  # it drives Chromium: `-m "not e2e"` must leave it out
+
 
 def _photos(cls: str) -> list:
     return sorted(p for p in (DEMO / cls).iterdir() if p.suffix == ".jpg")
