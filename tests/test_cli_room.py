@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 
 import pytest
-from tests.conftest import run_cli
 from sqlalchemy import func, select
 
 from explainer.costs import depthwise_separable
 from explainer.lecture import store
+from tests.conftest import run_cli
 
 
 @pytest.fixture
@@ -101,6 +102,16 @@ def test_errors_are_one_line_and_change_nothing(capsys, db, tmp_path):
     assert "participant" in fails(capsys, "vote", room, "--participant", "x", "--answer", "3", "--db", db)
     assert table_rows(db) == before
     assert "cannot be used" in fails(capsys, "create", "--db", "nosuchdriver://x")
+
+
+def test_lecturer_keys_never_look_like_an_option():
+    """``--key KEY`` must parse for every key: 5,000 fresh keys (with a leading "-" allowed, about 78 of them would
+    start with one), all 32 URL-safe characters."""
+    from explainer.lecture.rooms import new_lecturer_key
+
+    keys = [new_lecturer_key() for _ in range(5000)]
+    assert not [k for k in keys if k.startswith("-")]
+    assert all(len(k) == 32 and re.fullmatch(r"[A-Za-z0-9_-]+", k) for k in keys) and len(set(keys)) == 5000
 
 
 def test_room_is_listed_in_help(capsys):

@@ -47,6 +47,16 @@ ROUNDS = (1, 2)
 POLL_S = 1.5
 
 
+def new_lecturer_key() -> str:
+    """A fresh lecturer key: 24 random bytes, URL-safe (32 characters), never starting with "-". The lecturer
+    types it on the command line (``room ask CODE --key KEY``), where a leading "-" reads as an option: one key in
+    64 did (a CI run met one)."""
+    while True:
+        key = secrets.token_urlsafe(24)
+        if not key.startswith("-"):
+            return key
+
+
 def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
@@ -156,7 +166,7 @@ class Lecture:
     def create(self, title: str = "", now: float | None = None) -> Created:
         title = " ".join(str(title or "").split())[:MAX_TITLE]
         now = time.time() if now is None else now
-        key = secrets.token_urlsafe(24)
+        key = new_lecturer_key()
         self.purge_expired(now)
         for _ in range(20):
             code = new_code()
