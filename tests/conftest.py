@@ -154,6 +154,18 @@ def navigation(lang: str = "en") -> dict[str, list[str]]:
     return {section: [page.url_path for page in pages] for section, pages in menu.items()}
 
 
+def only_v2_weights(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, weights_dir: Path) -> Path:
+    """A weights folder holding only MobileNetV2 (the other MobileNets missing), downloads off, empty caches."""
+    folder = tmp_path / "weights"
+    folder.mkdir()
+    (folder / "mobilenet_v2.pth").symlink_to(weights_dir / "mobilenet_v2.pth")
+    monkeypatch.setenv("EXPLAINER_WEIGHTS_DIR", str(folder))
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
+    monkeypatch.setenv("EXPLAINER_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("EXPLAINER_OFFLINE", "1")
+    return folder
+
+
 def run_page(path: str, lang: str = "en", timeout: float = 60, **state):
     """Run one page script with AppTest in ``lang``; extra ``state`` goes into session state."""
     from streamlit.testing.v1 import AppTest

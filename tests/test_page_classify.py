@@ -9,7 +9,7 @@ import pytest
 
 from explainer.classify import REFERENCE_RUNS
 from explainer.i18n import catalog, t
-from tests.conftest import V1_NPZ, require_shared, run_page, shared_required
+from tests.conftest import V1_NPZ, only_v2_weights, require_shared, run_page, shared_required
 from tests.test_images import BAD, GOOD, Case
 
 PAGE = "pages/classify.py"
@@ -99,14 +99,7 @@ def test_offline_without_weights_lecturer_sees_what_to_set_up(lang: str, offline
 @pytest.fixture
 def partial_weights(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, weights_dir: Path) -> Path:
     """A weights folder holding only MobileNetV2 (the other MobileNets missing), downloads off, empty caches."""
-    folder = tmp_path / "weights"
-    folder.mkdir()
-    (folder / "mobilenet_v2.pth").symlink_to(weights_dir / "mobilenet_v2.pth")
-    monkeypatch.setenv("EXPLAINER_WEIGHTS_DIR", str(folder))
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
-    monkeypatch.setenv("EXPLAINER_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("EXPLAINER_OFFLINE", "1")
-    return folder
+    return only_v2_weights(tmp_path, monkeypatch, weights_dir)
 
 
 @pytest.mark.parametrize("lang", LANGS)

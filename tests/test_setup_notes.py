@@ -10,22 +10,16 @@ import pytest
 
 from explainer import catalogue
 from explainer.i18n import t
-from tests.conftest import run_cli, run_page
+from tests.conftest import only_v2_weights, run_cli, run_page
 
 HOME = "pages/home.py"
 
 
 @pytest.fixture
 def v2_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, weights_dir: Path) -> Path:
-    folder = tmp_path / "weights"
-    folder.mkdir()
-    (folder / "mobilenet_v2.pth").symlink_to(weights_dir / "mobilenet_v2.pth")
-    monkeypatch.setenv("EXPLAINER_WEIGHTS_DIR", str(folder))
+    """Only MobileNetV2's weights (tests.conftest.only_v2_weights) and no data folder."""
     monkeypatch.delenv("EXPLAINER_DATA_DIR", raising=False)
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
-    monkeypatch.setenv("EXPLAINER_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("EXPLAINER_OFFLINE", "1")
-    return folder
+    return only_v2_weights(tmp_path, monkeypatch, weights_dir)
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
