@@ -12,6 +12,7 @@ Screenshots: test-artifacts/screenshots/phone_results_*.png.
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from explainer.i18n import t
 from tests.e2e.helpers import ACTION_TIMEOUT_MS, RENDER_TIMEOUT_MS, SCREENSHOTS, Tab, patience
@@ -142,6 +143,65 @@ _TAP_POINT = """
 """
 
 
+_TOUCH_LOG = """
+() => {
+  window.__touches = [];
+  document.addEventListener('touchstart', e => {
+    const t = e.touches[0], g = document.querySelector('.js-plotly-plot');
+    window.__touches.push({x: t.clientX, y: t.clientY, onMap: !!(g && e.target instanceof Element && g.contains(e.target)),
+                           target: e.target instanceof Element ? e.target.tagName + '.' + e.target.getAttribute('class') : ''});
+  }, {capture: true, passive: true});
+}
+"""
+
+
+# what the page knows when a wait of the tap test runs out, for whoever reads the failure
+_TAP_STATE = """
+() => {
+  const g = document.querySelector('.js-plotly-plot'), d = g && g.querySelector('.nsewdrag');
+  const r = d && d.getBoundingClientRect(), L = g && g._fullLayout;
+  return {inputs: [...document.querySelectorAll('[data-testid="stNumberInput"] input')].map(i => i.value),
+          shape: L && L.shapes && L.shapes[0] ? [L.shapes[0].y0 + 0.5, L.shapes[0].x0 + 0.5] : null,
+          hover: g && g._hoverdata ? g._hoverdata.map(p => [p.y, p.x]) : null, touches: window.__touches,
+          map: r ? [Math.round(r.top), Math.round(r.height), innerHeight] : null,
+          script: document.querySelector('[data-testid="stApp"]').getAttribute('data-test-script-state'),
+          notices: [...document.querySelectorAll('[data-testid="stAlert"], [data-testid="stException"]')]
+                   .map(e => e.innerText.slice(0, 100))};
+}
+"""
+
+
+def _tap_and_wait(page, cell_y: int, cell_x: int) -> None:
+    """Tap cell (y, x) of the map once and wait until it is the selected position."""
+    inputs = page.locator('[data-testid="stNumberInput"] input')
+    # the map drawn for the current position
+    page.wait_for_function(
+        "([y, x]) => { const g = document.querySelector('.js-plotly-plot'); const s = g && g._fullLayout"
+        " && g._fullLayout.shapes && g._fullLayout.shapes[0]; return s && s.x0 === x - 0.5 && s.y0 === y - 0.5; }",
+        arg=[int(inputs.nth(1).input_value()), int(inputs.nth(2).input_value())], timeout=patience(RENDER_TIMEOUT_MS))
+    # The centre of cell (y, x) on the page, from the map's own axes, once the whole map is on screen, has stood
+    # still for 5 animation frames and nothing covers that point (the result bar, a toast); if the page moved, the
+    # map is scrolled back. A tap that still did not reach the map (the page moved between measuring and tapping)
+    # says nothing about taps and is sent again; a tap that reached the map must select the cell.
+    misses = []
+    for _ in range(5):
+        point = page.wait_for_function(_TAP_POINT, arg=[cell_y, cell_x],
+                                       timeout=patience(RENDER_TIMEOUT_MS)).json_value()
+        sent = page.evaluate("() => window.__touches.length")
+        page.touchscreen.tap(point[0], point[1])  # one tap, nothing before it
+        landed = page.wait_for_function("n => window.__touches.length > n && window.__touches[n]", arg=sent,
+                                        timeout=patience(ACTION_TIMEOUT_MS)).json_value()
+        if landed["onMap"]:
+            break
+        misses.append(landed)
+    else:
+        pytest.fail(f"no tap reached the map: {misses}")
+    page.wait_for_function(
+        "([y, x]) => { const i = document.querySelectorAll('[data-testid=\"stNumberInput\"] input');"
+        " return i.length === 3 && i[1].value === String(y) && i[2].value === String(x); }",
+        arg=[cell_y, cell_x], timeout=patience(RENDER_TIMEOUT_MS))
+
+
 def test_one_tap_selects_the_tapped_cell(phone: Tab) -> None:
     page = phone.page
     phone.page.goto(f"{phone.base_url}/conv_trace?lang=zh&stage=b4.dw")  # 28×28 output
@@ -149,23 +209,13 @@ def test_one_tap_selects_the_tapped_cell(phone: Tab) -> None:
     page.wait_for_function("() => { const g = document.querySelector('.js-plotly-plot');"
                            " return g && g._fullLayout && g._fullData && g._fullData.length >= 2; }",
                            timeout=patience(RENDER_TIMEOUT_MS))
+    page.evaluate(_TOUCH_LOG)  # every touch the page receives: where, and whether it started on the map
     inputs = page.locator('[data-testid="stNumberInput"] input')
     for cell_y, cell_x in ((7, 20), (21, 4)):
-        # the map drawn for the current position and standing still (two animation frames alike)
-        page.wait_for_function(
-            "([y, x]) => { const g = document.querySelector('.js-plotly-plot'); const s = g && g._fullLayout"
-            " && g._fullLayout.shapes && g._fullLayout.shapes[0]; return s && s.x0 === x - 0.5 && s.y0 === y - 0.5; }",
-            arg=[int(inputs.nth(1).input_value()), int(inputs.nth(2).input_value())], timeout=patience(RENDER_TIMEOUT_MS))
-        # the centre of cell (y, x) on the page, from the map's own axes, once the whole map is on screen, has stood
-        # still for 5 animation frames and nothing covers that point (the result bar, a toast). Under load the page
-        # can still move after one scroll (seen: the map 869 px above the screen), so scroll back until it stays.
-        point = page.wait_for_function(_TAP_POINT, arg=[cell_y, cell_x],
-                                       timeout=patience(RENDER_TIMEOUT_MS)).json_value()
-        page.touchscreen.tap(point[0], point[1])  # one tap, nothing before it
-        page.wait_for_function(
-            "([y, x]) => { const i = document.querySelectorAll('[data-testid=\"stNumberInput\"] input');"
-            " return i.length === 3 && i[1].value === String(y) && i[2].value === String(x); }",
-            arg=[cell_y, cell_x], timeout=patience(RENDER_TIMEOUT_MS))
+        try:
+            _tap_and_wait(page, cell_y, cell_x)
+        except PlaywrightTimeoutError as err:
+            raise AssertionError(f"tapping ({cell_y}, {cell_x}): {page.evaluate(_TAP_STATE)}") from err
         phone.wait_idle()
         assert [inputs.nth(1).input_value(), inputs.nth(2).input_value()] == [str(cell_y), str(cell_x)]
         assert f"y={cell_y}" in page.url and f"x={cell_x}" in page.url
