@@ -28,6 +28,8 @@ What they do (each one is checked in Chromium by ``tests/e2e/test_screens.py``):
   bottom of the screen while its place is further down, in one compact line of metrics, so the number a
   student moves is on screen while they move it; scrolled to its place it sits there like any row. On wider
   screens (the projector, presenter mode) it is an ordinary row: those pages put it on the first screen.
+* **Presenter mode starts the page higher**: the main area's top gap shrinks from Streamlit's 6rem to 4rem, just
+  below Streamlit's 3.75rem header bar; at 1280×720 that is 32 px more of the page on the projector's screen.
 """
 
 from __future__ import annotations
@@ -76,7 +78,7 @@ READABLE_CSS = f"""
 #: legends and tick labels run into each other).
 PRESENTER_CSS = """
 <style>
-[data-testid="stMainBlockContainer"] { font-size: 1.3rem; }
+[data-testid="stMainBlockContainer"] { font-size: 1.3rem; padding-top: 4rem; }
 [data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] p,
 [data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] li { font-size: 1.3rem; }
 [data-testid="stMainBlockContainer"] [data-testid="stCaptionContainer"] p { font-size: 1.1rem; }

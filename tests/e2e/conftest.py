@@ -92,3 +92,23 @@ def tab(browser, app_server):
     page.set_default_timeout(patience(ACTION_TIMEOUT_MS))
     yield Tab(page=page, base_url=app_server.base_url).watch_console()
     context.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed browser test's report also says what its tabs showed at that moment (the script state and the
+    start of the main area's text), so a failure seen only in CI's log can be read without its screenshots."""
+    report = yield
+    if call.when == "call" and report.failed:
+        for name, value in getattr(item, "funcargs", {}).items():
+            if isinstance(value, Tab):
+                try:
+                    shown = value.page.evaluate(
+                        "() => { const a = document.querySelector('[data-testid=\"stApp\"]'),"
+                        " m = document.querySelector('[data-testid=\"stMainBlockContainer\"]');"
+                        " return `url: ${location.href}\\nscript: ${a && a.dataset.testScriptState}\\n`"
+                        " + (m ? m.innerText : document.body.innerText).slice(0, 3000); }")
+                except Exception as error:  # noqa: BLE001 - the page may be gone; say so instead
+                    shown = f"(page not readable: {error})"
+                report.sections.append((f"what the tab {name!r} showed", shown))
+    return report
