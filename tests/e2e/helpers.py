@@ -80,6 +80,26 @@ def require_page(url_path: str) -> None:
         pytest.fail(f"{PAGES[url_path]} is missing: the app has five pages", pytrace=False)
 
 
+# In every page a test opens: ``window.__scriptRuns`` counts the script runs that ended (the app's
+# ``data-test-script-state`` turning to "notRunning"), so a test can wait for the run ITS action started
+# (:meth:`Tab.after_rerun`) instead of an idle state that may still be the one before it (a rerun starts a
+# moment after the key press or upload that asks for it).
+_RUN_COUNTER = """
+(() => {
+  const watch = () => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    if (!app) return false;
+    window.__scriptRuns = 0;
+    new MutationObserver(() => { if (app.dataset.testScriptState === 'notRunning') window.__scriptRuns += 1; })
+      .observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+    return true;
+  };
+  if (!watch()) new MutationObserver((_, seen) => { if (watch()) seen.disconnect(); })
+    .observe(document, {childList: true, subtree: true});
+})();
+"""
+
+
 @dataclass
 class Tab:
     """A browser tab on the app and everything it logged."""
@@ -87,6 +107,21 @@ class Tab:
     page: object  # playwright.sync_api.Page
     base_url: str
     console_errors: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.page.add_init_script(_RUN_COUNTER)
+
+    def after_rerun(self, action, timeout_ms: int = RENDER_TIMEOUT_MS) -> None:
+        """Do ``action()`` (one that makes the app rerun: Enter in a text box, a click) and wait until the run it
+        started has ended. (:meth:`wait_idle` alone may see the idle state from BEFORE that run: a browser test
+        that then uploaded a file did so during the run, and the upload was lost with the element it went to.)"""
+        before = self.page.evaluate("() => window.__scriptRuns")
+        assert before is not None, "the run counter is missing: open the page after making the Tab"
+        action()
+        self.page.wait_for_function(
+            "n => window.__scriptRuns > n && document.querySelector('[data-testid=\"stApp\"]')"
+            ".dataset.testScriptState === 'notRunning'", arg=before, timeout=patience(timeout_ms))
+        self.wait_idle(timeout_ms)
 
     def watch_console(self) -> "Tab":
         def on_console(message) -> None:

@@ -188,12 +188,14 @@ _TAP_STATE = """
 
 def _tap_and_wait(page, cell_y: int, cell_x: int) -> None:
     """Tap cell (y, x) of the map once and wait until it is the selected position."""
-    inputs = page.locator('[data-testid="stNumberInput"] input')
-    # the map drawn for the current position
+    # the map drawn for the current position (both read on every check: a position read once, during a run,
+    # may be one the page then replaced, and the map never shows it)
     page.wait_for_function(
-        "([y, x]) => { const g = document.querySelector('.js-plotly-plot'); const s = g && g._fullLayout"
-        " && g._fullLayout.shapes && g._fullLayout.shapes[0]; return s && s.x0 === x - 0.5 && s.y0 === y - 0.5; }",
-        arg=[int(inputs.nth(1).input_value()), int(inputs.nth(2).input_value())], timeout=patience(RENDER_TIMEOUT_MS))
+        "() => { const g = document.querySelector('.js-plotly-plot'); const s = g && g._fullLayout"
+        " && g._fullLayout.shapes && g._fullLayout.shapes[0];"
+        " const i = document.querySelectorAll('[data-testid=\"stNumberInput\"] input');"
+        " return !!s && i.length === 3 && s.y0 === Number(i[1].value) - 0.5 && s.x0 === Number(i[2].value) - 0.5; }",
+        timeout=patience(RENDER_TIMEOUT_MS))
     # The centre of cell (y, x) on the page, from the map's own axes, once the whole map is on screen, has stood
     # still for 5 animation frames and nothing covers that point (the result bar, a toast); if the page moved, the
     # map is scrolled back. A tap that still did not reach the map (the page moved between measuring and tapping)

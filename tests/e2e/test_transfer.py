@@ -29,8 +29,7 @@ def test_upload_two_classes_train_and_classify(tab: Tab, lang: str, real_weights
     for i, (cls, name) in enumerate(zip(("ants", "bees"), names)):
         box = page.get_by_label(t("transfer.class_name", lang, k=i + 1), exact=True)
         box.fill(name)
-        box.press("Enter")
-        tab.wait_idle()
+        tab.after_rerun(lambda: box.press("Enter"))  # then upload: not while that run rebuilds the uploaders
         uploader = page.locator('[data-testid="stFileUploader"]').nth(1 + i)  # after the zip uploader
         uploader.locator('input[type="file"]').set_input_files([str(p) for p in _photos(cls)[:PER_CLASS]])
         page.wait_for_function(
