@@ -140,11 +140,16 @@ class Tab:
         self.wait_idle()
 
     def wait_idle(self, timeout_ms: int = RENDER_TIMEOUT_MS) -> None:
-        """Wait until the script run finished and the main area shows something."""
+        """Wait until the script run finished and the main area shows something, every element drawn."""
         self.page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]',
                                     timeout=patience(timeout_ms))
         # :visible — app.py keeps an empty placeholder at the top for the link notice (pages/url_state.py)
         self.page.wait_for_selector('[data-testid="stMainBlockContainer"] [data-testid="stElementContainer"]:visible',
+                                    timeout=patience(timeout_ms))
+        # ... and every element drawn: Streamlit fetches the code of a metric, a select box, a toggle … the first
+        # time a page shows one, and draws a skeleton in its place meanwhile (a loaded run once found the script
+        # finished, the charts drawn and not one metric on the page)
+        self.page.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')",
                                     timeout=patience(timeout_ms))
 
     def exceptions(self) -> list[str]:
