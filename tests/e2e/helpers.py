@@ -152,6 +152,17 @@ class Tab:
         self.page.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')",
                                     timeout=patience(timeout_ms))
 
+    def wait_metric(self, text: str, *, first: bool = False, within: str = "",
+                    timeout_ms: int = RENDER_TIMEOUT_MS) -> None:
+        """Wait until a metric (``first``: the first metric) shows exactly ``text``, e.g. "214,990,848" or
+        "12.380 mJ"; ``within`` is a CSS selector that scopes the search. A metric is drawn a moment after the run
+        that made it, and the keys of a slider may arrive over several runs: wait for the value, never read it once."""
+        self.page.wait_for_function(
+            "([scope, text, first]) => { const shown = [...document.querySelectorAll("
+            "scope + ' [data-testid=\"stMetricValue\"]')].map(e => e.innerText.trim());"
+            " return first ? shown[0] === text : shown.includes(text); }",
+            arg=[within, text, first], timeout=patience(timeout_ms))
+
     def exceptions(self) -> list[str]:
         return [e.inner_text() for e in self.page.query_selector_all('[data-testid="stException"]')]
 

@@ -171,9 +171,7 @@ def test_cost_slider_changes_the_macs(tab: Tab, lang: str) -> None:
                                arg=[thumb.element_handle(), str(before["d_f"] + 8)], timeout=patience(10_000))
     expected = standard_macs({**before, "d_f": before["d_f"] + 8})
     # The keys may arrive over several reruns: wait for the value of the last one.
-    tab.page.wait_for_function(
-        "want => { const m = document.querySelector('[data-testid=\"stMetricValue\"]');"
-        " return m && m.innerText.replace(/,/g, '') === String(want); }", arg=expected, timeout=patience(30_000))
+    tab.wait_metric(f"{expected:,}", first=True, timeout_ms=30_000)
     tab.wait_idle()
     after = _cost_widgets(tab, lang)
     assert after["d_f"] == before["d_f"] + 8

@@ -20,10 +20,6 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 PRUNE_TIMEOUT_MS = 600_000  # the Compression page quantizes first, then pruning times three networks
 
 
-# a metric shows this value (waited for: a metric is drawn a moment after the script run that made it)
-_METRIC_SHOWN = "v => [...document.querySelectorAll('[data-testid=\"stMetricValue\"]')].some(e => e.innerText.trim() === v)"
-
-
 def _metrics(tab: Tab) -> list[str]:
     return tab.page.locator('[data-testid="stMetricValue"]').all_inner_texts()
 
@@ -44,14 +40,14 @@ def test_energy_page(tab: Tab, lang: str) -> None:
         "() => { const p = document.querySelector('.js-plotly-plot');"
         " return !!(p && p.layout && p.layout.xaxis && p.layout.xaxis.type === 'log'); }", timeout=patience(RENDER_TIMEOUT_MS))
     fp32 = energy.estimate("mobilenet_v2", dtype="fp32")
-    page.wait_for_function(_METRIC_SHOWN, arg=f"{fp32.total_mj:.3f} mJ", timeout=patience(RENDER_TIMEOUT_MS))
+    tab.wait_metric(f"{fp32.total_mj:.3f} mJ")
     text = page.locator('[data-testid="stMainBlockContainer"]').inner_text()
     assert "Horowitz" in text and "DeepEn2023" in text
     tab.screenshot(f"energy-{lang}")
     # int8: the estimate changes to the core's int8 number
     page.get_by_test_id("stRadioGroup").get_by_text(t("energy.dtype_int8", lang), exact=True).click()
     int8 = energy.estimate("mobilenet_v2", dtype="int8")
-    page.wait_for_function(_METRIC_SHOWN, arg=f"{int8.total_mj:.3f} mJ", timeout=patience(RENDER_TIMEOUT_MS))
+    tab.wait_metric(f"{int8.total_mj:.3f} mJ")
     tab.wait_idle()
     assert tab.exceptions() == []
     assert tab.real_console_errors() == []

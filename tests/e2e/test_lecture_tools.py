@@ -65,9 +65,7 @@ def _link_notice(tab: Tab) -> list[str]:
 def test_deep_links_open_cost_and_architectures_in_their_state(tab: Tab) -> None:
     require_page("cost")
     _go(tab, "/cost?lang=zh&dk=5&m=64&n=128&df=56&t=6&s=2")
-    tab.page.wait_for_function(
-        "() => { const m = document.querySelector('[data-testid=\"stMetricValue\"]');"
-        " return m && m.innerText.replace(/,/g, '') === '160563200'; }", timeout=patience(URL_TIMEOUT_MS))
+    tab.wait_metric("160,563,200", first=True, timeout_ms=URL_TIMEOUT_MS)
     assert _thumb(tab, t("cost.d_k", "zh")) == "5" and _thumb(tab, t("cost.d_f", "zh")) == "56"
     assert _metric_texts(tab)[0] == "160,563,200"  # 5²·64·128·28²
     assert tab.page.get_by_text(t("cost.title", "zh")).count() >= 1 and not _link_notice(tab)
@@ -119,10 +117,7 @@ def test_moving_controls_writes_the_url_and_the_link_reopens_the_view(tab: Tab) 
     _wait_query(tab, df="108")
     # the run those key presses asked for has drawn its result before a button is pressed (under load a click
     # during that run was once lost: the page stayed at D_F = 108), and the click's own run is waited for
-    tab.page.wait_for_function(
-        "want => { const m = document.querySelector('[data-testid=\"stMetricValue\"]');"
-        " return m && m.innerText.replace(/,/g, '') === want; }", arg=str(3 * 3 * 32 * 64 * 108 * 108),
-        timeout=patience(URL_TIMEOUT_MS))
+    tab.wait_metric(f"{3 * 3 * 32 * 64 * 108 * 108:,}", first=True, timeout_ms=URL_TIMEOUT_MS)
     tab.wait_idle()
     preset = tab.page.get_by_role("button", name=t("cost.preset_v1_table3_alpha", "en"))
     tab.after_rerun(lambda: preset.click())

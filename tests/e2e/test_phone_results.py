@@ -238,9 +238,7 @@ def test_one_tap_selects_the_tapped_cell(phone: Tab) -> None:
         assert f"y={cell_y}" in page.url and f"x={cell_x}" in page.url
         # the result bar shows this cell's value, equal to the value the map drew there
         drawn = page.evaluate(f"() => Number(document.querySelector('.js-plotly-plot')._fullData[0].z[{cell_y}][{cell_x}])")
-        page.wait_for_function(
-            "([bar, v]) => [...document.querySelectorAll(bar + ' [data-testid=\"stMetricValue\"]')]"
-            ".some(e => e.innerText.trim() === v)", arg=[BAR, f"{drawn:.4f}"], timeout=patience(RENDER_TIMEOUT_MS))
+        phone.wait_metric(f"{drawn:.4f}", within=BAR)
     _shot(phone, "conv_trace_tapped")
     assert phone.exceptions() == []
 
